@@ -1,0 +1,102 @@
+// A parsed and validated ASL state machine definition.
+//
+// Definitions are immutable once compiled and shared (std::shared_ptr) by
+// every case that runs them; all const methods are thread-safe.
+#ifndef ONEWINDOW_ENGINE_ASL_DEFINITION_H_
+#define ONEWINDOW_ENGINE_ASL_DEFINITION_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace onewindow::asl {
+
+using Json = nlohmann::json;
+
+enum class SourceFormat { kAuto, kJson, kYaml };
+
+// One problem in a definition: where (a JSONPath-like location such as
+// "$.States.Check.Next"), what, and the 1-based source line when known.
+struct ValidationError {
+  std::string path;
+  std::string message;
+  int line = 0;
+};
+
+// Source text loaded into JSON, with the line of each location when known.
+struct LoadedSource {
+  Json doc;
+  // Location path (same form as ValidationError::path) -> 1-based line.
+  std::map<std::string, int> lines;
+};
+
+// Parses JSON or YAML text (kAuto: JSON if the first non-space character is
+// '{', else YAML). Fails with INVALID_ARGUMENT naming the line and column of
+// a syntax error.
+absl::StatusOr<LoadedSource> LoadSource(std::string_view text,
+                                        SourceFormat format);
+
+// Checks a loaded definition against the ASL specification: structure,
+// field types, unknown fields, StartAt/Next targets, reachability, terminal
+// states, paths, intrinsic functions, Retry/Catch, nested machines (Parallel
+// branches, Map ItemProcessor/Iterator), duplicate state names. Returns every
+// error found (empty = valid). Fills ValidationError::line from
+// source.lines where it can.
+std::vector<ValidationError> Validate(const LoadedSource& source);
+
+// A state machine (top-level, a Parallel branch, or a Map item processor).
+struct Machine {
+  std::string start_at;
+  // State name -> the state's JSON object (points into Definition::doc()).
+  std::map<std::string, const Json*, std::less<>> states;
+};
+
+class Definition {
+ public:
+  // Loads, validates and indexes a definition. INVALID_ARGUMENT with the
+  // errors (one per line, "path: message") when it is not valid.
+  static absl::StatusOr<std::shared_ptr<const Definition>> Compile(
+      std::string_view text, SourceFormat format = SourceFormat::kAuto);
+  // Same, from an already-loaded document.
+  static absl::StatusOr<std::shared_ptr<const Definition>> FromJson(Json doc);
+
+  Definition(const Definition&) = delete;
+  Definition& operator=(const Definition&) = delete;
+
+  // The whole definition document.
+  const Json& doc() const { return doc_; }
+  // The top-level machine.
+  const Machine& root() const { return *root_; }
+  // The machine a Parallel branch or Map processor state owns:
+  // for a Parallel state, `index` is the branch index; for Map, 0.
+  // Returns nullptr if `state` has no such nested machine.
+  const Machine* Nested(const Json* state, int index) const;
+  // Departments addressed by Task Resources "dept:<DEPT>/<type>", sorted.
+  const std::vector<std::string>& departments() const { return departments_; }
+  // Hex SHA-256 of the canonical JSON serialisation (doc().dump()).
+  const std::string& digest() const { return digest_; }
+
+ private:
+  Definition() = default;
+  Json doc_;
+  std::unique_ptr<Machine> root_;
+  // Keyed by (state object address, index).
+  std::map<std::pair<const Json*, int>, std::unique_ptr<Machine>> nested_;
+  std::vector<std::string> departments_;
+  std::string digest_;
+};
+
+// Splits a Task Resource "dept:<DEPT>/<type>" (optionally with a prefix ending
+// in ':' such as "arn:aws:states:::dept:DSF/check") into department and task
+// type. Returns false when the resource is not of that form.
+bool ParseDeptResource(std::string_view resource, std::string* department,
+                       std::string* task_type);
+
+}  // namespace onewindow::asl
+
+#endif  // ONEWINDOW_ENGINE_ASL_DEFINITION_H_
