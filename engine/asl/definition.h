@@ -5,6 +5,7 @@
 #ifndef ONEWINDOW_ENGINE_ASL_DEFINITION_H_
 #define ONEWINDOW_ENGINE_ASL_DEFINITION_H_
 
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
@@ -82,7 +83,12 @@ class Definition {
   const std::string& digest() const { return digest_; }
 
  private:
+  friend class DefinitionIndexer;
+
   Definition() = default;
+  // Indexes a validated document.
+  static std::shared_ptr<const Definition> Build(Json doc);
+
   Json doc_;
   std::unique_ptr<Machine> root_;
   // Keyed by (state object address, index).
@@ -90,6 +96,14 @@ class Definition {
   std::vector<std::string> departments_;
   std::string digest_;
 };
+
+// Location paths (the form of ValidationError::path and LoadedSource::lines).
+// A member is appended as ".Key" when the key is a plain name (not empty, no
+// '.', '[', ']', quotes or backslashes), else as "['Key']" with quotes and
+// backslashes in the key escaped by a backslash; an array element as
+// "[index]". Example: "$.States.Check.Next", "$.States.P.Parameters['x.$']".
+std::string LocationMember(std::string_view parent, std::string_view key);
+std::string LocationIndex(std::string_view parent, size_t index);
 
 // Splits a Task Resource "dept:<DEPT>/<type>" (optionally with a prefix ending
 // in ':' such as "arn:aws:states:::dept:DSF/check") into department and task

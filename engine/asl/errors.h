@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 
 namespace onewindow::asl {
 
@@ -47,16 +48,21 @@ inline constexpr std::string_view kStatesQueryEvaluationError =
 inline constexpr std::string_view kAslErrorPayloadUrl = "onewindow.asl/error";
 
 // A failed status that carries ASL error `name` and `cause` (the message).
+// (Debian's Abseil has its own string_view type, hence the conversions.)
 inline absl::Status AslError(std::string_view name, std::string_view cause) {
-  absl::Status s(absl::StatusCode::kFailedPrecondition, cause);
-  s.SetPayload(kAslErrorPayloadUrl, absl::Cord(name));
+  absl::Status s(absl::StatusCode::kFailedPrecondition,
+                 absl::string_view(cause.data(), cause.size()));
+  s.SetPayload(absl::string_view(kAslErrorPayloadUrl.data(),
+                                 kAslErrorPayloadUrl.size()),
+               absl::Cord(absl::string_view(name.data(), name.size())));
   return s;
 }
 
 // The ASL error name a failed status carries; States.Runtime when it carries
 // none (any unexpected failure of evaluation is a runtime error).
 inline std::string AslErrorName(const absl::Status& s) {
-  auto p = s.GetPayload(kAslErrorPayloadUrl);
+  auto p = s.GetPayload(absl::string_view(kAslErrorPayloadUrl.data(),
+                                          kAslErrorPayloadUrl.size()));
   if (!p.has_value()) return std::string(kStatesRuntime);
   return std::string(*p);
 }

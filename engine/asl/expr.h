@@ -8,6 +8,7 @@
 #ifndef ONEWINDOW_ENGINE_ASL_EXPR_H_
 #define ONEWINDOW_ENGINE_ASL_EXPR_H_
 
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -86,6 +87,18 @@ bool IsTimestamp(std::string_view text);
 
 // Parses an RFC 3339 timestamp into milliseconds since the Unix epoch.
 absl::StatusOr<int64_t> ParseTimestampMs(std::string_view text);
+
+// An instant with full precision: seconds since the Unix epoch and the
+// nanoseconds within that second (0..999999999). Ordered chronologically.
+struct Timestamp {
+  int64_t seconds = 0;
+  int32_t nanos = 0;
+  friend auto operator<=>(const Timestamp&, const Timestamp&) = default;
+};
+
+// Parses an RFC 3339 timestamp with nanosecond precision (digits beyond the
+// ninth fractional one are ignored). Fails like ParseTimestampMs.
+absl::StatusOr<Timestamp> ParseTimestamp(std::string_view text);
 
 }  // namespace onewindow::asl
 

@@ -73,6 +73,9 @@ struct StartInfo {
   uint64_t seed = 0;            // seeds States.UUID/MathRandom/jitter
   // Payload cap in bytes (States.DataLimitExceeded above it); 0 = none.
   int64_t max_payload_bytes = 256 * 1024;
+  // Most states one call may run without waiting on a task or timer; beyond
+  // it the execution fails with States.Runtime (a Pass/Choice loop guard).
+  int64_t max_states_per_call = 250000;
 };
 
 class Execution {
@@ -120,6 +123,10 @@ class Execution {
   const Json& output() const;      // when kSucceeded
   const std::string& error() const;  // when kFailed
   const std::string& cause() const;  // when kFailed or kCancelled
+  // False when the execution failed without an error name (a Fail state
+  // without Error/ErrorPath) or without a cause; error()/cause() are then "".
+  bool has_error() const;
+  bool has_cause() const;
   // Names of the states currently active, sorted.
   std::vector<std::string> ActiveStates() const;
   // Outstanding task ids and armed timers, for checks and recovery.

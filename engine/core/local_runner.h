@@ -24,6 +24,9 @@ struct LocalRunOptions {
   int64_t start_ms = 1767225600000;  // 2026-01-01T00:00:00Z (virtual)
   uint64_t seed = 1;
   std::string execution_id = "local";
+  // Commands (task answers and timer firings) after which a run that has not
+  // ended stops with RESOURCE_EXHAUSTED: a guard against endless loops.
+  int64_t max_steps = 1000000;
 };
 
 struct LocalRunResult {

@@ -1,0 +1,127 @@
+// Definition: load, validate and index an ASL state machine.
+//
+// After validation the document is moved into the Definition and indexed in
+// place: every Machine holds pointers into doc_, which never changes again.
+#include "engine/asl/definition.h"
+
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "openssl/evp.h"
+
+namespace onewindow::asl {
+namespace {
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(),
+                 nullptr) != 1) {
+    return std::string();
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xF]);
+  }
+  return out;
+}
+
+absl::Status ErrorsToStatus(const std::vector<ValidationError>& errors) {
+  std::vector<std::string> lines;
+  lines.reserve(errors.size());
+  for (const ValidationError& e : errors) {
+    lines.push_back(absl::StrCat(e.path, ": ", e.message));
+  }
+  return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+}
+
+}  // namespace
+
+// Builds the index of one (already validated) machine and, recursively, of
+// the machines its Parallel and Map states own.
+class DefinitionIndexer {
+ public:
+  DefinitionIndexer(Definition* def, std::set<std::string>* departments)
+      : def_(def), departments_(departments) {}
+
+  std::unique_ptr<Machine> Index(const Json& machine) {
+    auto out = std::make_unique<Machine>();
+    out->start_at = machine.at("StartAt").get<std::string>();
+    for (const auto& [name, state] : machine.at("States").items()) {
+      out->states.emplace(name, &state);
+      const std::string& type = state.at("Type").get_ref<const std::string&>();
+      if (type == "Parallel") {
+        const Json& branches = state.at("Branches");
+        for (size_t i = 0; i < branches.size(); ++i) {
+          def_->nested_.emplace(std::make_pair(&state, static_cast<int>(i)),
+                                Index(branches[i]));
+        }
+      } else if (type == "Map") {
+        auto it = state.find("ItemProcessor");
+        if (it == state.end()) it = state.find("Iterator");
+        def_->nested_.emplace(std::make_pair(&state, 0), Index(*it));
+      } else if (type == "Task") {
+        const Json& resource = state.at("Resource");
+        std::string department;
+        if (resource.is_string() &&
+            ParseDeptResource(resource.get_ref<const std::string&>(),
+                              &department, nullptr)) {
+          departments_->insert(std::move(department));
+        }
+      }
+    }
+    return out;
+  }
+
+ private:
+  Definition* def_;
+  std::set<std::string>* departments_;
+};
+
+absl::StatusOr<std::shared_ptr<const Definition>> Definition::Compile(
+    std::string_view text, SourceFormat format) {
+  absl::StatusOr<LoadedSource> source = LoadSource(text, format);
+  if (!source.ok()) return source.status();
+  std::vector<ValidationError> errors = Validate(*source);
+  if (!errors.empty()) return ErrorsToStatus(errors);
+  return Build(std::move(source->doc));
+}
+
+absl::StatusOr<std::shared_ptr<const Definition>> Definition::FromJson(
+    Json doc) {
+  LoadedSource source;
+  source.doc = std::move(doc);
+  std::vector<ValidationError> errors = Validate(source);
+  if (!errors.empty()) return ErrorsToStatus(errors);
+  return Build(std::move(source.doc));
+}
+
+std::shared_ptr<const Definition> Definition::Build(Json doc) {
+  std::shared_ptr<Definition> def(new Definition());
+  def->doc_ = std::move(doc);
+  std::set<std::string> departments;
+  DefinitionIndexer indexer(def.get(), &departments);
+  def->root_ = indexer.Index(def->doc_);
+  def->departments_.assign(departments.begin(), departments.end());
+  def->digest_ = Sha256Hex(def->doc_.dump());
+  return def;
+}
+
+const Machine* Definition::Nested(const Json* state, int index) const {
+  auto it = nested_.find(std::make_pair(state, index));
+  return it == nested_.end() ? nullptr : it->second.get();
+}
+
+}  // namespace onewindow::asl

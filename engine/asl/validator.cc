@@ -1,0 +1,1591 @@
+// Static validation of ASL definitions (JSONPath query language).
+//
+// One pass over the document checks each machine (the top level, Parallel
+// branches, Map item processors) and each state against the Amazon States
+// Language specification (states-language.net), collecting every problem
+// with its location instead of stopping at the first. Path syntax comes from
+// expr.h (the evaluator's own parser), so a path that validates also
+// evaluates. Intrinsic function calls are checked here: syntax, known
+// function names, arity and the types of literal arguments.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/asl/definition.h"
+#include "engine/asl/expr.h"
+#include "nlohmann/json.hpp"
+
+namespace onewindow::asl {
+namespace {
+
+constexpr size_t kMaxStateNameLength = 80;
+constexpr int64_t kMaxSeconds = 99999999;
+
+// What a state (or machine) may contain, by field name.
+using FieldSet = std::set<std::string_view>;
+
+const FieldSet& CommonFields(std::string_view type) {
+  static const auto* kFields = new std::map<std::string_view, FieldSet>{
+      {"Pass",
+       {"Type", "Comment", "InputPath", "OutputPath", "Parameters", "Result",
+        "ResultPath", "Next", "End"}},
+      {"Task",
+       {"Type", "Comment", "InputPath", "OutputPath", "Parameters",
+        "ResultSelector", "ResultPath", "Retry", "Catch", "Next", "End",
+        "Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds",
+        "HeartbeatSecondsPath", "Credentials"}},
+      {"Choice",
+       {"Type", "Comment", "InputPath", "OutputPath", "Choices", "Default"}},
+      {"Wait",
+       {"Type", "Comment", "InputPath", "OutputPath", "Next", "End", "Seconds",
+        "Timestamp", "SecondsPath", "TimestampPath"}},
+      {"Succeed", {"Type", "Comment", "InputPath", "OutputPath"}},
+      {"Fail", {"Type", "Comment", "Error", "ErrorPath", "Cause", "CausePath"}},
+      {"Parallel",
+       {"Type", "Comment", "InputPath", "OutputPath", "Parameters",
+        "ResultSelector", "ResultPath", "Retry", "Catch", "Next", "End",
+        "Branches"}},
+      {"Map",
+       {"Type", "Comment", "InputPath", "OutputPath", "Parameters",
+        "ResultSelector", "ResultPath", "Retry", "Catch", "Next", "End",
+        "ItemProcessor", "Iterator", "ItemsPath", "ItemSelector",
+        "MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailureCount",
+        "ToleratedFailureCountPath", "ToleratedFailurePercentage",
+        "ToleratedFailurePercentagePath", "ItemReader", "ItemBatcher",
+        "ResultWriter", "Label"}},
+  };
+  static const FieldSet kEmpty;
+  auto it = kFields->find(type);
+  return it == kFields->end() ? kEmpty : it->second;
+}
+
+// Fields that belong to the JSONata query language or to workflow variables.
+bool IsJsonataOnlyField(std::string_view field) {
+  return field == "Arguments" || field == "Output" || field == "Items" ||
+         field == "Condition";
+}
+
+// Choice comparison operators and the JSON type of their operand.
+enum class Operand { kString, kNumber, kBoolean, kTimestamp, kPath };
+
+const std::map<std::string, Operand, std::less<>>& ComparisonOperators() {
+  static const auto* kOps = [] {
+    auto* ops = new std::map<std::string, Operand, std::less<>>();
+    auto add = [&](std::string name, Operand operand) {
+      ops->emplace(name + "Path", Operand::kPath);
+      ops->emplace(std::move(name), operand);
+    };
+    for (const char* cmp : {"Equals", "LessThan", "GreaterThan",
+                            "LessThanEquals", "GreaterThanEquals"}) {
+      add(absl::StrCat("String", cmp), Operand::kString);
+      add(absl::StrCat("Numeric", cmp), Operand::kNumber);
+      add(absl::StrCat("Timestamp", cmp), Operand::kTimestamp);
+    }
+    add("BooleanEquals", Operand::kBoolean);
+    ops->emplace("StringMatches", Operand::kString);
+    for (const char* op : {"IsNull", "IsPresent", "IsNumeric", "IsString",
+                           "IsBoolean", "IsTimestamp"}) {
+      ops->emplace(op, Operand::kBoolean);
+    }
+    return ops;
+  }();
+  return *kOps;
+}
+
+bool IsInteger(const Json& v) {
+  if (v.is_number_integer()) return true;
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    return std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15;
+  }
+  return false;
+}
+
+int64_t AsInt(const Json& v) {
+  if (v.is_number_unsigned()) {
+    uint64_t u = v.get<uint64_t>();
+    return u > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX
+                                                : static_cast<int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  return static_cast<int64_t>(v.get<double>());
+}
+
+std::string TypeName(const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::null: return "null";
+    case Json::value_t::boolean: return "a boolean";
+    case Json::value_t::string: return "a string";
+    case Json::value_t::array: return "an array";
+    case Json::value_t::object: return "an object";
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+    case Json::value_t::number_float: return "a number";
+    default: return "an unsupported value";
+  }
+}
+
+size_t Utf8Length(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+bool IsDigits(std::string_view s, size_t n) {
+  if (s.size() < n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+// RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM).
+bool LooksLikeTimestamp(std::string_view s) {
+  if (s.size() < 20) return false;
+  if (!IsDigits(s, 4) || s[4] != '-' || !IsDigits(s.substr(5), 2) ||
+      s[7] != '-' || !IsDigits(s.substr(8), 2) ||
+      (s[10] != 'T' && s[10] != 't') || !IsDigits(s.substr(11), 2) ||
+      s[13] != ':' || !IsDigits(s.substr(14), 2) || s[16] != ':' ||
+      !IsDigits(s.substr(17), 2)) {
+    return false;
+  }
+  auto num = [&](size_t at) { return (s[at] - '0') * 10 + (s[at + 1] - '0'); };
+  int month = num(5), day = num(8), hour = num(11), minute = num(14),
+      second = num(17);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
+      minute > 59 || second > 60) {
+    return false;
+  }
+  size_t i = 19;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == start) return false;
+  }
+  std::string_view zone = s.substr(i);
+  if (zone == "Z" || zone == "z") return true;
+  return zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') &&
+         IsDigits(zone.substr(1), 2) && zone[3] == ':' &&
+         IsDigits(zone.substr(4), 2);
+}
+
+// ---------------------------------------------------------------------------
+// Intrinsic function calls: a light parse for arity and literal types.
+
+enum class ArgKind { kString, kNumber, kBoolean, kNull, kPath, kCall };
+
+struct ArgInfo {
+  ArgKind kind;
+  std::string text;
+};
+
+struct CallInfo {
+  std::string name;
+  std::vector<ArgInfo> args;
+};
+
+class IntrinsicScanner {
+ public:
+  explicit IntrinsicScanner(std::string_view text) : text_(text) {}
+
+  // Parses the whole text as one call; false with *why on failure.
+  bool ParseTop(CallInfo* call, std::vector<CallInfo>* nested,
+                std::string* why) {
+    nested_ = nested;
+    if (!Call(call, 0)) {
+      *why = why_;
+      return false;
+    }
+    SkipSpace();
+    if (pos_ != text_.size()) {
+      *why = absl::StrCat("unexpected text after the call at offset ", pos_);
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  void SkipSpace() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t'))
+      ++pos_;
+  }
+
+  bool Fail(std::string why) {
+    if (why_.empty()) why_ = std::move(why);
+    return false;
+  }
+
+  bool Call(CallInfo* call, int depth) {
+    if (depth > 32) return Fail("intrinsic calls nested too deeply");
+    SkipSpace();
+    size_t start = pos_;
+    while (pos_ < text_.size() &&
+           (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
+            text_[pos_] == '.' || text_[pos_] == '_')) {
+      ++pos_;
+    }
+    call->name = std::string(text_.substr(start, pos_ - start));
+    if (call->name.rfind("States.", 0) != 0) {
+      return Fail("an intrinsic function name starts with \"States.\"");
+    }
+    SkipSpace();
+    if (pos_ >= text_.size() || text_[pos_] != '(') {
+      return Fail(absl::StrCat("expected '(' after ", call->name));
+    }
+    ++pos_;
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == ')') {
+      ++pos_;
+      return true;
+    }
+    while (true) {
+      ArgInfo arg;
+      if (!Arg(&arg, depth)) return false;
+      call->args.push_back(std::move(arg));
+      SkipSpace();
+      if (pos_ >= text_.size()) return Fail("missing ')'");
+      char c = text_[pos_++];
+      if (c == ')') return true;
+      if (c != ',') return Fail(absl::StrCat("unexpected '", std::string(1, c),
+                                             "' in argument list"));
+    }
+  }
+
+  bool Arg(ArgInfo* arg, int depth) {
+    SkipSpace();
+    if (pos_ >= text_.size()) return Fail("missing argument");
+    char c = text_[pos_];
+    size_t start = pos_;
+    if (c == '\'') {
+      ++pos_;
+      while (pos_ < text_.size() && text_[pos_] != '\'') {
+        if (text_[pos_] == '\\') ++pos_;
+        ++pos_;
+      }
+      if (pos_ >= text_.size()) return Fail("unterminated string literal");
+      ++pos_;
+      arg->kind = ArgKind::kString;
+    } else if (c == '$') {
+      // A path runs to the next ',' or ')' outside brackets, parentheses and
+      // quotes.
+      int nesting = 0;
+      char quote = 0;
+      while (pos_ < text_.size()) {
+        char d = text_[pos_];
+        if (quote != 0) {
+          if (d == '\\') ++pos_;
+          else if (d == quote) quote = 0;
+        } else if (d == '\'' || d == '"') {
+          quote = d;
+        } else if (d == '[' || d == '(') {
+          ++nesting;
+        } else if (d == ']' || d == ')') {
+          if (nesting == 0) break;
+          --nesting;
+        } else if (d == ',' && nesting == 0) {
+          break;
+        }
+        ++pos_;
+      }
+      arg->kind = ArgKind::kPath;
+    } else if (text_.substr(pos_, 7) == "States.") {
+      CallInfo inner;
+      if (!Call(&inner, depth + 1)) return false;
+      nested_->push_back(inner);
+      arg->kind = ArgKind::kCall;
+    } else {
+      while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != ')')
+        ++pos_;
+      std::string_view word = text_.substr(start, pos_ - start);
+      while (!word.empty() && (word.back() == ' ' || word.back() == '\t'))
+        word.remove_suffix(1);
+      if (word == "true" || word == "false") {
+        arg->kind = ArgKind::kBoolean;
+      } else if (word == "null") {
+        arg->kind = ArgKind::kNull;
+      } else {
+        Json number = Json::parse(word, nullptr, false);
+        if (number.is_discarded() || !number.is_number()) {
+          return Fail(absl::StrCat("argument \"", std::string(word),
+                                   "\" is not a string, number, boolean, "
+                                   "null, path or intrinsic call"));
+        }
+        arg->kind = ArgKind::kNumber;
+      }
+    }
+    arg->text = std::string(text_.substr(start, pos_ - start));
+    while (!arg->text.empty() &&
+           (arg->text.back() == ' ' || arg->text.back() == '\t'))
+      arg->text.pop_back();
+    return true;
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+  std::string why_;
+  std::vector<CallInfo>* nested_ = nullptr;
+};
+
+struct IntrinsicSignature {
+  size_t min_args;
+  size_t max_args;  // SIZE_MAX: variadic.
+  // Allowed literal kinds per argument position (the last entry repeats);
+  // paths and nested calls are always allowed.
+  std::vector<std::vector<ArgKind>> literals;
+};
+
+const std::map<std::string_view, IntrinsicSignature>& Signatures() {
+  using K = ArgKind;
+  const std::vector<K> kAny = {K::kString, K::kNumber, K::kBoolean, K::kNull};
+  static const auto* kSigs = new std::map<std::string_view, IntrinsicSignature>{
+      {"States.Format", {1, SIZE_MAX, {{K::kString}, kAny}}},
+      {"States.StringToJson", {1, 1, {{K::kString}}}},
+      {"States.JsonToString", {1, 1, {{}}}},
+      {"States.Array", {0, SIZE_MAX, {kAny}}},
+      {"States.ArrayPartition", {2, 2, {{}, {K::kNumber}}}},
+      {"States.ArrayContains", {2, 2, {{}, kAny}}},
+      {"States.ArrayRange", {3, 3, {{K::kNumber}}}},
+      {"States.ArrayGetItem", {2, 2, {{}, {K::kNumber}}}},
+      {"States.ArrayLength", {1, 1, {{}}}},
+      {"States.ArrayUnique", {1, 1, {{}}}},
+      {"States.Base64Encode", {1, 1, {{K::kString}}}},
+      {"States.Base64Decode", {1, 1, {{K::kString}}}},
+      {"States.Hash", {2, 2, {{K::kString}}}},
+      {"States.JsonMerge", {3, 3, {{}, {}, {K::kBoolean}}}},
+      {"States.MathRandom", {2, 3, {{K::kNumber}}}},
+      {"States.MathAdd", {2, 2, {{K::kNumber}}}},
+      {"States.StringSplit", {2, 2, {{K::kString}}}},
+      {"States.UUID", {0, 0, {{}}}},
+  };
+  return *kSigs;
+}
+
+const char* ArgKindName(ArgKind kind) {
+  switch (kind) {
+    case ArgKind::kString: return "a string";
+    case ArgKind::kNumber: return "a number";
+    case ArgKind::kBoolean: return "a boolean";
+    case ArgKind::kNull: return "null";
+    case ArgKind::kPath: return "a path";
+    case ArgKind::kCall: return "an intrinsic call";
+  }
+  return "a value";
+}
+
+bool CheckCallSignature(const CallInfo& call, std::string* why) {
+  auto it = Signatures().find(call.name);
+  if (it == Signatures().end()) {
+    *why = absl::StrCat("unknown intrinsic function ", call.name);
+    return false;
+  }
+  const IntrinsicSignature& sig = it->second;
+  size_t n = call.args.size();
+  if (n < sig.min_args || n > sig.max_args) {
+    if (sig.min_args == sig.max_args) {
+      *why = absl::StrCat(call.name, " takes ", sig.min_args, " argument",
+                          sig.min_args == 1 ? "" : "s", ", got ", n);
+    } else if (sig.max_args == SIZE_MAX) {
+      *why = absl::StrCat(call.name, " takes at least ", sig.min_args,
+                          " argument", sig.min_args == 1 ? "" : "s", ", got ",
+                          n);
+    } else {
+      *why = absl::StrCat(call.name, " takes ", sig.min_args, " to ",
+                          sig.max_args, " arguments, got ", n);
+    }
+    return false;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const ArgInfo& arg = call.args[i];
+    if (arg.kind == ArgKind::kPath || arg.kind == ArgKind::kCall) continue;
+    const auto& allowed =
+        sig.literals[std::min(i, sig.literals.size() - 1)];
+    if (std::find(allowed.begin(), allowed.end(), arg.kind) == allowed.end()) {
+      *why = absl::StrCat("argument ", i + 1, " of ", call.name, " (",
+                          arg.text, ") is ", ArgKindName(arg.kind),
+                          "; expected ",
+                          allowed.empty() ? std::string("a path")
+                                          : absl::StrCat(
+                                                ArgKindName(allowed[0]),
+                                                " or a path"));
+      return false;
+    }
+  }
+  return true;
+}
+
+// A path as used in templates, InputPath etc.; "$$..." addresses the context
+// object and is checked as the same path applied to "$".
+bool PathOk(std::string_view path, bool allow_context) {
+  if (path.substr(0, 2) == "$$") {
+    if (!allow_context) return false;
+    return IsValidPath(absl::StrCat("$", std::string(path.substr(2))));
+  }
+  return IsValidPath(path);
+}
+
+bool ReferencePathOk(std::string_view path, bool allow_context) {
+  if (path.substr(0, 2) == "$$") {
+    if (!allow_context) return false;
+    return IsValidReferencePath(
+        absl::StrCat("$", std::string(path.substr(2))));
+  }
+  return IsValidReferencePath(path);
+}
+
+bool IntrinsicOk(std::string_view text, std::string* why) {
+  CallInfo top;
+  std::vector<CallInfo> nested;
+  IntrinsicScanner scanner(text);
+  if (!scanner.ParseTop(&top, &nested, why)) return false;
+  if (!CheckCallSignature(top, why)) return false;
+  for (const CallInfo& call : nested) {
+    if (!CheckCallSignature(call, why)) return false;
+  }
+  // Path arguments are only checked for shape (a '$' and balanced brackets,
+  // parentheses and quotes, which the scanner enforces): definitions in the
+  // wild use forms such as "$field" or bare words in filters that tools
+  // accept; a path that does not resolve fails the call at run time.
+  return true;
+}
+
+bool IsIntrinsicCall(std::string_view text) {
+  size_t i = text.find_first_not_of(" \t");
+  return i != std::string_view::npos && text.substr(i, 7) == "States.";
+}
+
+// ---------------------------------------------------------------------------
+
+class Validator {
+ public:
+  explicit Validator(const LoadedSource& source) : source_(source) {}
+
+  std::vector<ValidationError> Run() {
+    const Json& doc = source_.doc;
+    if (!doc.is_object()) {
+      Error("$", absl::StrCat("a definition must be a JSON object, not ",
+                              TypeName(doc)));
+      return Finish();
+    }
+    static const FieldSet kTopFields = {"Comment", "StartAt", "States",
+                                        "Version", "TimeoutSeconds",
+                                        "QueryLanguage"};
+    for (const auto& [key, value] : doc.items()) {
+      std::string path = LocationMember("$", key);
+      if (key == "Comment" || key == "Version") {
+        ExpectString(value, path);
+      } else if (key == "TimeoutSeconds") {
+        ExpectSeconds(value, path, /*min=*/1);
+      } else if (key == "QueryLanguage") {
+        CheckQueryLanguage(value, path);
+      } else if (!kTopFields.count(key)) {
+        UnknownField(key, path, "the top level of a definition");
+      }
+    }
+    ValidateMachine(doc, "$", /*processor=*/false);
+    return Finish();
+  }
+
+ private:
+  void Error(std::string path, std::string message) {
+    errors_.push_back(ValidationError{std::move(path), std::move(message), 0});
+  }
+
+  // Fills in source lines and orders the errors by line (errors without a
+  // known line keep their traversal order).
+  std::vector<ValidationError> Finish() {
+    for (ValidationError& e : errors_) e.line = LineOf(e.path);
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [](const ValidationError& a, const ValidationError& b) {
+                       return a.line < b.line;
+                     });
+    return std::move(errors_);
+  }
+
+  // The line of `path`, or of its nearest ancestor that has one.
+  int LineOf(const std::string& path) const {
+    if (source_.lines.empty()) return 0;
+    std::string p = path;
+    while (!p.empty()) {
+      auto it = source_.lines.find(p);
+      if (it != source_.lines.end()) return it->second;
+      size_t cut = p.find_last_of(".[");
+      if (cut == std::string::npos || cut == 0) break;
+      p.resize(cut);
+    }
+    auto root = source_.lines.find("$");
+    return root == source_.lines.end() ? 0 : root->second;
+  }
+
+  void UnknownField(const std::string& key, const std::string& path,
+                    const std::string& where) {
+    if (key == "Assign") {
+      Error(path,
+            "field \"Assign\" is not supported: workflow variables are not "
+            "implemented (JSONPath query language only)");
+    } else if (IsJsonataOnlyField(key)) {
+      Error(path, absl::StrCat("field \"", key,
+                               "\" belongs to the JSONata query language, "
+                               "which is not supported (JSONPath only)"));
+    } else {
+      Error(path, absl::StrCat("unknown field \"", key, "\" in ", where));
+    }
+  }
+
+  void CheckQueryLanguage(const Json& value, const std::string& path) {
+    if (!value.is_string()) {
+      Error(path, absl::StrCat("QueryLanguage must be a string, not ",
+                               TypeName(value)));
+    } else if (value == "JSONata") {
+      Error(path,
+            "QueryLanguage \"JSONata\" is not supported; only \"JSONPath\" "
+            "is implemented");
+    } else if (value != "JSONPath") {
+      Error(path, absl::StrCat("QueryLanguage must be \"JSONPath\", not \"",
+                               value.get<std::string>(), "\""));
+    }
+  }
+
+  bool ExpectString(const Json& value, const std::string& path) {
+    if (value.is_string()) return true;
+    Error(path, absl::StrCat("must be a string, not ", TypeName(value)));
+    return false;
+  }
+
+  bool ExpectNonEmptyString(const Json& value, const std::string& path) {
+    if (!ExpectString(value, path)) return false;
+    if (!value.get_ref<const std::string&>().empty()) return true;
+    Error(path, "must not be empty");
+    return false;
+  }
+
+  bool ExpectSeconds(const Json& value, const std::string& path,
+                     int64_t min) {
+    if (!IsInteger(value)) {
+      Error(path, absl::StrCat("must be an integer, not ", TypeName(value)));
+      return false;
+    }
+    int64_t v = AsInt(value);
+    if (v < min || v > kMaxSeconds) {
+      Error(path, absl::StrCat("must be between ", min, " and ", kMaxSeconds,
+                               ", got ", value.dump()));
+      return false;
+    }
+    return true;
+  }
+
+  void ExpectNonNegativeInt(const Json& value, const std::string& path) {
+    if (!IsInteger(value)) {
+      Error(path, absl::StrCat("must be an integer, not ", TypeName(value)));
+    } else if (AsInt(value) < 0) {
+      Error(path, absl::StrCat("must not be negative, got ", value.dump()));
+    }
+  }
+
+  // Path fields that may read the context object: InputPath, ItemsPath...
+  void ExpectPath(const Json& value, const std::string& path,
+                  bool allow_null) {
+    if (value.is_null() && allow_null) return;
+    if (!value.is_string()) {
+      Error(path, absl::StrCat("must be a path string",
+                               allow_null ? " or null" : "", ", not ",
+                               TypeName(value)));
+      return;
+    }
+    const std::string& s = value.get_ref<const std::string&>();
+    if (!PathOk(s, true)) {
+      Error(path, absl::StrCat("\"", s, "\" is not a valid path"));
+    }
+  }
+
+  // *Path fields naming a single value (Reference Paths).
+  void ExpectReferencePath(const Json& value, const std::string& path) {
+    if (!value.is_string()) {
+      Error(path, absl::StrCat("must be a reference path string, not ",
+                               TypeName(value)));
+      return;
+    }
+    const std::string& s = value.get_ref<const std::string&>();
+    if (!ReferencePathOk(s, true)) {
+      Error(path, absl::StrCat("\"", s, "\" is not a valid reference path"));
+    }
+  }
+
+  void ExpectResultPath(const Json& value, const std::string& path) {
+    if (value.is_null()) return;
+    if (!value.is_string()) {
+      Error(path, absl::StrCat("ResultPath must be a reference path or null, "
+                               "not ",
+                               TypeName(value)));
+      return;
+    }
+    const std::string& s = value.get_ref<const std::string&>();
+    if (s.substr(0, 2) == "$$") {
+      Error(path, "ResultPath cannot write to the context object ($$)");
+    } else if (!ReferencePathOk(s, false)) {
+      Error(path, absl::StrCat("\"", s, "\" is not a valid reference path"));
+    }
+  }
+
+  // A path or an intrinsic function call (".$" values, ErrorPath...).
+  void ExpectPathOrIntrinsic(const Json& value, const std::string& path) {
+    if (!value.is_string()) {
+      Error(path, absl::StrCat("must be a path or intrinsic function call "
+                               "string, not ",
+                               TypeName(value)));
+      return;
+    }
+    const std::string& s = value.get_ref<const std::string&>();
+    if (IsIntrinsicCall(s)) {
+      std::string why;
+      if (!IntrinsicOk(s, &why)) {
+        Error(path,
+              absl::StrCat("invalid intrinsic function call \"", s,
+                           "\": ", why));
+      }
+    } else if (!PathOk(s, true)) {
+      Error(path, absl::StrCat("\"", s,
+                               "\" is neither a valid path nor an intrinsic "
+                               "function call"));
+    }
+  }
+
+  // Payload templates: Parameters, ResultSelector, ItemSelector, Credentials.
+  void ValidateTemplate(const Json& value, const std::string& path,
+                        int depth = 0) {
+    if (depth > 200) return;
+    if (value.is_array()) {
+      for (size_t i = 0; i < value.size(); ++i) {
+        ValidateTemplate(value[i], LocationIndex(path, i), depth + 1);
+      }
+      return;
+    }
+    if (!value.is_object()) return;
+    for (const auto& [key, field] : value.items()) {
+      std::string child = LocationMember(path, key);
+      if (key.size() >= 2 && key.compare(key.size() - 2, 2, ".$") == 0) {
+        std::string plain = key.substr(0, key.size() - 2);
+        if (value.contains(plain)) {
+          Error(child, absl::StrCat("field \"", plain,
+                                    "\" is given twice: as \"", plain,
+                                    "\" and as \"", key, "\""));
+        }
+        ExpectPathOrIntrinsic(field, child);
+      } else {
+        ValidateTemplate(field, child, depth + 1);
+      }
+    }
+  }
+
+  void ValidateObjectTemplate(const Json& value, const std::string& path,
+                              const std::string& field) {
+    if (!value.is_object()) {
+      Error(path, absl::StrCat(field, " must be an object, not ",
+                               TypeName(value)));
+      return;
+    }
+    ValidateTemplate(value, path);
+  }
+
+  // ---- machines ---------------------------------------------------------
+
+  struct MachineInfo {
+    std::string path;
+    const Json* states = nullptr;
+    // Transitions to check once all states are known: (path, target).
+    std::vector<std::pair<std::string, std::string>> targets;
+    std::map<std::string, std::vector<std::string>> edges;
+    std::set<std::string> terminal;
+  };
+
+  void ValidateMachine(const Json& machine, const std::string& path,
+                       bool processor) {
+    if (!machine.is_object()) {
+      Error(path, absl::StrCat("a state machine must be an object with "
+                               "StartAt and States, not ",
+                               TypeName(machine)));
+      return;
+    }
+    if (path != "$") {
+      for (const auto& [key, value] : machine.items()) {
+        std::string child = LocationMember(path, key);
+        if (key == "StartAt" || key == "States") continue;
+        if (key == "Comment") {
+          ExpectString(value, child);
+        } else if (key == "ProcessorConfig" && processor) {
+          ValidateProcessorConfig(value, child);
+        } else if (key == "QueryLanguage") {
+          CheckQueryLanguage(value, child);
+        } else {
+          UnknownField(key, child,
+                       processor ? "a Map item processor" : "a branch");
+        }
+      }
+    }
+    MachineInfo info;
+    info.path = path;
+    const Json* start = nullptr;
+    if (auto it = machine.find("StartAt"); it == machine.end()) {
+      Error(path, "missing required field \"StartAt\"");
+    } else if (ExpectNonEmptyString(*it, LocationMember(path, "StartAt"))) {
+      start = &*it;
+    }
+    std::string states_path = LocationMember(path, "States");
+    auto states = machine.find("States");
+    if (states == machine.end()) {
+      Error(path, "missing required field \"States\"");
+      return;
+    }
+    if (!states->is_object()) {
+      Error(states_path, absl::StrCat("States must be an object, not ",
+                                      TypeName(*states)));
+      return;
+    }
+    if (states->empty()) {
+      Error(states_path, "States must contain at least one state");
+      return;
+    }
+    info.states = &*states;
+    for (const auto& [name, state] : states->items()) {
+      ValidateState(name, state, LocationMember(states_path, name), &info);
+    }
+    // Transition targets.
+    for (const auto& [where, target] : info.targets) {
+      if (states->contains(target)) continue;
+      auto elsewhere = all_states_.find(target);
+      if (elsewhere != all_states_.end()) {
+        Error(where, absl::StrCat(
+                         "\"", target,
+                         "\" is not a state of this state machine (it is "
+                         "defined at ",
+                         elsewhere->second,
+                         "); transitions cannot cross into or out of "
+                         "Parallel branches and Map processors"));
+      } else {
+        Error(where,
+              absl::StrCat("there is no state named \"", target, "\""));
+      }
+    }
+    if (start == nullptr) return;
+    const std::string& start_name = start->get_ref<const std::string&>();
+    if (!states->contains(start_name)) {
+      Error(LocationMember(path, "StartAt"),
+            absl::StrCat("StartAt names \"", start_name,
+                         "\", which is not a state of this state machine"));
+      return;
+    }
+    // Reachability from StartAt.
+    std::set<std::string> reached = {start_name};
+    std::vector<std::string> work = {start_name};
+    while (!work.empty()) {
+      std::string name = std::move(work.back());
+      work.pop_back();
+      for (const std::string& next : info.edges[name]) {
+        if (states->contains(next) && reached.insert(next).second) {
+          work.push_back(next);
+        }
+      }
+    }
+    bool reachable_terminal = false;
+    for (const auto& [name, state] : states->items()) {
+      if (!reached.count(name)) {
+        Error(LocationMember(states_path, name),
+              absl::StrCat("state \"", name,
+                           "\" is unreachable from StartAt \"", start_name,
+                           "\""));
+      } else if (info.terminal.count(name)) {
+        reachable_terminal = true;
+      }
+    }
+    if (!reachable_terminal) {
+      Error(states_path,
+            "state machine has no terminal state reachable from StartAt "
+            "(a state with \"End\": true, a Succeed or a Fail state)");
+    }
+  }
+
+  void ValidateProcessorConfig(const Json& value, const std::string& path) {
+    if (!value.is_object()) {
+      Error(path, absl::StrCat("ProcessorConfig must be an object, not ",
+                               TypeName(value)));
+      return;
+    }
+    for (const auto& [key, field] : value.items()) {
+      std::string child = LocationMember(path, key);
+      if (key == "Mode") {
+        if (field != "INLINE" && field != "DISTRIBUTED") {
+          Error(child, "Mode must be \"INLINE\" or \"DISTRIBUTED\"");
+        }
+      } else if (key == "ExecutionType") {
+        if (field != "STANDARD" && field != "EXPRESS") {
+          Error(child, "ExecutionType must be \"STANDARD\" or \"EXPRESS\"");
+        }
+      } else {
+        UnknownField(key, child, "ProcessorConfig");
+      }
+    }
+  }
+
+  // ---- states -----------------------------------------------------------
+
+  void ValidateState(const std::string& name, const Json& state,
+                     const std::string& path, MachineInfo* machine) {
+    if (name.empty()) {
+      Error(path, "state names must not be empty");
+    } else if (Utf8Length(name) > kMaxStateNameLength) {
+      Error(path, absl::StrCat("state name \"", name, "\" is ",
+                               Utf8Length(name),
+                               " characters long; the limit is ",
+                               kMaxStateNameLength));
+    }
+    auto [previous, inserted] = all_states_.emplace(name, path);
+    if (!inserted) {
+      Error(path, absl::StrCat("duplicate state name \"", name,
+                               "\" (also defined at ", previous->second,
+                               "); state names must be unique across the "
+                               "whole definition, including Parallel "
+                               "branches and Map processors"));
+    }
+    if (!state.is_object()) {
+      Error(path, absl::StrCat("a state must be an object, not ",
+                               TypeName(state)));
+      return;
+    }
+    auto type_it = state.find("Type");
+    if (type_it == state.end()) {
+      Error(path, "missing required field \"Type\"");
+      return;
+    }
+    std::string type_path = LocationMember(path, "Type");
+    if (!ExpectString(*type_it, type_path)) return;
+    const std::string& type = type_it->get_ref<const std::string&>();
+    const FieldSet& allowed = CommonFields(type);
+    if (allowed.empty()) {
+      Error(type_path,
+            absl::StrCat("unknown state type \"", type,
+                         "\"; expected Pass, Task, Choice, Wait, Succeed, "
+                         "Fail, Parallel or Map"));
+      return;
+    }
+    for (const auto& [key, value] : state.items()) {
+      std::string child = LocationMember(path, key);
+      if (key == "QueryLanguage") {
+        CheckQueryLanguage(value, child);
+        continue;
+      }
+      if (!allowed.count(key)) {
+        UnknownField(key, child, absl::StrCat("a ", type, " state"));
+        continue;
+      }
+      ValidateCommonField(key, value, child);
+    }
+    if (type == "Pass" || type == "Task" || type == "Wait" ||
+        type == "Parallel" || type == "Map") {
+      ValidateTransition(name, state, path, machine);
+    } else if (type == "Succeed" || type == "Fail") {
+      machine->terminal.insert(name);
+    }
+    if (type == "Task") {
+      ValidateTask(state, path);
+    } else if (type == "Choice") {
+      ValidateChoice(name, state, path, machine);
+    } else if (type == "Wait") {
+      ValidateWait(state, path);
+    } else if (type == "Fail") {
+      ValidateFail(state, path);
+    } else if (type == "Parallel") {
+      ValidateParallel(state, path);
+    } else if (type == "Map") {
+      ValidateMap(state, path);
+    }
+    if (auto it = state.find("Catch"); it != state.end()) {
+      ValidateCatch(name, *it, LocationMember(path, "Catch"), machine);
+    }
+    if (auto it = state.find("Retry"); it != state.end()) {
+      ValidateRetry(*it, LocationMember(path, "Retry"));
+    }
+  }
+
+  // Fields whose meaning is the same in every state type that allows them.
+  void ValidateCommonField(const std::string& key, const Json& value,
+                           const std::string& path) {
+    if (key == "Comment") {
+      ExpectString(value, path);
+    } else if (key == "InputPath" || key == "OutputPath") {
+      ExpectPath(value, path, /*allow_null=*/true);
+    } else if (key == "ResultPath") {
+      ExpectResultPath(value, path);
+    } else if (key == "Parameters") {
+      ValidateTemplate(value, path);
+    } else if (key == "ResultSelector") {
+      ValidateObjectTemplate(value, path, "ResultSelector");
+    }
+  }
+
+  void ValidateTransition(const std::string& name, const Json& state,
+                          const std::string& path, MachineInfo* machine) {
+    auto next = state.find("Next");
+    auto end = state.find("End");
+    bool is_end = false;
+    if (end != state.end()) {
+      if (!end->is_boolean()) {
+        Error(LocationMember(path, "End"),
+              absl::StrCat("End must be a boolean, not ", TypeName(*end)));
+      } else {
+        is_end = end->get<bool>();
+      }
+    }
+    if (next != state.end()) {
+      std::string next_path = LocationMember(path, "Next");
+      if (ExpectNonEmptyString(*next, next_path)) {
+        machine->targets.emplace_back(next_path, next->get<std::string>());
+        machine->edges[name].push_back(next->get<std::string>());
+      }
+      if (is_end) {
+        Error(path, "a state cannot have both \"Next\" and \"End\": true");
+        // Already reported; do not also report a missing terminal state.
+        machine->terminal.insert(name);
+      }
+    } else if (is_end) {
+      machine->terminal.insert(name);
+    } else if (end == state.end() || end->is_boolean()) {
+      Error(path, "missing \"Next\" or \"End\": true (exactly one is "
+                  "required)");
+    }
+  }
+
+  void ValidateResource(const Json& value, const std::string& path) {
+    if (value.is_object()) {
+      // CloudFormation intrinsics ({"Ref": ...}, {"Fn::GetAtt": [...]}) that
+      // a deployment tool substitutes.
+      if (value.size() == 1 && (value.begin().key() == "Ref" ||
+                                value.begin().key().rfind("Fn::", 0) == 0)) {
+        return;
+      }
+      Error(path, "Resource must be a URI string");
+      return;
+    }
+    if (!ExpectNonEmptyString(value, path)) return;
+    const std::string& s = value.get_ref<const std::string&>();
+    if (s.find_first_of(" \t\r\n") != std::string::npos) {
+      Error(path, absl::StrCat("Resource \"", s, "\" contains whitespace"));
+      return;
+    }
+    // Template substitutions such as "${LambdaArn}" are filled in at deploy
+    // time; they must at least be well-formed.
+    if (s.find("${") != std::string::npos) {
+      for (size_t at = s.find("${"); at != std::string::npos;
+           at = s.find("${", at + 2)) {
+        size_t close = s.find('}', at + 2);
+        if (close == std::string::npos || close == at + 2) {
+          Error(path, absl::StrCat("Resource \"", s,
+                                   "\" has an unterminated or empty ${...} "
+                                   "substitution"));
+          return;
+        }
+      }
+      return;
+    }
+    size_t colon = s.find(':');
+    bool scheme_ok = colon != std::string::npos && colon > 0 &&
+                     std::isalpha(static_cast<unsigned char>(s[0]));
+    for (size_t i = 0; scheme_ok && i < colon; ++i) {
+      char c = s[i];
+      scheme_ok = std::isalnum(static_cast<unsigned char>(c)) || c == '+' ||
+                  c == '-' || c == '.';
+    }
+    if (!scheme_ok || colon + 1 >= s.size()) {
+      Error(path, absl::StrCat("Resource \"", s,
+                               "\" is not a URI (expected e.g. "
+                               "dept:<DEPT>/<type> or an ARN)"));
+      return;
+    }
+    std::string_view scheme = std::string_view(s).substr(0, colon);
+    if (scheme == "dept") {
+      if (!ParseDeptResource(s, nullptr, nullptr)) {
+        Error(path, absl::StrCat("Resource \"", s,
+                                 "\" must have the form dept:<DEPT>/<type> "
+                                 "with DEPT made of upper-case letters, "
+                                 "digits, '_' or '-'"));
+      }
+      return;
+    }
+    if (scheme != "arn") return;
+    std::vector<std::string_view> parts;
+    std::string_view rest = s;
+    while (true) {
+      size_t c = rest.find(':');
+      parts.push_back(rest.substr(0, c));
+      if (c == std::string_view::npos) break;
+      rest.remove_prefix(c + 1);
+    }
+    if (parts.size() < 6 || parts[1].empty() || parts[2].empty() ||
+        parts.back().empty()) {
+      Error(path, absl::StrCat("Resource \"", s,
+                               "\" is not a valid ARN "
+                               "(arn:partition:service:region:account:"
+                               "resource)"));
+      return;
+    }
+    if (parts[2] == "lambda" && parts[5] == "function") {
+      auto name_ok = [](std::string_view v, bool qualifier) {
+        if (v.empty()) return false;
+        if (qualifier && v == "$LATEST") return true;
+        for (char c : v) {
+          if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' &&
+              c != '_' && (qualifier || c != '.')) {
+            return false;
+          }
+        }
+        return true;
+      };
+      if (parts.size() < 7 || parts.size() > 8 || !name_ok(parts[6], false) ||
+          (parts.size() == 8 && !name_ok(parts[7], true))) {
+        Error(path, absl::StrCat("Resource \"", s,
+                                 "\" is not a valid Lambda function ARN "
+                                 "(function name and optional version or "
+                                 "alias)"));
+      }
+    }
+  }
+
+  void ValidateTask(const Json& state, const std::string& path) {
+    auto resource = state.find("Resource");
+    if (resource == state.end()) {
+      Error(path, "missing required field \"Resource\"");
+    } else {
+      ValidateResource(*resource, LocationMember(path, "Resource"));
+    }
+    int64_t timeout = 0;
+    int64_t heartbeat = 0;
+    auto seconds_pair = [&](const std::string& field, int64_t* out) {
+      std::string path_field = absl::StrCat(field, "Path");
+      auto value = state.find(field);
+      auto value_path = state.find(path_field);
+      if (value != state.end()) {
+        std::string p = LocationMember(path, field);
+        if (ExpectSeconds(*value, p, 1)) *out = AsInt(*value);
+        if (value_path != state.end()) {
+          Error(p, absl::StrCat("\"", field, "\" and \"", path_field,
+                                "\" are mutually exclusive"));
+        }
+      }
+      if (value_path != state.end()) {
+        ExpectReferencePath(*value_path, LocationMember(path, path_field));
+      }
+    };
+    seconds_pair("TimeoutSeconds", &timeout);
+    seconds_pair("HeartbeatSeconds", &heartbeat);
+    if (heartbeat > 0 && timeout > 0 && heartbeat >= timeout) {
+      Error(LocationMember(path, "HeartbeatSeconds"),
+            absl::StrCat("HeartbeatSeconds (", heartbeat,
+                         ") must be smaller than TimeoutSeconds (", timeout,
+                         ")"));
+    }
+    if (auto it = state.find("Credentials"); it != state.end()) {
+      ValidateObjectTemplate(*it, LocationMember(path, "Credentials"),
+                             "Credentials");
+    }
+  }
+
+  void ValidateWait(const Json& state, const std::string& path) {
+    std::vector<std::string> present;
+    for (const char* field :
+         {"Seconds", "Timestamp", "SecondsPath", "TimestampPath"}) {
+      auto it = state.find(field);
+      if (it == state.end()) continue;
+      present.push_back(field);
+      std::string p = LocationMember(path, field);
+      std::string_view f = field;
+      if (f == "Seconds") {
+        ExpectSeconds(*it, p, 0);
+      } else if (f == "Timestamp") {
+        if (ExpectString(*it, p) &&
+            !LooksLikeTimestamp(it->get_ref<const std::string&>())) {
+          Error(p, absl::StrCat("\"", it->get<std::string>(),
+                                "\" is not an RFC 3339 timestamp"));
+        }
+      } else {
+        ExpectReferencePath(*it, p);
+      }
+    }
+    if (present.empty()) {
+      Error(path, "a Wait state needs exactly one of Seconds, Timestamp, "
+                  "SecondsPath or TimestampPath");
+    } else if (present.size() > 1) {
+      Error(path, absl::StrCat("a Wait state needs exactly one of Seconds, "
+                               "Timestamp, SecondsPath or TimestampPath; "
+                               "found ",
+                               absl::StrJoin(present, ", ")));
+    }
+  }
+
+  void ValidateFail(const Json& state, const std::string& path) {
+    for (const char* field : {"Error", "Cause"}) {
+      std::string path_field = absl::StrCat(field, "Path");
+      auto value = state.find(field);
+      auto value_path = state.find(path_field);
+      if (value != state.end()) {
+        ExpectString(*value, LocationMember(path, field));
+        if (value_path != state.end()) {
+          Error(LocationMember(path, field),
+                absl::StrCat("\"", field, "\" and \"", path_field,
+                             "\" are mutually exclusive"));
+        }
+      }
+      if (value_path != state.end()) {
+        ExpectPathOrIntrinsic(*value_path, LocationMember(path, path_field));
+      }
+    }
+  }
+
+  void ValidateParallel(const Json& state, const std::string& path) {
+    auto branches = state.find("Branches");
+    std::string branches_path = LocationMember(path, "Branches");
+    if (branches == state.end()) {
+      Error(path, "missing required field \"Branches\"");
+      return;
+    }
+    if (!branches->is_array() || branches->empty()) {
+      Error(branches_path,
+            absl::StrCat("Branches must be a non-empty array of state "
+                         "machines, not ",
+                         branches->is_array() ? "an empty array"
+                                              : TypeName(*branches)));
+      return;
+    }
+    for (size_t i = 0; i < branches->size(); ++i) {
+      ValidateMachine((*branches)[i], LocationIndex(branches_path, i),
+                      /*processor=*/false);
+    }
+  }
+
+  void ValidateMap(const Json& state, const std::string& path) {
+    auto processor = state.find("ItemProcessor");
+    auto iterator = state.find("Iterator");
+    if (processor != state.end() && iterator != state.end()) {
+      Error(LocationMember(path, "Iterator"),
+            "\"ItemProcessor\" and \"Iterator\" are mutually exclusive");
+    } else if (processor == state.end() && iterator == state.end()) {
+      Error(path, "missing required field \"ItemProcessor\" (or the older "
+                  "\"Iterator\")");
+    }
+    if (processor != state.end()) {
+      ValidateMachine(*processor, LocationMember(path, "ItemProcessor"),
+                      /*processor=*/true);
+    }
+    if (iterator != state.end()) {
+      ValidateMachine(*iterator, LocationMember(path, "Iterator"),
+                      /*processor=*/true);
+    }
+    if (state.contains("ItemSelector") && state.contains("Parameters")) {
+      Error(LocationMember(path, "Parameters"),
+            "\"ItemSelector\" and \"Parameters\" are mutually exclusive "
+            "(Parameters is the older name of ItemSelector)");
+    }
+    if (auto it = state.find("ItemSelector"); it != state.end()) {
+      ValidateObjectTemplate(*it, LocationMember(path, "ItemSelector"),
+                             "ItemSelector");
+    }
+    if (auto it = state.find("ItemsPath"); it != state.end()) {
+      ExpectReferencePath(*it, LocationMember(path, "ItemsPath"));
+    }
+    if (auto it = state.find("Label"); it != state.end()) {
+      ExpectString(*it, LocationMember(path, "Label"));
+    }
+    ExclusivePair(state, path, "MaxConcurrency", [&](const Json& v,
+                                                     const std::string& p) {
+      ExpectNonNegativeInt(v, p);
+    });
+    ExclusivePair(state, path, "ToleratedFailureCount",
+                  [&](const Json& v, const std::string& p) {
+                    ExpectNonNegativeInt(v, p);
+                  });
+    ExclusivePair(state, path, "ToleratedFailurePercentage",
+                  [&](const Json& v, const std::string& p) {
+                    if (!v.is_number()) {
+                      Error(p, absl::StrCat("must be a number, not ",
+                                            TypeName(v)));
+                    } else if (v.get<double>() < 0 || v.get<double>() > 100) {
+                      Error(p, "must be between 0 and 100");
+                    }
+                  });
+    if (auto it = state.find("ItemReader"); it != state.end()) {
+      ValidateItemReader(*it, LocationMember(path, "ItemReader"));
+    }
+    if (auto it = state.find("ItemBatcher"); it != state.end()) {
+      ValidateItemBatcher(*it, LocationMember(path, "ItemBatcher"));
+    }
+    if (auto it = state.find("ResultWriter"); it != state.end()) {
+      ValidateResultWriter(*it, LocationMember(path, "ResultWriter"));
+    }
+  }
+
+  // `field` and `field`Path: at most one; the Path a reference path.
+  template <typename CheckValue>
+  void ExclusivePair(const Json& object, const std::string& path,
+                     const std::string& field, CheckValue check) {
+    std::string path_field = absl::StrCat(field, "Path");
+    auto value = object.find(field);
+    auto value_path = object.find(path_field);
+    if (value != object.end()) {
+      check(*value, LocationMember(path, field));
+      if (value_path != object.end()) {
+        Error(LocationMember(path, field),
+              absl::StrCat("\"", field, "\" and \"", path_field,
+                           "\" are mutually exclusive"));
+      }
+    }
+    if (value_path != object.end()) {
+      ExpectReferencePath(*value_path, LocationMember(path, path_field));
+    }
+  }
+
+  bool ExpectObject(const Json& value, const std::string& path,
+                    const std::string& what) {
+    if (value.is_object()) return true;
+    Error(path, absl::StrCat(what, " must be an object, not ",
+                             TypeName(value)));
+    return false;
+  }
+
+  void ValidateItemReader(const Json& value, const std::string& path) {
+    if (!ExpectObject(value, path, "ItemReader")) return;
+    for (const auto& [key, field] : value.items()) {
+      std::string child = LocationMember(path, key);
+      if (key == "Resource") {
+        ValidateResource(field, child);
+      } else if (key == "Parameters") {
+        ValidateObjectTemplate(field, child, "Parameters");
+      } else if (key == "ReaderConfig") {
+        if (!ExpectObject(field, child, "ReaderConfig")) continue;
+        ExclusivePair(field, child, "MaxItems",
+                      [&](const Json& v, const std::string& p) {
+                        ExpectNonNegativeInt(v, p);
+                      });
+      } else {
+        UnknownField(key, child, "ItemReader");
+      }
+    }
+    if (!value.contains("Resource")) {
+      Error(path, "missing required field \"Resource\"");
+    }
+  }
+
+  void ValidateItemBatcher(const Json& value, const std::string& path) {
+    if (!ExpectObject(value, path, "ItemBatcher")) return;
+    static const FieldSet kFields = {
+        "MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch",
+        "MaxInputBytesPerBatchPath", "BatchInput"};
+    for (const auto& [key, field] : value.items()) {
+      if (!kFields.count(key)) {
+        UnknownField(key, LocationMember(path, key), "ItemBatcher");
+      } else if (key == "BatchInput") {
+        ValidateObjectTemplate(field, LocationMember(path, key), "BatchInput");
+      }
+    }
+    auto positive = [&](const Json& v, const std::string& p) {
+      if (!IsInteger(v) || AsInt(v) < 1) {
+        Error(p, "must be a positive integer");
+      }
+    };
+    ExclusivePair(value, path, "MaxItemsPerBatch", positive);
+    ExclusivePair(value, path, "MaxInputBytesPerBatch", positive);
+  }
+
+  void ValidateResultWriter(const Json& value, const std::string& path) {
+    if (!ExpectObject(value, path, "ResultWriter")) return;
+    for (const auto& [key, field] : value.items()) {
+      std::string child = LocationMember(path, key);
+      if (key == "Resource") {
+        ValidateResource(field, child);
+      } else if (key == "Parameters") {
+        ValidateObjectTemplate(field, child, "Parameters");
+      } else {
+        UnknownField(key, child, "ResultWriter");
+      }
+    }
+  }
+
+  // ---- Retry / Catch ----------------------------------------------------
+
+  // ErrorEquals of a retrier or catcher; returns true when it is States.ALL.
+  bool ValidateErrorEquals(const Json& entry, const std::string& path) {
+    auto it = entry.find("ErrorEquals");
+    if (it == entry.end()) {
+      Error(path, "missing required field \"ErrorEquals\"");
+      return false;
+    }
+    std::string p = LocationMember(path, "ErrorEquals");
+    if (!it->is_array() || it->empty()) {
+      Error(p, "ErrorEquals must be a non-empty array of error names");
+      return false;
+    }
+    bool has_all = false;
+    for (size_t i = 0; i < it->size(); ++i) {
+      const Json& name = (*it)[i];
+      if (!name.is_string() || name.get_ref<const std::string&>().empty()) {
+        Error(LocationIndex(p, i),
+              absl::StrCat("error names must be non-empty strings, not ",
+                           TypeName(name)));
+      } else if (name == "States.ALL") {
+        has_all = true;
+      }
+    }
+    if (has_all && it->size() > 1) {
+      Error(p, "\"States.ALL\" must appear alone in ErrorEquals");
+    }
+    return has_all;
+  }
+
+  void ValidateRetry(const Json& retry, const std::string& path) {
+    if (!retry.is_array()) {
+      Error(path, absl::StrCat("Retry must be an array of retriers, not ",
+                               TypeName(retry)));
+      return;
+    }
+    for (size_t i = 0; i < retry.size(); ++i) {
+      const Json& r = retry[i];
+      std::string rp = LocationIndex(path, i);
+      if (!ExpectObject(r, rp, "a retrier")) continue;
+      if (ValidateErrorEquals(r, rp) && i + 1 != retry.size()) {
+        Error(LocationMember(rp, "ErrorEquals"),
+              "a retrier matching \"States.ALL\" must be the last one");
+      }
+      for (const auto& [key, value] : r.items()) {
+        std::string p = LocationMember(rp, key);
+        if (key == "ErrorEquals") continue;
+        if (key == "Comment") {
+          ExpectString(value, p);
+        } else if (key == "IntervalSeconds" || key == "MaxDelaySeconds") {
+          ExpectSeconds(value, p, 1);
+        } else if (key == "MaxAttempts") {
+          ExpectNonNegativeInt(value, p);
+        } else if (key == "BackoffRate") {
+          if (!value.is_number()) {
+            Error(p, absl::StrCat("BackoffRate must be a number, not ",
+                                  TypeName(value)));
+          } else if (value.get<double>() < 1.0) {
+            Error(p, absl::StrCat("BackoffRate must be at least 1.0, got ",
+                                  value.dump()));
+          }
+        } else if (key == "JitterStrategy") {
+          if (value != "FULL" && value != "NONE") {
+            Error(p, "JitterStrategy must be \"FULL\" or \"NONE\"");
+          }
+        } else {
+          UnknownField(key, p, "a retrier");
+        }
+      }
+    }
+  }
+
+  void ValidateCatch(const std::string& name, const Json& catchers,
+                     const std::string& path, MachineInfo* machine) {
+    if (!catchers.is_array()) {
+      Error(path, absl::StrCat("Catch must be an array of catchers, not ",
+                               TypeName(catchers)));
+      return;
+    }
+    for (size_t i = 0; i < catchers.size(); ++i) {
+      const Json& c = catchers[i];
+      std::string cp = LocationIndex(path, i);
+      if (!ExpectObject(c, cp, "a catcher")) continue;
+      if (ValidateErrorEquals(c, cp) && i + 1 != catchers.size()) {
+        Error(LocationMember(cp, "ErrorEquals"),
+              "a catcher matching \"States.ALL\" must be the last one");
+      }
+      if (!c.contains("Next")) {
+        Error(cp, "missing required field \"Next\"");
+      }
+      for (const auto& [key, value] : c.items()) {
+        std::string p = LocationMember(cp, key);
+        if (key == "ErrorEquals") continue;
+        if (key == "Comment") {
+          ExpectString(value, p);
+        } else if (key == "Next") {
+          if (ExpectNonEmptyString(value, p)) {
+            machine->targets.emplace_back(p, value.get<std::string>());
+            machine->edges[name].push_back(value.get<std::string>());
+          }
+        } else if (key == "ResultPath") {
+          ExpectResultPath(value, p);
+        } else {
+          UnknownField(key, p, "a catcher");
+        }
+      }
+    }
+  }
+
+  // ---- Choice -----------------------------------------------------------
+
+  void ValidateChoice(const std::string& name, const Json& state,
+                      const std::string& path, MachineInfo* machine) {
+    auto choices = state.find("Choices");
+    std::string choices_path = LocationMember(path, "Choices");
+    if (choices == state.end()) {
+      Error(path, "missing required field \"Choices\"");
+    } else if (!choices->is_array() || choices->empty()) {
+      Error(choices_path, "Choices must be a non-empty array of rules");
+    } else {
+      for (size_t i = 0; i < choices->size(); ++i) {
+        std::string rp = LocationIndex(choices_path, i);
+        const Json& rule = (*choices)[i];
+        ValidateRule(rule, rp, /*top=*/true, 0);
+        if (rule.is_object()) {
+          auto next = rule.find("Next");
+          if (next == rule.end()) {
+            Error(rp, "missing required field \"Next\"");
+          } else if (ExpectNonEmptyString(*next,
+                                          LocationMember(rp, "Next"))) {
+            machine->targets.emplace_back(LocationMember(rp, "Next"),
+                                          next->get<std::string>());
+            machine->edges[name].push_back(next->get<std::string>());
+          }
+        }
+      }
+    }
+    if (auto def = state.find("Default"); def != state.end()) {
+      std::string p = LocationMember(path, "Default");
+      if (ExpectNonEmptyString(*def, p)) {
+        machine->targets.emplace_back(p, def->get<std::string>());
+        machine->edges[name].push_back(def->get<std::string>());
+      }
+    }
+  }
+
+  void ValidateRule(const Json& rule, const std::string& path, bool top,
+                    int depth) {
+    if (!rule.is_object()) {
+      Error(path, absl::StrCat("a Choice rule must be an object, not ",
+                               TypeName(rule)));
+      return;
+    }
+    if (depth > 64) {
+      Error(path, "Choice rules nested too deeply");
+      return;
+    }
+    const auto& ops = ComparisonOperators();
+    std::vector<std::string> comparisons;
+    std::vector<std::string> booleans;
+    for (const auto& [key, value] : rule.items()) {
+      std::string p = LocationMember(path, key);
+      if (key == "Comment") {
+        ExpectString(value, p);
+      } else if (key == "Next") {
+        if (!top) {
+          Error(p, "\"Next\" is only allowed on top-level Choice rules, not "
+                   "inside And, Or or Not");
+        }
+      } else if (key == "Variable") {
+        ExpectPath(value, p, /*allow_null=*/false);
+      } else if (key == "And" || key == "Or" || key == "Not") {
+        booleans.push_back(key);
+      } else if (auto op = ops.find(key); op != ops.end()) {
+        comparisons.push_back(key);
+        ValidateOperand(key, op->second, value, p);
+      } else {
+        UnknownField(key, p, "a Choice rule");
+      }
+    }
+    if (!booleans.empty()) {
+      if (booleans.size() > 1) {
+        Error(path, absl::StrCat("a Choice rule can have only one of And, Or "
+                                 "and Not; found ",
+                                 absl::StrJoin(booleans, ", ")));
+      }
+      if (rule.contains("Variable") || !comparisons.empty()) {
+        Error(path, "a Choice rule with And, Or or Not cannot also have "
+                    "Variable or a comparison operator");
+      }
+      for (const std::string& key : booleans) {
+        const Json& operand = rule[key];
+        std::string p = LocationMember(path, key);
+        if (key == "Not") {
+          ValidateRule(operand, p, false, depth + 1);
+        } else if (!operand.is_array() || operand.empty()) {
+          Error(p, absl::StrCat(key, " must be a non-empty array of Choice "
+                                     "rules"));
+        } else {
+          for (size_t i = 0; i < operand.size(); ++i) {
+            ValidateRule(operand[i], LocationIndex(p, i), false, depth + 1);
+          }
+        }
+      }
+      return;
+    }
+    if (rule.contains("Condition")) return;  // JSONata; reported above.
+    if (!rule.contains("Variable")) {
+      Error(path, "a Choice rule needs \"Variable\" and a comparison "
+                  "operator, or one of And, Or, Not");
+    }
+    if (comparisons.empty()) {
+      Error(path, "a Choice rule needs exactly one comparison operator "
+                  "(e.g. StringEquals, NumericLessThan, IsPresent)");
+    } else if (comparisons.size() > 1) {
+      Error(path, absl::StrCat("a Choice rule can have only one comparison "
+                               "operator; found ",
+                               absl::StrJoin(comparisons, ", ")));
+    }
+  }
+
+  void ValidateOperand(const std::string& op, Operand operand,
+                       const Json& value, const std::string& path) {
+    switch (operand) {
+      case Operand::kString:
+        if (!value.is_string()) {
+          Error(path, absl::StrCat(op, " needs a string, not ",
+                                   TypeName(value)));
+        }
+        break;
+      case Operand::kNumber:
+        if (!value.is_number()) {
+          Error(path, absl::StrCat(op, " needs a number, not ",
+                                   TypeName(value)));
+        }
+        break;
+      case Operand::kBoolean:
+        if (!value.is_boolean()) {
+          Error(path, absl::StrCat(op, " needs a boolean, not ",
+                                   TypeName(value)));
+        }
+        break;
+      case Operand::kTimestamp:
+        if (!value.is_string()) {
+          Error(path, absl::StrCat(op, " needs a timestamp string, not ",
+                                   TypeName(value)));
+        } else if (!LooksLikeTimestamp(value.get_ref<const std::string&>())) {
+          Error(path, absl::StrCat(op, ": \"", value.get<std::string>(),
+                                   "\" is not an RFC 3339 timestamp"));
+        }
+        break;
+      case Operand::kPath:
+        ExpectReferencePath(value, path);
+        break;
+    }
+  }
+
+  const LoadedSource& source_;
+  std::vector<ValidationError> errors_;
+  // Every state name seen so far -> its location.
+  std::map<std::string, std::string> all_states_;
+};
+
+}  // namespace
+
+std::vector<ValidationError> Validate(const LoadedSource& source) {
+  return Validator(source).Run();
+}
+
+}  // namespace onewindow::asl

@@ -1,0 +1,305 @@
+// Engine tests: real RocksDB in a temp directory, a manual clock, no gRPC.
+#include "scheduler/engine.h"
+
+#include <filesystem>
+#include <future>
+#include <random>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace onewindow::scheduler {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kThreeDepts[] = R"({
+  "StartAt": "Opinions",
+  "States": {
+    "Opinions": {
+      "Type": "Parallel",
+      "Branches": [
+        {"StartAt": "Tax", "States": {"Tax": {"Type": "Task",
+          "Resource": "dept:DSF/tax-clearance", "End": true}}},
+        {"StartAt": "Fire", "States": {"Fire": {"Type": "Task",
+          "Resource": "dept:CB/fire-safety", "End": true}}},
+        {"StartAt": "Land", "States": {"Land": {"Type": "Task",
+          "Resource": "dept:IACM/licence", "End": true}}}
+      ],
+      "ResultPath": "$.opinions",
+      "Next": "Done"
+    },
+    "Done": {"Type": "Succeed"}
+  }
+})";
+
+template <typename T>
+absl::StatusOr<T> Wait(std::function<void(Engine::Done<T>)> call) {
+  std::promise<absl::StatusOr<T>> p;
+  auto f = p.get_future();
+  call([&p](absl::StatusOr<T> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ow-engine-test-" + std::to_string(std::random_device{}()));
+    Open();
+  }
+  void TearDown() override {
+    engine_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open() {
+    EngineOptions o;
+    o.data_dir = dir_.string();
+    o.clock = &clock_;
+    o.sync = false;  // logic tests; durability is tested with real processes
+    auto e = Engine::Open(o);
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = std::move(*e);
+  }
+  void Reopen() {
+    engine_.reset();
+    Open();
+  }
+  void Deploy(const std::string& name, const std::string& text) {
+    auto r = engine_->registry().Deploy(name, text, asl::SourceFormat::kAuto,
+                                        "", clock_.NowMs());
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  absl::StatusOr<SubmitResult> Submit(const std::string& service,
+                                      const std::string& input,
+                                      const std::string& request_id = "") {
+    onewindow::v1::SubmitCaseRequest req;
+    req.set_service(service);
+    req.set_input_json(input);
+    req.set_request_id(request_id);
+    return Wait<SubmitResult>(
+        [&](Engine::Done<SubmitResult> d) { engine_->SubmitCase(req, d); });
+  }
+  absl::Status Complete(const std::string& token, const std::string& result) {
+    return Wait<bool>([&](Engine::Done<bool> d) {
+             engine_->CompleteTask(token, result, d);
+           })
+        .status();
+  }
+  // Activates until `n` tasks of `dept` arrive (they appear after commit).
+  std::vector<onewindow::v1::Task> Take(const std::string& dept, int n) {
+    std::vector<onewindow::v1::Task> got;
+    for (int i = 0; i < 200 && static_cast<int>(got.size()) < n; ++i) {
+      for (auto& t : engine_->dispatcher().Activate(dept, n, 60'000, "test")) {
+        got.push_back(std::move(t));
+      }
+      if (static_cast<int>(got.size()) < n) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+    return got;
+  }
+  onewindow::v1::Case WaitForStatus(const std::string& id,
+                                    onewindow::v1::CaseStatus s) {
+    onewindow::v1::Case c;
+    for (int i = 0; i < 400; ++i) {
+      auto r = engine_->GetCase(id);
+      if (r.ok()) {
+        c = *r;
+        if (c.status() == s) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return c;
+  }
+
+  ManualClock clock_{1'767'225'600'000};
+  std::filesystem::path dir_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, CaseFansOutToThreeDepartmentsAndSucceeds) {
+  Deploy("licence", kThreeDepts);
+  auto sub = Submit("licence", R"({"applicant": "A. Chan"})");
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  EXPECT_EQ(sub->version, 1);
+  for (const char* dept : {"DSF", "CB", "IACM"}) {
+    auto tasks = Take(dept, 1);
+    ASSERT_EQ(tasks.size(), 1u) << dept;
+    EXPECT_EQ(tasks[0].case_id(), sub->case_id);
+    EXPECT_EQ(json::parse(tasks[0].input_json())["applicant"], "A. Chan");
+    ASSERT_TRUE(Complete(tasks[0].token(),
+                         json{{"dept", dept}, {"ok", true}}.dump())
+                    .ok());
+  }
+  auto c = WaitForStatus(sub->case_id, onewindow::v1::CASE_STATUS_SUCCEEDED);
+  ASSERT_EQ(c.status(), onewindow::v1::CASE_STATUS_SUCCEEDED);
+  json out = json::parse(c.output_json());
+  ASSERT_EQ(out["opinions"].size(), 3u);
+  EXPECT_EQ(out["opinions"][0]["dept"], "DSF");
+  EXPECT_EQ(out["opinions"][1]["dept"], "CB");
+  EXPECT_EQ(out["opinions"][2]["dept"], "IACM");
+  EXPECT_EQ(out["applicant"], "A. Chan");
+  auto history = engine_->GetHistory(sub->case_id, 0, 0);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->front().seq(), 1);
+  EXPECT_EQ(history->back().type(), "ExecutionSucceeded");
+}
+
+TEST_F(EngineTest, SameRequestIdGivesTheSameCase) {
+  Deploy("licence", kThreeDepts);
+  auto a = Submit("licence", "{}", "counter-7-0001");
+  auto b = Submit("licence", "{}", "counter-7-0001");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->case_id, b->case_id);
+  EXPECT_FALSE(a->deduplicated);
+  EXPECT_TRUE(b->deduplicated);
+  Reopen();
+  auto c = Submit("licence", "{}", "counter-7-0001");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->case_id, a->case_id);
+  auto d = Submit("licence", "{}", "counter-7-0002");
+  ASSERT_TRUE(d.ok());
+  EXPECT_NE(d->case_id, a->case_id);
+}
+
+TEST_F(EngineTest, BadSubmissionsAreRefusedWithTheFieldNamed) {
+  Deploy("licence", kThreeDepts);
+  auto bad_json = Submit("licence", "{\"a\": ");
+  EXPECT_EQ(bad_json.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_json.status().message().find("input_json"),
+            absl::string_view::npos);
+  auto unknown = Submit("no-such-service", "{}");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(unknown.status().message().find("no-such-service"),
+            absl::string_view::npos);
+  auto big = Submit("licence", "\"" + std::string(300 * 1024, 'x') + "\"");
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(big.status().message().find("262144"), absl::string_view::npos);
+}
+
+TEST_F(EngineTest, AnsweredOrUnknownTokensAreRejectedAndChangeNothing) {
+  Deploy("licence", kThreeDepts);
+  auto sub = Submit("licence", "{}");
+  ASSERT_TRUE(sub.ok());
+  auto tasks = Take("DSF", 1);
+  ASSERT_EQ(tasks.size(), 1u);
+  ASSERT_TRUE(Complete(tasks[0].token(), "{\"a\":1}").ok());
+  absl::Status again = Complete(tasks[0].token(), "{\"a\":2}");
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition) << again;
+  EXPECT_NE(again.message().find("already completed"), absl::string_view::npos)
+      << again;
+  EXPECT_EQ(Complete("garbage", "{}").code(), absl::StatusCode::kNotFound);
+  std::string forged = tasks[0].token();
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_EQ(Complete(forged, "{}").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Complete(tasks[0].token(), "not json").code(),
+            absl::StatusCode::kInvalidArgument);
+  auto history = engine_->GetHistory(sub->case_id, 0, 0);
+  ASSERT_TRUE(history.ok());
+  int succeeded = 0;
+  for (const auto& e : *history) {
+    if (e.type() == "TaskSucceeded" && e.task_id() == tasks[0].task_id()) {
+      ++succeeded;
+    }
+  }
+  EXPECT_EQ(succeeded, 1);
+}
+
+TEST_F(EngineTest, ExpiredLeaseReoffersWithANewTokenAndTheOldIsStale) {
+  Deploy("licence", kThreeDepts);
+  auto sub = Submit("licence", "{}");
+  ASSERT_TRUE(sub.ok());
+  auto first = engine_->dispatcher().Activate("DSF", 1, 1'000, "slow");
+  for (int i = 0; i < 200 && first.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    first = engine_->dispatcher().Activate("DSF", 1, 1'000, "slow");
+  }
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].attempt(), 1);
+  clock_.Advance(2'000);
+  auto second = Take("DSF", 1);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].attempt(), 2);
+  EXPECT_EQ(second[0].task_id(), first[0].task_id());
+  EXPECT_NE(second[0].token(), first[0].token());
+  absl::Status stale = Complete(first[0].token(), "{}");
+  EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition) << stale;
+  EXPECT_NE(stale.message().find("stale"), absl::string_view::npos) << stale;
+  EXPECT_TRUE(Complete(second[0].token(), "{}").ok());
+}
+
+TEST_F(EngineTest, OpenCasesResumeAfterReopenAndTheirTasksAreOfferedAgain) {
+  Deploy("licence", kThreeDepts);
+  auto sub = Submit("licence", R"({"n": 1})");
+  ASSERT_TRUE(sub.ok());
+  auto dsf = Take("DSF", 1);
+  ASSERT_EQ(dsf.size(), 1u);
+  ASSERT_TRUE(Complete(dsf[0].token(), R"({"tax": "clear"})").ok());
+  auto cb = Take("CB", 1);  // leased, then the engine goes away
+  ASSERT_EQ(cb.size(), 1u);
+  Reopen();
+  EXPECT_EQ(engine_->stats().recovered_cases, 1);
+  auto cb2 = Take("CB", 1);
+  ASSERT_EQ(cb2.size(), 1u);
+  EXPECT_EQ(cb2[0].task_id(), cb[0].task_id());
+  EXPECT_TRUE(Take("DSF", 1).empty()) << "a completed task is not offered";
+  ASSERT_TRUE(Complete(cb2[0].token(), "{}").ok());
+  auto iacm = Take("IACM", 1);
+  ASSERT_EQ(iacm.size(), 1u);
+  ASSERT_TRUE(Complete(iacm[0].token(), "{}").ok());
+  auto c = WaitForStatus(sub->case_id, onewindow::v1::CASE_STATUS_SUCCEEDED);
+  ASSERT_EQ(c.status(), onewindow::v1::CASE_STATUS_SUCCEEDED);
+  EXPECT_EQ(json::parse(c.output_json())["opinions"][0]["tax"], "clear");
+}
+
+TEST_F(EngineTest, CancelWithdrawsTasksAndEndsTheCase) {
+  Deploy("licence", kThreeDepts);
+  auto sub = Submit("licence", "{}");
+  ASSERT_TRUE(sub.ok());
+  auto dsf = Take("DSF", 1);
+  ASSERT_EQ(dsf.size(), 1u);
+  auto cancelled = Wait<onewindow::v1::Case>(
+      [&](Engine::Done<onewindow::v1::Case> d) {
+        engine_->CancelCase(sub->case_id, "applicant withdrew", d);
+      });
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->status(), onewindow::v1::CASE_STATUS_CANCELLED);
+  EXPECT_EQ(Complete(dsf[0].token(), "{}").code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(engine_->dispatcher().ReadyCount("CB"), 0u);
+  auto again = Wait<onewindow::v1::Case>(
+      [&](Engine::Done<onewindow::v1::Case> d) {
+        engine_->CancelCase(sub->case_id, "twice", d);
+      });
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(EngineTest, DeployIsVersionedAndUnchangedIsNotReversioned) {
+  Deploy("licence", kThreeDepts);
+  auto same = engine_->registry().Deploy("licence", kThreeDepts,
+                                         asl::SourceFormat::kAuto, "", 0);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->version, 1);
+  EXPECT_FALSE(same->created);
+  auto sub = Submit("licence", "{}");
+  ASSERT_TRUE(sub.ok());
+  std::string v2 = kThreeDepts;
+  v2.replace(v2.find("\"Done\": {\"Type\": \"Succeed\"}"),
+             std::string("\"Done\": {\"Type\": \"Succeed\"}").size(),
+             "\"Done\": {\"Type\": \"Pass\", \"Result\": 2, \"End\": true}");
+  auto next = engine_->registry().Deploy("licence", v2,
+                                         asl::SourceFormat::kAuto, "", 0);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->version, 2);
+  auto c = engine_->GetCase(sub->case_id);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->version(), 1) << "a running case keeps its version";
+  auto bad = engine_->registry().Deploy("licence", R"({"StartAt": "X"})",
+                                        asl::SourceFormat::kAuto, "", 0);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("$"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace onewindow::scheduler

@@ -1,0 +1,184 @@
+#include "scheduler/registry.h"
+
+#include <set>
+
+namespace onewindow::scheduler {
+namespace {
+
+onewindow::v1::DefinitionFormat ToProto(asl::SourceFormat f,
+                                        const std::string& text) {
+  if (f == asl::SourceFormat::kJson) return onewindow::v1::DEFINITION_FORMAT_JSON;
+  if (f == asl::SourceFormat::kYaml) return onewindow::v1::DEFINITION_FORMAT_YAML;
+  size_t i = text.find_first_not_of(" \t\r\n");
+  return (i != std::string::npos && text[i] == '{')
+             ? onewindow::v1::DEFINITION_FORMAT_JSON
+             : onewindow::v1::DEFINITION_FORMAT_YAML;
+}
+
+asl::SourceFormat FromProto(onewindow::v1::DefinitionFormat f) {
+  switch (f) {
+    case onewindow::v1::DEFINITION_FORMAT_JSON:
+      return asl::SourceFormat::kJson;
+    case onewindow::v1::DEFINITION_FORMAT_YAML:
+      return asl::SourceFormat::kYaml;
+    default:
+      return asl::SourceFormat::kAuto;
+  }
+}
+
+// Every Task state the engine runs must address a department.
+void CheckResources(const asl::Json& machine, const std::string& path,
+                    std::vector<std::string>* errors) {
+  if (!machine.is_object() || !machine.contains("States") ||
+      !machine["States"].is_object()) {
+    return;
+  }
+  for (const auto& [name, state] : machine["States"].items()) {
+    const std::string here = path + ".States." + name;
+    if (!state.is_object()) continue;
+    const std::string type = state.value("Type", "");
+    if (type == "Task") {
+      std::string dept, task_type;
+      const std::string resource = state.value("Resource", "");
+      if (!asl::ParseDeptResource(resource, &dept, &task_type)) {
+        errors->push_back(here + ".Resource: \"" + resource +
+                          "\" is not a department resource "
+                          "(dept:<DEPT>/<task-type>)");
+      }
+    } else if (type == "Parallel" && state.contains("Branches") &&
+               state["Branches"].is_array()) {
+      for (size_t i = 0; i < state["Branches"].size(); ++i) {
+        CheckResources(state["Branches"][i],
+                       here + ".Branches[" + std::to_string(i) + "]", errors);
+      }
+    } else if (type == "Map") {
+      for (const char* key : {"ItemProcessor", "Iterator"}) {
+        if (state.contains(key)) {
+          CheckResources(state[key], here + "." + key, errors);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+absl::Status WorkflowRegistry::CheckName(const std::string& name) {
+  if (name.empty() || name.size() > 80) {
+    return absl::InvalidArgumentError(
+        "name: must be 1 to 80 characters, got " +
+        std::to_string(name.size()));
+  }
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+          c == '_' || c == '.')) {
+      return absl::InvalidArgumentError(
+          "name: \"" + name +
+          "\" may hold only letters, digits, '-', '_' and '.'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WorkflowRegistry::Load() {
+  std::map<std::string, std::map<int64_t, DeployedWorkflow>> loaded;
+  absl::Status inner = absl::OkStatus();
+  absl::Status s = store_->ForEachWorkflow([&](const store::WorkflowRecord& w) {
+    auto def = asl::Definition::Compile(w.definition(), FromProto(w.format()));
+    if (!def.ok()) {
+      inner = absl::DataLossError("stored workflow " + w.name() + "@" +
+                                  std::to_string(w.version()) +
+                                  " no longer compiles: " +
+                                  std::string(def.status().message()));
+      return false;
+    }
+    loaded[w.name()][w.version()] = DeployedWorkflow{w, *def};
+    return true;
+  });
+  if (!s.ok()) return s;
+  if (!inner.ok()) return inner;
+  std::unique_lock lock(mu_);
+  workflows_ = std::move(loaded);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DeployResult> WorkflowRegistry::Deploy(
+    const std::string& name, const std::string& text, asl::SourceFormat format,
+    const std::string& description, int64_t now_ms) {
+  if (absl::Status s = CheckName(name); !s.ok()) return s;
+  if (text.empty()) {
+    return absl::InvalidArgumentError("definition: empty");
+  }
+  auto def = asl::Definition::Compile(text, format);
+  if (!def.ok()) {
+    return absl::InvalidArgumentError(
+        "definition is not valid: " + std::string(def.status().message()));
+  }
+  std::vector<std::string> errors;
+  CheckResources((*def)->doc(), "$", &errors);
+  if (!errors.empty()) {
+    std::string msg = "definition is not valid: ";
+    for (size_t i = 0; i < errors.size(); ++i) {
+      if (i) msg += "; ";
+      msg += errors[i];
+    }
+    return absl::InvalidArgumentError(msg);
+  }
+
+  std::lock_guard deploy_lock(deploy_mu_);
+  int64_t version = 1;
+  {
+    std::shared_lock lock(mu_);
+    auto it = workflows_.find(name);
+    if (it != workflows_.end() && !it->second.empty()) {
+      const DeployedWorkflow& latest = it->second.rbegin()->second;
+      if (latest.record.digest() == (*def)->digest()) {
+        return DeployResult{name, latest.record.version(), false};
+      }
+      version = latest.record.version() + 1;
+    }
+  }
+  store::WorkflowRecord rec;
+  rec.set_name(name);
+  rec.set_version(version);
+  rec.set_definition(text);
+  rec.set_format(ToProto(format, text));
+  rec.set_description(description);
+  rec.set_deployed_at_ms(now_ms);
+  for (const auto& d : (*def)->departments()) rec.add_departments(d);
+  rec.set_digest((*def)->digest());
+  store::Store::Batch batch(*store_);
+  batch.PutWorkflow(rec);
+  if (absl::Status s = store_->Commit(&batch); !s.ok()) return s;
+  std::unique_lock lock(mu_);
+  workflows_[name][version] = DeployedWorkflow{rec, *def};
+  return DeployResult{name, version, true};
+}
+
+absl::StatusOr<DeployedWorkflow> WorkflowRegistry::Get(const std::string& name,
+                                                       int64_t version) const {
+  std::shared_lock lock(mu_);
+  auto it = workflows_.find(name);
+  if (it == workflows_.end() || it->second.empty()) {
+    return absl::NotFoundError("service: no workflow named \"" + name +
+                               "\" is deployed");
+  }
+  if (version == 0) return it->second.rbegin()->second;
+  auto v = it->second.find(version);
+  if (v == it->second.end()) {
+    return absl::NotFoundError("version: workflow \"" + name +
+                               "\" has no version " + std::to_string(version));
+  }
+  return v->second;
+}
+
+std::vector<DeployedWorkflow> WorkflowRegistry::ListLatest() const {
+  std::shared_lock lock(mu_);
+  std::vector<DeployedWorkflow> out;
+  for (const auto& [name, versions] : workflows_) {
+    if (!versions.empty()) out.push_back(versions.rbegin()->second);
+  }
+  return out;
+}
+
+}  // namespace onewindow::scheduler

@@ -1,0 +1,90 @@
+// The commands of owctl, one function each, returning the process exit code:
+// 0 ok, 1 the thing is invalid or failed, 2 usage error, 3 RPC or connection
+// error. Flag parsing lives in owctl.cc; these functions do the work and the
+// printing (stdout for results, stderr for diagnostics).
+#ifndef ONEWINDOW_TOOLS_COMMANDS_H_
+#define ONEWINDOW_TOOLS_COMMANDS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace onewindow::owctl {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitRpc = 3;
+
+struct GlobalOptions {
+  std::string addr;
+  bool json = false;
+  int64_t timeout_ms = 10000;
+};
+
+// Offline (engine/asl, engine/core).
+int WorkflowValidate(const GlobalOptions& g,
+                     const std::vector<std::string>& files);
+
+struct RunLocalArgs {
+  std::string definition_file;
+  std::string input_file;  // "-" = stdin
+  // RESOURCE=FILE pairs.
+  std::vector<std::string> task_results;
+  bool echo_tasks = false;
+};
+int RunLocal(const GlobalOptions& g, const RunLocalArgs& args);
+
+// Online (gRPC).
+int WorkflowDeploy(const GlobalOptions& g,
+                   const std::vector<std::string>& files,
+                   const std::string& name, const std::string& description);
+int WorkflowList(const GlobalOptions& g);
+// `name_version` is NAME or NAME@VERSION.
+int WorkflowGet(const GlobalOptions& g, const std::string& name_version);
+
+struct SubmitArgs {
+  std::string service;
+  std::string data_file;  // "-" = stdin
+  std::string data_json;
+  bool has_data_file = false;
+  bool has_data_json = false;
+  std::string request_id;
+  int64_t version = 0;
+};
+int CaseSubmit(const GlobalOptions& g, const SubmitArgs& args);
+int CaseGet(const GlobalOptions& g, const std::string& id);
+
+struct ListArgs {
+  std::string status;  // RUNNING, SUCCEEDED, FAILED, CANCELLED or empty
+  std::string service;
+  std::string department;
+  int limit = 0;
+};
+int CaseList(const GlobalOptions& g, const ListArgs& args);
+int CaseHistory(const GlobalOptions& g, const std::string& id);
+int CaseWatch(const GlobalOptions& g, const std::string& id,
+              int64_t interval_ms);
+int CaseCancel(const GlobalOptions& g, const std::string& id,
+               const std::string& reason);
+
+struct ActivateArgs {
+  std::string department;
+  int max = 1;
+  int64_t lease_ms = 0;
+  std::string worker;
+};
+int TaskActivate(const GlobalOptions& g, const ActivateArgs& args);
+int TaskComplete(const GlobalOptions& g, const std::string& token,
+                 const std::string& result_file, bool has_result_file,
+                 const std::string& result_json, bool has_result_json);
+int TaskFail(const GlobalOptions& g, const std::string& token,
+             const std::string& error, const std::string& cause);
+
+// Workflow name from a file name: the base name before ".asl" (or before
+// its last extension when there is no ".asl").
+std::string WorkflowNameFromPath(const std::string& path);
+
+}  // namespace onewindow::owctl
+
+#endif  // ONEWINDOW_TOOLS_COMMANDS_H_
