@@ -76,6 +76,16 @@ std::string_view StoredName(store::v1::TaskState s) {
   }
 }
 
+// True when `token` is the delivery `stored_token` names, or an earlier
+// delivery of the same task (earlier nonces are not kept, so any is taken).
+bool SameOrEarlierDelivery(const TokenParts& token,
+                           const std::string& stored_token) {
+  TokenParts stored;
+  if (!ParseToken(stored_token, &stored)) return false;
+  if (token.attempt < stored.attempt) return true;
+  return token.attempt == stored.attempt && token.nonce == stored.nonce;
+}
+
 }  // namespace
 
 Shard::Shard(int index, int count, Deps deps)
@@ -344,7 +354,7 @@ Shard::ResolveToken(const TokenParts& token) {
     }
     absl::StatusOr<TaskRecord> t =
         deps_.store->GetTask(token.case_id, token.task_id);
-    if (!t.ok() || t->attempt() < token.attempt) {
+    if (!t.ok() || !SameOrEarlierDelivery(token, t->token())) {
       return absl::NotFoundError("token: unknown task token");
     }
     return absl::FailedPreconditionError(
@@ -356,7 +366,7 @@ Shard::ResolveToken(const TokenParts& token) {
   if (t_it == c->tasks.end()) {
     absl::StatusOr<TaskRecord> t =
         deps_.store->GetTask(token.case_id, token.task_id);
-    if (!t.ok() || t->attempt() < token.attempt) {
+    if (!t.ok() || !SameOrEarlierDelivery(token, t->token())) {
       return absl::NotFoundError("token: unknown task token");
     }
     return absl::FailedPreconditionError(

@@ -64,8 +64,7 @@ constexpr Operator kOperators[] = {
     {"TimestampLessThanEquals", Family::kTimestamp, Relation::kLe, false},
     {"TimestampLessThanEqualsPath", Family::kTimestamp, Relation::kLe, true},
     {"TimestampGreaterThanEquals", Family::kTimestamp, Relation::kGe, false},
-    {"TimestampGreaterThanEqualsPath", Family::kTimestamp, Relation::kGe,
-     true},
+    {"TimestampGreaterThanEqualsPath", Family::kTimestamp, Relation::kGe, true},
     {"IsNull", Family::kTest, Relation::kEq, false},
     {"IsPresent", Family::kTest, Relation::kEq, false},
     {"IsNumeric", Family::kTest, Relation::kEq, false},
@@ -113,8 +112,10 @@ int CompareNumbers(const Json& a, const Json& b) {
   }
   bool a_unsigned = a.is_number_unsigned();
   bool b_unsigned = b.is_number_unsigned();
-  if (a_unsigned && b_unsigned) return Sign(a.get<uint64_t>(), b.get<uint64_t>());
-  if (!a_unsigned && !b_unsigned) return Sign(a.get<int64_t>(), b.get<int64_t>());
+  if (a_unsigned && b_unsigned)
+    return Sign(a.get<uint64_t>(), b.get<uint64_t>());
+  if (!a_unsigned && !b_unsigned)
+    return Sign(a.get<int64_t>(), b.get<int64_t>());
   // One unsigned, one signed.
   if (a_unsigned) {
     int64_t bv = b.get<int64_t>();
@@ -193,8 +194,9 @@ absl::StatusOr<bool> EvalComparison(const Json& rule, const Json& input,
 
   if (op->family == Family::kTest) {
     if (!operand.is_boolean()) {
-      return RuleError(absl::StrCat("The value of ", absl::string_view(op->name.data(), op->name.size()),
-                                    " must be a boolean"));
+      return RuleError(absl::StrCat(
+          "The value of ", absl::string_view(op->name.data(), op->name.size()),
+          " must be a boolean"));
     }
     bool expected = operand.get<bool>();
     if (op->name == "IsPresent") return found == expected;
@@ -220,8 +222,9 @@ absl::StatusOr<bool> EvalComparison(const Json& rule, const Json& input,
   Json expected_value;
   if (op->path) {
     if (!operand.is_string()) {
-      return RuleError(absl::StrCat("The value of ", absl::string_view(op->name.data(), op->name.size()),
-                                    " must be a path string"));
+      return RuleError(absl::StrCat(
+          "The value of ", absl::string_view(op->name.data(), op->name.size()),
+          " must be a path string"));
     }
     const std::string& other_path = operand.get_ref<const std::string&>();
     bool other_found = false;

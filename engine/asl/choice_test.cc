@@ -20,6 +20,7 @@ struct AwsCase {
 
 // Generated from /work/shared/conformance/cases/aws-choice-*: the rule of
 // the Choice state, the execution input, and whether AWS took the rule.
+// clang-format off
 constexpr AwsCase kAwsCases[] = {
     {"booleanequals-00", "{\"Variable\":\"$.Variable\",\"BooleanEquals\":true}", "{\"Variable\":null,\"Value\":true}", false},
     {"booleanequals-04", "{\"Variable\":\"$.Variable\",\"BooleanEquals\":true}", "{\"Variable\":0.0,\"Value\":true}", false},
@@ -258,14 +259,15 @@ constexpr AwsCase kAwsCases[] = {
     {"timestamplessthanequals-00", "{\"Variable\":\"$.Variable\",\"TimestampLessThanEquals\":\"2012-10-09T19:00:55Z\"}", "{\"Variable\":\"2012-10-09T19:00:55Z\",\"Value\":\"2012-10-09T19:00:55Z\"}", true},
     {"timestamplessthanequalspath-00", "{\"Variable\":\"$.Variable\",\"TimestampLessThanEqualsPath\":\"$.Value\"}", "{\"Variable\":\"2012-10-09T19:00:56Z\",\"Value\":\"2012-10-09T19:00:55Z\"}", false},
 };
+// clang-format on
 
 TEST(ChoiceAwsTest, RecordedOutcomes) {
   for (const AwsCase& c : kAwsCases) {
-    auto r = EvalChoiceRule(Json::parse(c.rule), Json::parse(c.input),
-                            EvalEnv{});
+    auto r =
+        EvalChoiceRule(Json::parse(c.rule), Json::parse(c.input), EvalEnv{});
     ASSERT_TRUE(r.ok()) << c.name << ": " << r.status();
-    EXPECT_EQ(*r, c.expected) << "aws-choice-" << c.name << ": " << c.rule
-                              << " on " << c.input;
+    EXPECT_EQ(*r, c.expected)
+        << "aws-choice-" << c.name << ": " << c.rule << " on " << c.input;
   }
 }
 
@@ -377,7 +379,8 @@ TEST(ChoiceTimestampTest, Operators) {
   EXPECT_TRUE(Compare("TimestampLessThanEquals", t1, t1));
   EXPECT_FALSE(Compare("TimestampLessThanEquals", t2, t1));
   EXPECT_TRUE(Compare("TimestampGreaterThanEquals", t1, t1));
-  EXPECT_FALSE(Compare("TimestampGreaterThanEquals", "2019-12-31T15:00:00Z", t1));
+  EXPECT_FALSE(
+      Compare("TimestampGreaterThanEquals", "2019-12-31T15:00:00Z", t1));
   // Not a timestamp: false, not an error.
   EXPECT_FALSE(Compare("TimestampEquals", "2023-02-24 12:15:56.832957", t1));
   EXPECT_FALSE(Compare("TimestampEquals", 1, t1));
@@ -418,21 +421,23 @@ TEST(ChoiceLogicTest, AndOrNot) {
   Json input = Json::parse(R"({"n": 25, "s": "b", "dept": "dsf",
                                "amount": 500, "urgent": true})");
   // choice-and-false
-  EXPECT_FALSE(Eval(R"({"And": [{"Variable": "$.n", "NumericGreaterThanEquals": 10},
+  EXPECT_FALSE(
+      Eval(R"({"And": [{"Variable": "$.n", "NumericGreaterThanEquals": 10},
                                 {"Variable": "$.n", "NumericLessThan": 20}]})",
-                    input));
-  EXPECT_TRUE(Eval(R"({"And": [{"Variable": "$.n", "NumericGreaterThanEquals": 20},
+           input));
+  EXPECT_TRUE(
+      Eval(R"({"And": [{"Variable": "$.n", "NumericGreaterThanEquals": 20},
                                {"Variable": "$.n", "NumericLessThan": 30}]})",
-                   input));
+           input));
   // choice-or
   EXPECT_TRUE(Eval(R"({"Or": [{"Variable": "$.s", "StringEquals": "a"},
                               {"Variable": "$.s", "StringEquals": "b"}]})",
                    input));
-  EXPECT_FALSE(Eval(R"({"Or": [{"Variable": "$.s", "StringEquals": "a"}]})",
-                    input));
+  EXPECT_FALSE(
+      Eval(R"({"Or": [{"Variable": "$.s", "StringEquals": "a"}]})", input));
   // choice-not
-  EXPECT_TRUE(Eval(R"({"Not": {"Variable": "$.s", "StringEquals": "a"}})",
-                   input));
+  EXPECT_TRUE(
+      Eval(R"({"Not": {"Variable": "$.s", "StringEquals": "a"}})", input));
   // choice-nested-boolean
   EXPECT_TRUE(Eval(R"({"And": [{"Variable": "$.dept", "IsPresent": true},
       {"Or": [{"Variable": "$.amount", "NumericLessThan": 100},
@@ -449,7 +454,8 @@ TEST(ChoiceContextTest, ContextVariable) {
   EvalEnv env;
   env.context = &context;
   auto r = EvalChoiceRule(
-      Json::parse(R"({"Variable": "$$.Execution.Name", "StringEquals": "run-1"})"),
+      Json::parse(
+          R"({"Variable": "$$.Execution.Name", "StringEquals": "run-1"})"),
       Json::object(), env);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(*r);
@@ -501,10 +507,9 @@ TEST(TimestampTest, Valid) {
 TEST(TimestampTest, Invalid) {
   for (const char* t :
        {"", "2020-01-01", "2012-10-09T19:00:55", "2020-01-01 15:00:00Z",
-        "2020-01-01t15:00:00Z", "2020-01-01T15:00:00z",
-        "05-12-2016T21:29:29Z", "2023-02-24 12:15:56.832957",
-        "2021-02-29T00:00:00Z", "2020-13-01T00:00:00Z",
-        "2020-01-01T24:00:00Z", "2020-01-01T15:60:00Z",
+        "2020-01-01t15:00:00Z", "2020-01-01T15:00:00z", "05-12-2016T21:29:29Z",
+        "2023-02-24 12:15:56.832957", "2021-02-29T00:00:00Z",
+        "2020-13-01T00:00:00Z", "2020-01-01T24:00:00Z", "2020-01-01T15:60:00Z",
         "2020-01-01T15:00:60Z", "2020-01-01T15:00:00.Z",
         "2020-01-01T15:00:00+0100", "2020-01-01T15:00:00+01:00x",
         "2020-1-01T15:00:00Z"}) {

@@ -115,7 +115,10 @@ std::shared_ptr<const Definition> Definition::Build(Json doc) {
   DefinitionIndexer indexer(def.get(), &departments);
   def->root_ = indexer.Index(def->doc_);
   def->departments_.assign(departments.begin(), departments.end());
-  def->digest_ = Sha256Hex(def->doc_.dump());
+  // Same text as doc_.dump(); invalid UTF-8 (possible from YAML) is replaced
+  // instead of throwing.
+  def->digest_ =
+      Sha256Hex(def->doc_.dump(-1, ' ', false, Json::error_handler_t::replace));
   return def;
 }
 

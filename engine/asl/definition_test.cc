@@ -1,9 +1,10 @@
 // Tests for Definition (compile, index, departments, digest) and
 // ParseDeptResource.
+#include "engine/asl/definition.h"
+
 #include <string>
 
 #include "absl/status/status.h"
-#include "engine/asl/definition.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -73,8 +74,8 @@ TEST(DefinitionTest, ItemProcessorIsIndexed) {
 TEST(DefinitionTest, DigestIsSha256OfCanonicalJson) {
   auto a = Definition::Compile(
       R"({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})");
-  auto b = Definition::Compile(
-      "States:\n  A:\n    Type: Succeed\nStartAt: A\n", SourceFormat::kYaml);
+  auto b = Definition::Compile("States:\n  A:\n    Type: Succeed\nStartAt: A\n",
+                               SourceFormat::kYaml);
   auto c = Definition::Compile(
       R"({"StartAt": "B", "States": {"B": {"Type": "Succeed"}}})");
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
@@ -83,9 +84,19 @@ TEST(DefinitionTest, DigestIsSha256OfCanonicalJson) {
             std::string::npos);
   EXPECT_EQ((*a)->digest(), (*b)->digest());
   EXPECT_NE((*a)->digest(), (*c)->digest());
-  // sha256 of {"StartAt":"A","States":{"A":{"Type":"Succeed"}}}.
+  // The digest covers the canonical (sorted, compact) serialisation.
   EXPECT_EQ((*a)->doc().dump(),
             R"({"StartAt":"A","States":{"A":{"Type":"Succeed"}}})");
+}
+
+TEST(DefinitionTest, InvalidUtf8FromYamlDoesNotThrow) {
+  auto def = Definition::Compile(
+      "Comment: \"bad \xff byte\"\nStartAt: A\nStates:\n  A:\n"
+      "    Type: Succeed\n",
+      SourceFormat::kYaml);
+  if (def.ok()) {
+    EXPECT_EQ((*def)->digest().size(), 64u);
+  }
 }
 
 TEST(DefinitionTest, InvalidDefinitionListsErrors) {
@@ -119,9 +130,8 @@ TEST(ParseDeptResourceTest, Forms) {
   EXPECT_TRUE(ParseDeptResource("dept:DSF/check", &dept, &type));
   EXPECT_EQ(dept, "DSF");
   EXPECT_EQ(type, "check");
-  EXPECT_TRUE(
-      ParseDeptResource("arn:aws:states:::dept:LAND_REG-2/verify", &dept,
-                        &type));
+  EXPECT_TRUE(ParseDeptResource("arn:aws:states:::dept:LAND_REG-2/verify",
+                                &dept, &type));
   EXPECT_EQ(dept, "LAND_REG-2");
   EXPECT_EQ(type, "verify");
   EXPECT_TRUE(ParseDeptResource("dept:A/b", nullptr, nullptr));
@@ -132,8 +142,8 @@ TEST(ParseDeptResourceTest, Forms) {
   EXPECT_FALSE(ParseDeptResource("dept:/check", &dept, &type));
   EXPECT_FALSE(ParseDeptResource("xdept:DSF/check", &dept, &type));
   EXPECT_FALSE(ParseDeptResource("dept:DSF/a/b", &dept, &type));
-  EXPECT_FALSE(ParseDeptResource("arn:aws:lambda:r:1:function:F", &dept,
-                                 &type));
+  EXPECT_FALSE(
+      ParseDeptResource("arn:aws:lambda:r:1:function:F", &dept, &type));
 }
 
 }  // namespace

@@ -244,9 +244,9 @@ absl::Status CheckCall(const IntrinsicCall& call) {
   }
   int n = static_cast<int>(call.args.size());
   if (n < f->min_args || (f->max_args >= 0 && n > f->max_args)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Function '", call.name, "' takes ", ArityText(*f),
-        " argument(s) but was given ", n));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Function '", call.name, "' takes ", ArityText(*f),
+                     " argument(s) but was given ", n));
   }
   for (const IntrinsicArg& arg : call.args) {
     if (arg.kind == IntrinsicArg::Kind::kCall) {
@@ -333,9 +333,8 @@ std::string TypeName(const Json& v) {
 absl::Status ArgTypeError(const IntrinsicCall& call, size_t index,
                           absl::string_view expected, const Json& got) {
   return Failure(absl::StrCat("Invalid argument ", index + 1, " for ",
-                              call.name, ": expected ", expected,
-                              " but got ", TypeName(got), " ",
-                              internal::DumpCompact(got)));
+                              call.name, ": expected ", expected, " but got ",
+                              TypeName(got), " ", internal::DumpCompact(got)));
 }
 
 // An integral JSON number (1 and 1.0 both qualify).
@@ -368,7 +367,9 @@ absl::StatusOr<int64_t> IntegerArg(const IntrinsicCall& call,
 }
 
 // Java's Math.round: the closest integer, ties rounding towards +infinity.
-int64_t JavaRound(double d) { return static_cast<int64_t>(std::floor(d + 0.5)); }
+int64_t JavaRound(double d) {
+  return static_cast<int64_t>(std::floor(d + 0.5));
+}
 
 uint64_t SplitMix64(uint64_t x) {
   x += 0x9E3779B97F4A7C15ULL;
@@ -468,8 +469,8 @@ std::optional<std::string> HashHex(std::string_view data,
   }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &digest_len, md,
-                 nullptr) != 1) {
+  if (EVP_Digest(data.data(), data.size(), digest, &digest_len, md, nullptr) !=
+      1) {
     return std::nullopt;
   }
   static constexpr char kHex[] = "0123456789abcdef";
@@ -488,9 +489,11 @@ std::vector<std::string_view> CodePoints(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-               : (c >> 3) == 30             ? 4
-                                            : 1;
+    size_t n = c < 0x80         ? 1
+               : (c >> 5) == 6  ? 2
+               : (c >> 4) == 14 ? 3
+               : (c >> 3) == 30 ? 4
+                                : 1;
     if (i + n > s.size()) n = s.size() - i;
     out.push_back(s.substr(i, n));
     i += n;
@@ -564,10 +567,11 @@ absl::StatusOr<Json> EvalFormat(const IntrinsicCall& call,
   }
   // A literal template keeps its escapes so that \{ \} stay literal braces.
   const IntrinsicArg& tmpl = call.args[0];
-  bool escaped = tmpl.kind == IntrinsicArg::Kind::kLiteral &&
-                 tmpl.is_string_literal;
-  std::string_view text = escaped ? std::string_view(tmpl.raw)
-                                  : std::string_view(args[0].get_ref<const std::string&>());
+  bool escaped =
+      tmpl.kind == IntrinsicArg::Kind::kLiteral && tmpl.is_string_literal;
+  std::string_view text =
+      escaped ? std::string_view(tmpl.raw)
+              : std::string_view(args[0].get_ref<const std::string&>());
   std::string out;
   size_t next_arg = 1;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -597,8 +601,7 @@ absl::StatusOr<Json> EvalFormat(const IntrinsicCall& call,
     return Failure(absl::StrCat(
         "Number of arguments in States.Format does not match the number of "
         "placeholders: ",
-        args.size() - 1, " argument(s) for ", next_arg - 1,
-        " placeholder(s)"));
+        args.size() - 1, " argument(s) for ", next_arg - 1, " placeholder(s)"));
   }
   return Json(std::move(out));
 }
@@ -619,13 +622,14 @@ absl::StatusOr<Json> EvalArrayRange(const IntrinsicCall& call,
   if (step > 0 && start <= end) {
     count = (static_cast<__int128>(end) - start) / step + 1;
   } else if (step < 0 && start >= end) {
-    count = (static_cast<__int128>(start) - end) / -static_cast<__int128>(step) + 1;
+    count =
+        (static_cast<__int128>(start) - end) / -static_cast<__int128>(step) + 1;
   }
   if (count > static_cast<__int128>(kMaxArrayRange)) {
-    return Failure(absl::StrCat(
-        "States.ArrayRange: the result would have ",
-        static_cast<int64_t>(std::min<__int128>(count, INT64_MAX)),
-        " elements; the maximum is ", kMaxArrayRange));
+    return Failure(
+        absl::StrCat("States.ArrayRange: the result would have ",
+                     static_cast<int64_t>(std::min<__int128>(count, INT64_MAX)),
+                     " elements; the maximum is ", kMaxArrayRange));
   }
   Json out = Json::array();
   __int128 x = start;
@@ -643,9 +647,9 @@ absl::StatusOr<Json> EvalMathRandom(const IntrinsicCall& call,
   auto end = IntegerArg(call, args, 1);
   if (!end.ok()) return end.status();
   if (*end <= *start) {
-    return Failure(absl::StrCat(
-        "States.MathRandom: the end value (", *end,
-        ") must be greater than the start value (", *start, ")"));
+    return Failure(absl::StrCat("States.MathRandom: the end value (", *end,
+                                ") must be greater than the start value (",
+                                *start, ")"));
   }
   uint64_t r;
   if (args.size() == 3) {
@@ -666,7 +670,8 @@ absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
                               const EvalEnv& env) {
   const internal::FunctionSpec* spec = internal::FindFunction(call.name);
   if (spec == nullptr) {
-    return Failure(absl::StrCat("Unknown intrinsic function '", call.name, "'"));
+    return Failure(
+        absl::StrCat("Unknown intrinsic function '", call.name, "'"));
   }
   int n = static_cast<int>(call.args.size());
   if (n < spec->min_args || (spec->max_args >= 0 && n > spec->max_args)) {
@@ -794,8 +799,9 @@ absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
     if (!args[1].is_string()) return ArgTypeError(call, 1, "a string", args[1]);
     const std::string& data = args[0].get_ref<const std::string&>();
     if (data.size() > kMaxStringArgument) {
-      return Failure(absl::StrCat("States.Hash: the input exceeds the maximum of ",
-                                  kMaxStringArgument, " characters"));
+      return Failure(
+          absl::StrCat("States.Hash: the input exceeds the maximum of ",
+                       kMaxStringArgument, " characters"));
     }
     const std::string& algorithm = args[1].get_ref<const std::string&>();
     auto hex = HashHex(data, algorithm);
@@ -808,8 +814,10 @@ absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
   }
 
   if (name == "States.JsonMerge") {
-    if (!args[0].is_object()) return ArgTypeError(call, 0, "an object", args[0]);
-    if (!args[1].is_object()) return ArgTypeError(call, 1, "an object", args[1]);
+    if (!args[0].is_object())
+      return ArgTypeError(call, 0, "an object", args[0]);
+    if (!args[1].is_object())
+      return ArgTypeError(call, 1, "an object", args[1]);
     if (!args[2].is_boolean()) {
       return ArgTypeError(call, 2, "a boolean", args[2]);
     }
@@ -830,7 +838,8 @@ absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
   if (name == "States.MathAdd") {
     int64_t sum = 0;
     for (size_t i = 0; i < 2; ++i) {
-      if (!args[i].is_number()) return ArgTypeError(call, i, "a number", args[i]);
+      if (!args[i].is_number())
+        return ArgTypeError(call, i, "a number", args[i]);
       int64_t v;
       if (args[i].is_number_float()) {
         double d = args[i].get<double>();
@@ -882,14 +891,14 @@ absl::StatusOr<Json> EvalIntrinsic(std::string_view expr, const Json& input,
     return EvalCall(*call, input, env);
   } catch (const Json::exception& e) {
     return AslError(kStatesIntrinsicFailure,
-                    absl::StrCat("Error evaluating '", internal::Av(expr), "': ", e.what()));
+                    absl::StrCat("Error evaluating '", internal::Av(expr),
+                                 "': ", e.what()));
   }
 }
 
 bool IsValidIntrinsic(std::string_view expr, std::string* why) {
   auto call = internal::ParseIntrinsic(expr);
-  absl::Status status =
-      call.ok() ? internal::CheckCall(*call) : call.status();
+  absl::Status status = call.ok() ? internal::CheckCall(*call) : call.status();
   if (!status.ok()) {
     if (why != nullptr) *why = std::string(status.message());
     return false;

@@ -1,13 +1,14 @@
 // Tests for intrinsic functions: argument parsing, every States.* function
 // (results recorded from AWS in the conformance cases where available) and
 // their error cases.
+#include "engine/asl/intrinsics.h"
+
 #include <cstdint>
 #include <set>
 #include <string>
 
 #include "engine/asl/errors.h"
 #include "engine/asl/expr.h"
-#include "engine/asl/intrinsics.h"
 #include "gtest/gtest.h"
 
 namespace onewindow::asl {
@@ -54,10 +55,11 @@ TEST(IntrinsicParseTest, ArgumentKinds) {
   Json context = {{"Execution", {{"Input", input}}}};
   EvalEnv env = CountingEnv();
   env.context = &context;
-  EXPECT_EQ(Call("States.Array('string 1', 0, 1, -1, true, false, null, "
-                 "$.inputValue, $$.Execution.Input.inputValue)",
-                 input, env),
-            Json::parse(R"(["string 1", 0, 1, -1, true, false, null, 55, 55])"));
+  EXPECT_EQ(
+      Call("States.Array('string 1', 0, 1, -1, true, false, null, "
+           "$.inputValue, $$.Execution.Input.inputValue)",
+           input, env),
+      Json::parse(R"(["string 1", 0, 1, -1, true, false, null, 55, 55])"));
   EXPECT_EQ(Call("States.Array(1.5, -2.25e2,'a,b',  $ )", Json(7)),
             Json::parse(R"([1.5, -225.0, "a,b", 7])"));
   EXPECT_EQ(Call("States.Array()"), Json::array());
@@ -88,8 +90,9 @@ TEST(IntrinsicParseTest, NestedCalls) {
 
 TEST(IntrinsicParseTest, SyntaxErrors) {
   for (const char* expr :
-       {"States.Array(", "States.Array('x)", "States.Array(1,)", "States.Array(1) x",
-        "Foo.Bar()", "States.(1)", "States.Array(bogus)", "States.Array($.a[)"}) {
+       {"States.Array(", "States.Array('x)", "States.Array(1,)",
+        "States.Array(1) x", "Foo.Bar()", "States.(1)", "States.Array(bogus)",
+        "States.Array($.a[)"}) {
     ExpectIntrinsicFailure(expr);
   }
 }
@@ -99,8 +102,7 @@ TEST(IntrinsicValidTest, IsValidIntrinsic) {
   EXPECT_TRUE(IsValidIntrinsic("States.Format('{}', $.a)", &why)) << why;
   EXPECT_TRUE(IsValidIntrinsic("States.UUID()", &why)) << why;
   EXPECT_TRUE(IsValidIntrinsic("States.MathRandom(1, 10, 3)", &why)) << why;
-  EXPECT_TRUE(
-      IsValidIntrinsic("States.ArrayLength(States.Array(1, 2))", &why));
+  EXPECT_TRUE(IsValidIntrinsic("States.ArrayLength(States.Array(1, 2))", &why));
   EXPECT_FALSE(IsValidIntrinsic("States.Nope(1)", &why));
   EXPECT_NE(why.find("States.Nope"), std::string::npos);
   EXPECT_FALSE(IsValidIntrinsic("States.ArrayLength()", &why));
@@ -175,7 +177,8 @@ TEST(StringToJsonTest, Values) {
   EXPECT_EQ(f("1"), 1);
   EXPECT_EQ(f("true"), true);
   EXPECT_EQ(f("\"HelloWorld\""), "HelloWorld");
-  EXPECT_EQ(f("[1, 2, \"HelloWorld\"]"), Json::parse(R"([1, 2, "HelloWorld"])"));
+  EXPECT_EQ(f("[1, 2, \"HelloWorld\"]"),
+            Json::parse(R"([1, 2, "HelloWorld"])"));
   EXPECT_EQ(f("{\"Arg1\": 1, \"Arg2\": []}"),
             Json::parse(R"({"Arg1": 1, "Arg2": []})"));
   EXPECT_EQ(f(""), Json(nullptr));
@@ -204,7 +207,8 @@ TEST(JsonToStringTest, Values) {
 TEST(ArrayTest, Values) {
   // aws-intr-array-2-*
   EXPECT_EQ(Call2("States.Array", " ", " "), Json::parse(R"([" ", " "])"));
-  EXPECT_EQ(Call2("States.Array", nullptr, nullptr), Json::parse("[null,null]"));
+  EXPECT_EQ(Call2("States.Array", nullptr, nullptr),
+            Json::parse("[null,null]"));
   EXPECT_EQ(Call2("States.Array", 1.1, 1.1), Json::parse("[1.1,1.1]"));
 }
 
@@ -252,8 +256,7 @@ TEST(ArrayRangeTest, Values) {
   // aws-intr-array-range-*, intrinsic-arrayrange-2
   EXPECT_EQ(Call("States.ArrayRange(0, 10, 3)"), Json::parse("[0,3,6,9]"));
   EXPECT_EQ(Call("States.ArrayRange(1, 9, 2)"), Json::parse("[1,3,5,7,9]"));
-  EXPECT_EQ(Call("States.ArrayRange(-1, 9, 2)"),
-            Json::parse("[-1,1,3,5,7,9]"));
+  EXPECT_EQ(Call("States.ArrayRange(-1, 9, 2)"), Json::parse("[-1,1,3,5,7,9]"));
   EXPECT_EQ(Call("States.ArrayRange(5, 1, -2)"), Json::parse("[5,3,1]"));
   EXPECT_EQ(Call("States.ArrayRange(5, 1, 1)"), Json::array());
   EXPECT_EQ(Call("States.ArrayRange(1, 1000, 1)").size(), 1000u);
@@ -322,7 +325,8 @@ TEST(Base64Test, Errors) {
   ExpectIntrinsicFailure("States.Base64Decode('Y')");
   ExpectIntrinsicFailure("States.Base64Encode(1)");
   ExpectIntrinsicFailure("States.Base64Decode(null)");
-  ExpectIntrinsicFailure("States.Base64Encode($)", Json(std::string(10001, 'a')));
+  ExpectIntrinsicFailure("States.Base64Encode($)",
+                         Json(std::string(10001, 'a')));
 }
 
 TEST(HashTest, Algorithms) {
@@ -354,8 +358,9 @@ TEST(JsonMergeTest, Shallow) {
   // aws-intr-json-merge-00, intrinsic-jsonmerge
   Json input = Json::parse(R"({"fst": {"a": {"a1": 1, "a2": 2}, "b": 2, "d": 3},
                                "snd": {"a": {"a3": 1, "a4": 2}, "c": 3, "d": 4}})");
-  EXPECT_EQ(Call("States.JsonMerge($.fst, $.snd, false)", input),
-            Json::parse(R"({"a": {"a3": 1, "a4": 2}, "b": 2, "c": 3, "d": 4})"));
+  EXPECT_EQ(
+      Call("States.JsonMerge($.fst, $.snd, false)", input),
+      Json::parse(R"({"a": {"a3": 1, "a4": 2}, "b": 2, "c": 3, "d": 4})"));
 }
 
 TEST(JsonMergeTest, Errors) {
@@ -381,8 +386,8 @@ TEST(MathRandomTest, RangeAndDeterminism) {
   EXPECT_EQ(seen.size(), 4u);
   // A seed makes the result independent of the environment's generator.
   Json a = Call("States.MathRandom(0, 1000000, 7)", Json::object(), env);
-  Json b = Call("States.MathRandom(0, 1000000, 7)", Json::object(),
-                CountingEnv());
+  Json b =
+      Call("States.MathRandom(0, 1000000, 7)", Json::object(), CountingEnv());
   EXPECT_EQ(a, b);
   EXPECT_EQ(Call("States.MathRandom(-3, -2)"), -3);
 }

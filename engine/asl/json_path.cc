@@ -49,8 +49,9 @@ class PathParser {
 
  private:
   absl::Status Error(std::string_view what) const {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid JSONPath '", Av(text_), "': ", Av(what), " at position ", pos_));
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSONPath '",
+                                                   Av(text_), "': ", Av(what),
+                                                   " at position ", pos_));
   }
 
   bool AtEnd() const { return pos_ >= text_.size(); }
@@ -118,8 +119,8 @@ class PathParser {
       } else if (in_filter) {
         break;
       } else {
-        return Error(absl::StrCat("unexpected character '", std::string(1, c),
-                                  "'"));
+        return Error(
+            absl::StrCat("unexpected character '", std::string(1, c), "'"));
       }
     }
     path->text = std::string(text_.substr(start, pos_ - start));
@@ -331,8 +332,8 @@ class PathParser {
     if (!lhs.ok()) return lhs.status();
     SkipSpaces();
     std::string op;
-    static constexpr std::string_view kOps[] = {"==", "!=", "<=", ">=", "=~",
-                                                "<",  ">"};
+    static constexpr std::string_view kOps[] = {
+        "==", "!=", "<=", ">=", "=~", "<", ">"};
     for (std::string_view candidate : kOps) {
       if (text_.substr(pos_, candidate.size()) == candidate) {
         op = std::string(candidate);
@@ -454,8 +455,7 @@ bool EvalFilter(const FilterExpr& e, const Json& current,
 
 // Resolves a filter operand: absent (nullopt) when a definite path matches
 // nothing; an array of matches for an indefinite path.
-std::optional<Json> ResolveOperand(const FilterOperand& op,
-                                   const Json& current,
+std::optional<Json> ResolveOperand(const FilterOperand& op, const Json& current,
                                    const SelectRoots& roots) {
   if (!op.is_path) return op.literal;
   SelectRoots sub = roots;
@@ -484,8 +484,10 @@ bool FilterCompare(const FilterExpr& e, const Json& current,
   std::optional<Json> lhs = ResolveOperand(e.lhs, current, roots);
   if (e.op == "=~") {
     if (!lhs.has_value() || !lhs->is_string()) return false;
-    const std::string& pattern = e.rhs.literal["regex"].get_ref<const std::string&>();
-    const std::string& flags = e.rhs.literal["flags"].get_ref<const std::string&>();
+    const std::string& pattern =
+        e.rhs.literal["regex"].get_ref<const std::string&>();
+    const std::string& flags =
+        e.rhs.literal["flags"].get_ref<const std::string&>();
     auto syntax = std::regex::ECMAScript;
     if (flags.find('i') != std::string::npos) syntax |= std::regex::icase;
     try {
@@ -580,13 +582,16 @@ void ApplySelector(const PathSegment& seg, const Json& v,
       int64_t step = seg.slice_step;
       auto norm = [n](int64_t x) { return x < 0 ? x + n : x; };
       if (step > 0) {
-        int64_t start = seg.slice_start ? std::clamp<int64_t>(norm(*seg.slice_start), 0, n) : 0;
-        int64_t end = seg.slice_end ? std::clamp<int64_t>(norm(*seg.slice_end), 0, n) : n;
+        int64_t start = seg.slice_start
+                            ? std::clamp<int64_t>(norm(*seg.slice_start), 0, n)
+                            : 0;
+        int64_t end =
+            seg.slice_end ? std::clamp<int64_t>(norm(*seg.slice_end), 0, n) : n;
         for (int64_t i = start; i < end; i += step) out->push_back(&v[i]);
       } else {
-        int64_t start = seg.slice_start
-                            ? std::clamp<int64_t>(norm(*seg.slice_start), -1, n - 1)
-                            : n - 1;
+        int64_t start = seg.slice_start ? std::clamp<int64_t>(
+                                              norm(*seg.slice_start), -1, n - 1)
+                                        : n - 1;
         int64_t end = seg.slice_end
                           ? std::clamp<int64_t>(norm(*seg.slice_end), -1, n - 1)
                           : -1;
@@ -664,7 +669,7 @@ void SelectJsonPath(const JsonPath& path, const SelectRoots& roots,
 }
 
 std::string NormalizedPath(const JsonPath& path) {
-  std::string out = path.root == PathRoot::kContext ? "$$"
+  std::string out = path.root == PathRoot::kContext   ? "$$"
                     : path.root == PathRoot::kCurrent ? "@"
                                                       : "$";
   for (const PathSegment& seg : path.segments) {
@@ -781,7 +786,8 @@ absl::StatusOr<Json> ApplyResultPath(std::string_view path, const Json& input,
         kStatesResultPathMatchFailure,
         absl::StrCat("Unable to apply ResultPath configuration with "
                      "ResultPath '",
-                     internal::Av(path), "' on input '", internal::DumpCompact(input), "'"));
+                     internal::Av(path), "' on input '",
+                     internal::DumpCompact(input), "'"));
   };
   if (!parsed.ok() || !(*parsed)->reference ||
       (*parsed)->root != internal::PathRoot::kInput) {

@@ -24,9 +24,9 @@
 #include "nlohmann/json.hpp"
 
 // Propagates a failed absl::Status from an expression (internal use).
-#define OW_ASL_RETURN_IF_ERROR(expr)           \
-  do {                                         \
-    ::absl::Status ow_asl_status_ = (expr);    \
+#define OW_ASL_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status ow_asl_status_ = (expr);          \
     if (!ow_asl_status_.ok()) return ow_asl_status_; \
   } while (false)
 

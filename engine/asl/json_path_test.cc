@@ -1,10 +1,11 @@
 // Tests for JSONPath evaluation (EvalPath, EvalPathOptional, path
 // validation) and ApplyResultPath.
+#include "engine/asl/json_path.h"
+
 #include <string>
 
 #include "engine/asl/errors.h"
 #include "engine/asl/expr.h"
-#include "engine/asl/json_path.h"
 #include "gtest/gtest.h"
 
 namespace onewindow::asl {
@@ -122,10 +123,9 @@ TEST(EvalPathTest, AwsFilterOnStatus) {
 // member give an empty array, never an error.
 TEST(EvalPathTest, AwsIndefiniteOnEmptyInput) {
   Json empty = Json::object();
-  for (const char* path :
-       {"$.item.items[1:5]", "$.item.items[:1]", "$.item.items[*]",
-        "$.items[:1].itemValue", "$.items[*]", "$.items[*].itemValue",
-        "$[*]"}) {
+  for (const char* path : {"$.item.items[1:5]", "$.item.items[:1]",
+                           "$.item.items[*]", "$.items[:1].itemValue",
+                           "$.items[*]", "$.items[*].itemValue", "$[*]"}) {
     EXPECT_EQ(Eval(path, empty), Json::array()) << path;
   }
 }
@@ -143,8 +143,7 @@ TEST(EvalPathTest, DefiniteNoMatchIsRuntimeError) {
   EXPECT_EQ(AslErrorCause(s),
             "Invalid path '$.missing' : No results for path: $['missing']");
   EXPECT_EQ(AslErrorName(EvalError("$.store.book[10]")), kStatesRuntime);
-  EXPECT_EQ(AslErrorName(EvalError("$.store.bicycle.color.x")),
-            kStatesRuntime);
+  EXPECT_EQ(AslErrorName(EvalError("$.store.bicycle.color.x")), kStatesRuntime);
   EXPECT_EQ(AslErrorName(EvalError("$.store.book.author")), kStatesRuntime);
   EXPECT_EQ(AslErrorName(EvalError("$[0]")), kStatesRuntime);
 }
@@ -207,8 +206,8 @@ TEST(PathValidationTest, ReferencePaths) {
                         "$.a[-1].b", "$$.Execution.Input"}) {
     EXPECT_TRUE(IsValidReferencePath(p)) << p;
   }
-  for (const char* p : {"$.a[*]", "$.a[1:3]", "$..x", "$.a[?(@.x)]",
-                        "$.a[0,1]", "$.*", "x"}) {
+  for (const char* p :
+       {"$.a[*]", "$.a[1:3]", "$..x", "$.a[?(@.x)]", "$.a[0,1]", "$.*", "x"}) {
     EXPECT_FALSE(IsValidReferencePath(p)) << p;
   }
 }

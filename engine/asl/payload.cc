@@ -36,9 +36,8 @@ std::string TypeName(const Json& v) {
   }
 }
 
-absl::StatusOr<Json> EvalDynamicValue(std::string_view key,
-                                      const Json& value, const Json& input,
-                                      const EvalEnv& env) {
+absl::StatusOr<Json> EvalDynamicValue(std::string_view key, const Json& value,
+                                      const Json& input, const EvalEnv& env) {
   if (!value.is_string()) {
     return AslError(
         kStatesRuntime,
@@ -82,12 +81,10 @@ absl::StatusOr<Json> EvalTemplate(const Json& tmpl, const Json& input,
     Json out = Json::object();
     for (auto it = tmpl.begin(); it != tmpl.end(); ++it) {
       const std::string& key = it.key();
-      if (key.size() > kDynamicSuffix.size() &&
-          key.ends_with(kDynamicSuffix)) {
+      if (key.size() > kDynamicSuffix.size() && key.ends_with(kDynamicSuffix)) {
         auto v = EvalDynamicValue(key, it.value(), input, env);
         if (!v.ok()) return v.status();
-        out[key.substr(0, key.size() - kDynamicSuffix.size())] =
-            *std::move(v);
+        out[key.substr(0, key.size() - kDynamicSuffix.size())] = *std::move(v);
       } else {
         auto v = EvalTemplate(it.value(), input, env);
         if (!v.ok()) return v.status();
@@ -115,9 +112,9 @@ absl::StatusOr<Json> EvalPayloadTemplate(const Json& tmpl, const Json& input,
   try {
     return EvalTemplate(tmpl, input, env);
   } catch (const Json::exception& e) {
-    return AslError(kStatesRuntime,
-                    absl::StrCat("Error evaluating a payload template: ",
-                                 e.what()));
+    return AslError(
+        kStatesRuntime,
+        absl::StrCat("Error evaluating a payload template: ", e.what()));
   }
 }
 

@@ -57,19 +57,22 @@ TEST(PayloadTest, PathValues) {
 }
 
 TEST(PayloadTest, ArraysAreRecursed) {
-  EXPECT_EQ(Eval(R"({"list": [{"d.$": "$.movies[1].year"}, [{"x.$": "$.metadata.lastUpdated"}], 3]})"),
-            Json::parse(R"({"list": [{"d": 1996},
+  EXPECT_EQ(
+      Eval(
+          R"({"list": [{"d.$": "$.movies[1].year"}, [{"x.$": "$.metadata.lastUpdated"}], 3]})"),
+      Json::parse(R"({"list": [{"d": 1996},
                                      [{"x": "2020-05-27T08:00:00Z"}], 3]})"));
 }
 
 TEST(PayloadTest, ContextPaths) {
   // map-itemselector, aws-scen-map-state-config-inline-parameters
-  Json context = Json::parse(
-      R"({"Map": {"Item": {"Index": 1, "Value": {"num1": 2}}}})");
-  EXPECT_EQ(Eval(R"({"pair.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index",
+  Json context =
+      Json::parse(R"({"Map": {"Item": {"Index": 1, "Value": {"num1": 2}}}})");
+  EXPECT_EQ(
+      Eval(R"({"pair.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index",
                      "constantValue": "constant", "fromInput.$": "$"})",
-                 Json::parse(R"(["Hello"])"), &context),
-            Json::parse(R"({"pair": {"num1": 2}, "index": 1,
+           Json::parse(R"(["Hello"])"), &context),
+      Json::parse(R"({"pair": {"num1": 2}, "index": 1,
                             "constantValue": "constant",
                             "fromInput": ["Hello"]})"));
   EXPECT_EQ(Eval(R"({"ctx.$": "$$"})", Json::object(), &context),
@@ -78,11 +81,10 @@ TEST(PayloadTest, ContextPaths) {
 
 TEST(PayloadTest, IntrinsicValues) {
   // io-parameters-intrinsics
-  EXPECT_EQ(
-      Eval(R"j({"field1": 50,
+  EXPECT_EQ(Eval(R"j({"field1": 50,
         "field2.$": "States.Array(1, 'hello', true, false, null, $.movies[1], $.metadata.lastUpdated)",
         "field4": {"field5.$": "States.ArrayPartition(States.ArrayRange(1, 6, 1), 4)"}})j"),
-      Json::parse(R"({"field1": 50,
+            Json::parse(R"({"field1": 50,
         "field2": [1, "hello", true, false, null,
           {"director": "Brian De Palma", "title": "Mission: Impossible", "year": 1996},
           "2020-05-27T08:00:00Z"],
@@ -115,8 +117,9 @@ TEST(PayloadTest, NonStringDynamicValueIsError) {
 }
 
 TEST(PayloadTest, IntrinsicErrorsPropagate) {
-  EXPECT_EQ(AslErrorName(Fail(R"j({"a.$": "States.ArrayLength($.metadata)"})j")),
-            kStatesIntrinsicFailure);
+  EXPECT_EQ(
+      AslErrorName(Fail(R"j({"a.$": "States.ArrayLength($.metadata)"})j")),
+      kStatesIntrinsicFailure);
   EXPECT_EQ(AslErrorName(Fail(R"j({"a.$": "States.Nope()"})j")),
             kStatesIntrinsicFailure);
   EXPECT_EQ(AslErrorName(Fail(R"j({"a.$": "States.Array($.missing)"})j")),

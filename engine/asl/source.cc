@@ -11,10 +11,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -104,9 +107,12 @@ class JsonLineScanner {
     for (int k = 0; k < 4 && !AtEnd(); ++k, ++pos_) {
       char c = text_[pos_];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
+      if (c >= '0' && c <= '9')
+        v |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<uint32_t>(c - 'A' + 10);
     }
     return v;
   }
@@ -124,11 +130,21 @@ class JsonLineScanner {
       if (AtEnd()) return;
       char e = text_[pos_++];
       switch (e) {
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
         case 'u': {
           uint32_t cp = Hex4();
           if (cp >= 0xD800 && cp <= 0xDBFF && pos_ + 1 < text_.size() &&
@@ -140,7 +156,9 @@ class JsonLineScanner {
           AppendUtf8(cp, out);
           break;
         }
-        default: out->push_back(e); break;
+        default:
+          out->push_back(e);
+          break;
       }
     }
   }
@@ -243,7 +261,7 @@ absl::StatusOr<LoadedSource> LoadJson(std::string_view text) {
     }
     return absl::InvalidArgumentError(absl::StrCat(
         "JSON syntax error at line ", line, ", column ", column, ": ", what));
-  } catch (const Json::exception& e) {
+  } catch (const std::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("JSON syntax error: ", e.what()));
   }
@@ -299,7 +317,8 @@ Json ResolvePlainScalar(const std::string& s) {
   if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o')) {
     std::string_view digits = std::string_view(s).substr(2);
     bool hex = s[1] == 'x';
-    if (AllOf(digits, hex ? +[](int c) { return std::isxdigit(c); } : IsOctal)) {
+    if (AllOf(digits,
+              hex ? +[](int c) { return std::isxdigit(c); } : IsOctal)) {
       errno = 0;
       unsigned long long v =
           std::strtoull(std::string(digits).c_str(), nullptr, hex ? 16 : 8);
@@ -367,9 +386,8 @@ absl::Status ConvertScalar(const YAML::Node& node, Json* out) {
       (tag == "tag:yaml.org,2002:bool" && resolved.is_boolean()) ||
       (tag == "tag:yaml.org,2002:int" && resolved.is_number_integer()) ||
       (tag == "tag:yaml.org,2002:float" && resolved.is_number())) {
-    *out = tag == "tag:yaml.org,2002:float"
-               ? Json(resolved.get<double>())
-               : resolved;
+    *out = tag == "tag:yaml.org,2002:float" ? Json(resolved.get<double>())
+                                            : resolved;
     return absl::OkStatus();
   }
   return YamlError(node, absl::StrCat("scalar \"", value,
@@ -380,8 +398,8 @@ absl::Status ConvertYaml(const YAML::Node& node, const std::string& path,
                          int depth, Json* out,
                          std::map<std::string, int>* lines) {
   if (depth > kMaxDepth) {
-    return YamlError(node,
-                     absl::StrCat("nesting deeper than ", kMaxDepth, " levels"));
+    return YamlError(
+        node, absl::StrCat("nesting deeper than ", kMaxDepth, " levels"));
   }
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
@@ -433,9 +451,9 @@ absl::StatusOr<LoadedSource> LoadYaml(std::string_view text) {
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
     if (docs.size() > 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "YAML error at ", YamlPosition(docs[1].Mark()),
-          ": expected a single document, found ", docs.size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("YAML error at ", YamlPosition(docs[1].Mark()),
+                       ": expected a single document, found ", docs.size()));
     }
     if (docs.empty()) {
       out.doc = nullptr;

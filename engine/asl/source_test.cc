@@ -52,9 +52,8 @@ TEST(LoadSourceTest, JsonEscapedKeysMatchDecodedNames) {
 }
 
 TEST(LoadSourceTest, JsonSyntaxErrorNamesLineAndColumn) {
-  absl::StatusOr<LoadedSource> source =
-      LoadSource("{\n  \"StartAt\": \"A\",\n  \"States\" {}\n}",
-                 SourceFormat::kJson);
+  absl::StatusOr<LoadedSource> source = LoadSource(
+      "{\n  \"StartAt\": \"A\",\n  \"States\" {}\n}", SourceFormat::kJson);
   ASSERT_FALSE(source.ok());
   EXPECT_EQ(source.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(source.status().message(), HasSubstr("line 3, column 12"));

@@ -100,8 +100,8 @@ std::optional<Timestamp> Parse(std::string_view s) {
       *second > 59) {
     return std::nullopt;
   }
-  int64_t seconds = DaysFromCivil(*year, *month, *day) * 86400 +
-                    *hour * 3600 + *minute * 60 + *second -
+  int64_t seconds = DaysFromCivil(*year, *month, *day) * 86400 + *hour * 3600 +
+                    *minute * 60 + *second -
                     static_cast<int64_t>(offset_minutes) * 60;
   return Timestamp{seconds, nanos};
 }
@@ -113,9 +113,10 @@ bool IsTimestamp(std::string_view text) { return Parse(text).has_value(); }
 absl::StatusOr<Timestamp> ParseTimestamp(std::string_view text) {
   auto ts = Parse(text);
   if (!ts.has_value()) {
-    return AslError(kStatesRuntime,
-                    absl::StrCat("The value '", absl::string_view(text.data(), text.size()),
-                                 "' is not a valid RFC 3339 timestamp"));
+    return AslError(
+        kStatesRuntime,
+        absl::StrCat("The value '", absl::string_view(text.data(), text.size()),
+                     "' is not a valid RFC 3339 timestamp"));
   }
   return *ts;
 }

@@ -4,9 +4,10 @@
 // branches, Map item processors) and each state against the Amazon States
 // Language specification (states-language.net), collecting every problem
 // with its location instead of stopping at the first. Path syntax comes from
-// expr.h (the evaluator's own parser), so a path that validates also
-// evaluates. Intrinsic function calls are checked here: syntax, known
-// function names, arity and the types of literal arguments.
+// expr.h (the evaluator's own parsers), as do timestamp literals, so a path
+// or timestamp that validates also evaluates. Intrinsic function calls are
+// checked here: syntax, known function names, arity and the types of literal
+// arguments.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -55,13 +56,31 @@ const FieldSet& CommonFields(std::string_view type) {
         "ResultSelector", "ResultPath", "Retry", "Catch", "Next", "End",
         "Branches"}},
       {"Map",
-       {"Type", "Comment", "InputPath", "OutputPath", "Parameters",
-        "ResultSelector", "ResultPath", "Retry", "Catch", "Next", "End",
-        "ItemProcessor", "Iterator", "ItemsPath", "ItemSelector",
-        "MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailureCount",
-        "ToleratedFailureCountPath", "ToleratedFailurePercentage",
-        "ToleratedFailurePercentagePath", "ItemReader", "ItemBatcher",
-        "ResultWriter", "Label"}},
+       {"Type",
+        "Comment",
+        "InputPath",
+        "OutputPath",
+        "Parameters",
+        "ResultSelector",
+        "ResultPath",
+        "Retry",
+        "Catch",
+        "Next",
+        "End",
+        "ItemProcessor",
+        "Iterator",
+        "ItemsPath",
+        "ItemSelector",
+        "MaxConcurrency",
+        "MaxConcurrencyPath",
+        "ToleratedFailureCount",
+        "ToleratedFailureCountPath",
+        "ToleratedFailurePercentage",
+        "ToleratedFailurePercentagePath",
+        "ItemReader",
+        "ItemBatcher",
+        "ResultWriter",
+        "Label"}},
   };
   static const FieldSet kEmpty;
   auto it = kFields->find(type);
@@ -122,15 +141,22 @@ int64_t AsInt(const Json& v) {
 
 std::string TypeName(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return "a boolean";
-    case Json::value_t::string: return "a string";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::object: return "an object";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::object:
+      return "an object";
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return "a number";
-    default: return "an unsupported value";
+    case Json::value_t::number_float:
+      return "a number";
+    default:
+      return "an unsupported value";
   }
 }
 
@@ -140,45 +166,6 @@ size_t Utf8Length(std::string_view s) {
     if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
   }
   return n;
-}
-
-bool IsDigits(std::string_view s, size_t n) {
-  if (s.size() < n) return false;
-  for (size_t i = 0; i < n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  return true;
-}
-
-// RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM).
-bool LooksLikeTimestamp(std::string_view s) {
-  if (s.size() < 20) return false;
-  if (!IsDigits(s, 4) || s[4] != '-' || !IsDigits(s.substr(5), 2) ||
-      s[7] != '-' || !IsDigits(s.substr(8), 2) ||
-      (s[10] != 'T' && s[10] != 't') || !IsDigits(s.substr(11), 2) ||
-      s[13] != ':' || !IsDigits(s.substr(14), 2) || s[16] != ':' ||
-      !IsDigits(s.substr(17), 2)) {
-    return false;
-  }
-  auto num = [&](size_t at) { return (s[at] - '0') * 10 + (s[at + 1] - '0'); };
-  int month = num(5), day = num(8), hour = num(11), minute = num(14),
-      second = num(17);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-      minute > 59 || second > 60) {
-    return false;
-  }
-  size_t i = 19;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    if (i == start) return false;
-  }
-  std::string_view zone = s.substr(i);
-  if (zone == "Z" || zone == "z") return true;
-  return zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') &&
-         IsDigits(zone.substr(1), 2) && zone[3] == ':' &&
-         IsDigits(zone.substr(4), 2);
 }
 
 // ---------------------------------------------------------------------------
@@ -258,8 +245,9 @@ class IntrinsicScanner {
       if (pos_ >= text_.size()) return Fail("missing ')'");
       char c = text_[pos_++];
       if (c == ')') return true;
-      if (c != ',') return Fail(absl::StrCat("unexpected '", std::string(1, c),
-                                             "' in argument list"));
+      if (c != ',')
+        return Fail(absl::StrCat("unexpected '", std::string(1, c),
+                                 "' in argument list"));
     }
   }
 
@@ -285,8 +273,10 @@ class IntrinsicScanner {
       while (pos_ < text_.size()) {
         char d = text_[pos_];
         if (quote != 0) {
-          if (d == '\\') ++pos_;
-          else if (d == quote) quote = 0;
+          if (d == '\\')
+            ++pos_;
+          else if (d == quote)
+            quote = 0;
         } else if (d == '\'' || d == '"') {
           quote = d;
         } else if (d == '[' || d == '(') {
@@ -374,12 +364,18 @@ const std::map<std::string_view, IntrinsicSignature>& Signatures() {
 
 const char* ArgKindName(ArgKind kind) {
   switch (kind) {
-    case ArgKind::kString: return "a string";
-    case ArgKind::kNumber: return "a number";
-    case ArgKind::kBoolean: return "a boolean";
-    case ArgKind::kNull: return "null";
-    case ArgKind::kPath: return "a path";
-    case ArgKind::kCall: return "an intrinsic call";
+    case ArgKind::kString:
+      return "a string";
+    case ArgKind::kNumber:
+      return "a number";
+    case ArgKind::kBoolean:
+      return "a boolean";
+    case ArgKind::kNull:
+      return "null";
+    case ArgKind::kPath:
+      return "a path";
+    case ArgKind::kCall:
+      return "an intrinsic call";
   }
   return "a value";
 }
@@ -397,9 +393,9 @@ bool CheckCallSignature(const CallInfo& call, std::string* why) {
       *why = absl::StrCat(call.name, " takes ", sig.min_args, " argument",
                           sig.min_args == 1 ? "" : "s", ", got ", n);
     } else if (sig.max_args == SIZE_MAX) {
-      *why = absl::StrCat(call.name, " takes at least ", sig.min_args,
-                          " argument", sig.min_args == 1 ? "" : "s", ", got ",
-                          n);
+      *why =
+          absl::StrCat(call.name, " takes at least ", sig.min_args, " argument",
+                       sig.min_args == 1 ? "" : "s", ", got ", n);
     } else {
       *why = absl::StrCat(call.name, " takes ", sig.min_args, " to ",
                           sig.max_args, " arguments, got ", n);
@@ -409,16 +405,14 @@ bool CheckCallSignature(const CallInfo& call, std::string* why) {
   for (size_t i = 0; i < n; ++i) {
     const ArgInfo& arg = call.args[i];
     if (arg.kind == ArgKind::kPath || arg.kind == ArgKind::kCall) continue;
-    const auto& allowed =
-        sig.literals[std::min(i, sig.literals.size() - 1)];
+    const auto& allowed = sig.literals[std::min(i, sig.literals.size() - 1)];
     if (std::find(allowed.begin(), allowed.end(), arg.kind) == allowed.end()) {
-      *why = absl::StrCat("argument ", i + 1, " of ", call.name, " (",
-                          arg.text, ") is ", ArgKindName(arg.kind),
-                          "; expected ",
-                          allowed.empty() ? std::string("a path")
-                                          : absl::StrCat(
-                                                ArgKindName(allowed[0]),
-                                                " or a path"));
+      *why = absl::StrCat(
+          "argument ", i + 1, " of ", call.name, " (", arg.text, ") is ",
+          ArgKindName(arg.kind), "; expected ",
+          allowed.empty()
+              ? std::string("a path")
+              : absl::StrCat(ArgKindName(allowed[0]), " or a path"));
       return false;
     }
   }
@@ -438,8 +432,7 @@ bool PathOk(std::string_view path, bool allow_context) {
 bool ReferencePathOk(std::string_view path, bool allow_context) {
   if (path.substr(0, 2) == "$$") {
     if (!allow_context) return false;
-    return IsValidReferencePath(
-        absl::StrCat("$", std::string(path.substr(2))));
+    return IsValidReferencePath(absl::StrCat("$", std::string(path.substr(2))));
   }
   return IsValidReferencePath(path);
 }
@@ -478,9 +471,9 @@ class Validator {
                               TypeName(doc)));
       return Finish();
     }
-    static const FieldSet kTopFields = {"Comment", "StartAt", "States",
-                                        "Version", "TimeoutSeconds",
-                                        "QueryLanguage"};
+    static const FieldSet kTopFields = {"Comment",        "StartAt",
+                                        "States",         "Version",
+                                        "TimeoutSeconds", "QueryLanguage"};
     for (const auto& [key, value] : doc.items()) {
       std::string path = LocationMember("$", key);
       if (key == "Comment" || key == "Version") {
@@ -570,8 +563,7 @@ class Validator {
     return false;
   }
 
-  bool ExpectSeconds(const Json& value, const std::string& path,
-                     int64_t min) {
+  bool ExpectSeconds(const Json& value, const std::string& path, int64_t min) {
     if (!IsInteger(value)) {
       Error(path, absl::StrCat("must be an integer, not ", TypeName(value)));
       return false;
@@ -594,13 +586,12 @@ class Validator {
   }
 
   // Path fields that may read the context object: InputPath, ItemsPath...
-  void ExpectPath(const Json& value, const std::string& path,
-                  bool allow_null) {
+  void ExpectPath(const Json& value, const std::string& path, bool allow_null) {
     if (value.is_null() && allow_null) return;
     if (!value.is_string()) {
-      Error(path, absl::StrCat("must be a path string",
-                               allow_null ? " or null" : "", ", not ",
-                               TypeName(value)));
+      Error(path,
+            absl::StrCat("must be a path string", allow_null ? " or null" : "",
+                         ", not ", TypeName(value)));
       return;
     }
     const std::string& s = value.get_ref<const std::string&>();
@@ -650,9 +641,8 @@ class Validator {
     if (IsIntrinsicCall(s)) {
       std::string why;
       if (!IntrinsicOk(s, &why)) {
-        Error(path,
-              absl::StrCat("invalid intrinsic function call \"", s,
-                           "\": ", why));
+        Error(path, absl::StrCat("invalid intrinsic function call \"", s,
+                                 "\": ", why));
       }
     } else if (!PathOk(s, true)) {
       Error(path, absl::StrCat("\"", s,
@@ -677,9 +667,9 @@ class Validator {
       if (key.size() >= 2 && key.compare(key.size() - 2, 2, ".$") == 0) {
         std::string plain = key.substr(0, key.size() - 2);
         if (value.contains(plain)) {
-          Error(child, absl::StrCat("field \"", plain,
-                                    "\" is given twice: as \"", plain,
-                                    "\" and as \"", key, "\""));
+          Error(child,
+                absl::StrCat("field \"", plain, "\" is given twice: as \"",
+                             plain, "\" and as \"", key, "\""));
         }
         ExpectPathOrIntrinsic(field, child);
       } else {
@@ -691,8 +681,8 @@ class Validator {
   void ValidateObjectTemplate(const Json& value, const std::string& path,
                               const std::string& field) {
     if (!value.is_object()) {
-      Error(path, absl::StrCat(field, " must be an object, not ",
-                               TypeName(value)));
+      Error(path,
+            absl::StrCat(field, " must be an object, not ", TypeName(value)));
       return;
     }
     ValidateTemplate(value, path);
@@ -748,8 +738,8 @@ class Validator {
       return;
     }
     if (!states->is_object()) {
-      Error(states_path, absl::StrCat("States must be an object, not ",
-                                      TypeName(*states)));
+      Error(states_path,
+            absl::StrCat("States must be an object, not ", TypeName(*states)));
       return;
     }
     if (states->empty()) {
@@ -765,16 +755,15 @@ class Validator {
       if (states->contains(target)) continue;
       auto elsewhere = all_states_.find(target);
       if (elsewhere != all_states_.end()) {
-        Error(where, absl::StrCat(
-                         "\"", target,
-                         "\" is not a state of this state machine (it is "
-                         "defined at ",
-                         elsewhere->second,
-                         "); transitions cannot cross into or out of "
-                         "Parallel branches and Map processors"));
-      } else {
         Error(where,
-              absl::StrCat("there is no state named \"", target, "\""));
+              absl::StrCat("\"", target,
+                           "\" is not a state of this state machine (it is "
+                           "defined at ",
+                           elsewhere->second,
+                           "); transitions cannot cross into or out of "
+                           "Parallel branches and Map processors"));
+      } else {
+        Error(where, absl::StrCat("there is no state named \"", target, "\""));
       }
     }
     if (start == nullptr) return;
@@ -800,10 +789,10 @@ class Validator {
     bool reachable_terminal = false;
     for (const auto& [name, state] : states->items()) {
       if (!reached.count(name)) {
-        Error(LocationMember(states_path, name),
-              absl::StrCat("state \"", name,
-                           "\" is unreachable from StartAt \"", start_name,
-                           "\""));
+        Error(
+            LocationMember(states_path, name),
+            absl::StrCat("state \"", name, "\" is unreachable from StartAt \"",
+                         start_name, "\""));
       } else if (info.terminal.count(name)) {
         reachable_terminal = true;
       }
@@ -844,10 +833,9 @@ class Validator {
     if (name.empty()) {
       Error(path, "state names must not be empty");
     } else if (Utf8Length(name) > kMaxStateNameLength) {
-      Error(path, absl::StrCat("state name \"", name, "\" is ",
-                               Utf8Length(name),
-                               " characters long; the limit is ",
-                               kMaxStateNameLength));
+      Error(path, absl::StrCat(
+                      "state name \"", name, "\" is ", Utf8Length(name),
+                      " characters long; the limit is ", kMaxStateNameLength));
     }
     auto [previous, inserted] = all_states_.emplace(name, path);
     if (!inserted) {
@@ -858,8 +846,8 @@ class Validator {
                                "branches and Map processors"));
     }
     if (!state.is_object()) {
-      Error(path, absl::StrCat("a state must be an object, not ",
-                               TypeName(state)));
+      Error(path,
+            absl::StrCat("a state must be an object, not ", TypeName(state)));
       return;
     }
     auto type_it = state.find("Type");
@@ -960,8 +948,9 @@ class Validator {
     } else if (is_end) {
       machine->terminal.insert(name);
     } else if (end == state.end() || end->is_boolean()) {
-      Error(path, "missing \"Next\" or \"End\": true (exactly one is "
-                  "required)");
+      Error(path,
+            "missing \"Next\" or \"End\": true (exactly one is "
+            "required)");
     }
   }
 
@@ -1112,7 +1101,7 @@ class Validator {
         ExpectSeconds(*it, p, 0);
       } else if (f == "Timestamp") {
         if (ExpectString(*it, p) &&
-            !LooksLikeTimestamp(it->get_ref<const std::string&>())) {
+            !IsTimestamp(it->get_ref<const std::string&>())) {
           Error(p, absl::StrCat("\"", it->get<std::string>(),
                                 "\" is not an RFC 3339 timestamp"));
         }
@@ -1121,8 +1110,9 @@ class Validator {
       }
     }
     if (present.empty()) {
-      Error(path, "a Wait state needs exactly one of Seconds, Timestamp, "
-                  "SecondsPath or TimestampPath");
+      Error(path,
+            "a Wait state needs exactly one of Seconds, Timestamp, "
+            "SecondsPath or TimestampPath");
     } else if (present.size() > 1) {
       Error(path, absl::StrCat("a Wait state needs exactly one of Seconds, "
                                "Timestamp, SecondsPath or TimestampPath; "
@@ -1159,10 +1149,10 @@ class Validator {
     }
     if (!branches->is_array() || branches->empty()) {
       Error(branches_path,
-            absl::StrCat("Branches must be a non-empty array of state "
-                         "machines, not ",
-                         branches->is_array() ? "an empty array"
-                                              : TypeName(*branches)));
+            absl::StrCat(
+                "Branches must be a non-empty array of state "
+                "machines, not ",
+                branches->is_array() ? "an empty array" : TypeName(*branches)));
       return;
     }
     for (size_t i = 0; i < branches->size(); ++i) {
@@ -1178,8 +1168,9 @@ class Validator {
       Error(LocationMember(path, "Iterator"),
             "\"ItemProcessor\" and \"Iterator\" are mutually exclusive");
     } else if (processor == state.end() && iterator == state.end()) {
-      Error(path, "missing required field \"ItemProcessor\" (or the older "
-                  "\"Iterator\")");
+      Error(path,
+            "missing required field \"ItemProcessor\" (or the older "
+            "\"Iterator\")");
     }
     if (processor != state.end()) {
       ValidateMachine(*processor, LocationMember(path, "ItemProcessor"),
@@ -1204,23 +1195,23 @@ class Validator {
     if (auto it = state.find("Label"); it != state.end()) {
       ExpectString(*it, LocationMember(path, "Label"));
     }
-    ExclusivePair(state, path, "MaxConcurrency", [&](const Json& v,
-                                                     const std::string& p) {
-      ExpectNonNegativeInt(v, p);
-    });
+    ExclusivePair(state, path, "MaxConcurrency",
+                  [&](const Json& v, const std::string& p) {
+                    ExpectNonNegativeInt(v, p);
+                  });
     ExclusivePair(state, path, "ToleratedFailureCount",
                   [&](const Json& v, const std::string& p) {
                     ExpectNonNegativeInt(v, p);
                   });
-    ExclusivePair(state, path, "ToleratedFailurePercentage",
-                  [&](const Json& v, const std::string& p) {
-                    if (!v.is_number()) {
-                      Error(p, absl::StrCat("must be a number, not ",
-                                            TypeName(v)));
-                    } else if (v.get<double>() < 0 || v.get<double>() > 100) {
-                      Error(p, "must be between 0 and 100");
-                    }
-                  });
+    ExclusivePair(
+        state, path, "ToleratedFailurePercentage",
+        [&](const Json& v, const std::string& p) {
+          if (!v.is_number()) {
+            Error(p, absl::StrCat("must be a number, not ", TypeName(v)));
+          } else if (v.get<double>() < 0 || v.get<double>() > 100) {
+            Error(p, "must be between 0 and 100");
+          }
+        });
     if (auto it = state.find("ItemReader"); it != state.end()) {
       ValidateItemReader(*it, LocationMember(path, "ItemReader"));
     }
@@ -1255,8 +1246,8 @@ class Validator {
   bool ExpectObject(const Json& value, const std::string& path,
                     const std::string& what) {
     if (value.is_object()) return true;
-    Error(path, absl::StrCat(what, " must be an object, not ",
-                             TypeName(value)));
+    Error(path,
+          absl::StrCat(what, " must be an object, not ", TypeName(value)));
     return false;
   }
 
@@ -1285,9 +1276,9 @@ class Validator {
 
   void ValidateItemBatcher(const Json& value, const std::string& path) {
     if (!ExpectObject(value, path, "ItemBatcher")) return;
-    static const FieldSet kFields = {
-        "MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch",
-        "MaxInputBytesPerBatchPath", "BatchInput"};
+    static const FieldSet kFields = {"MaxItemsPerBatch", "MaxItemsPerBatchPath",
+                                     "MaxInputBytesPerBatch",
+                                     "MaxInputBytesPerBatchPath", "BatchInput"};
     for (const auto& [key, field] : value.items()) {
       if (!kFields.count(key)) {
         UnknownField(key, LocationMember(path, key), "ItemBatcher");
@@ -1447,8 +1438,7 @@ class Validator {
           auto next = rule.find("Next");
           if (next == rule.end()) {
             Error(rp, "missing required field \"Next\"");
-          } else if (ExpectNonEmptyString(*next,
-                                          LocationMember(rp, "Next"))) {
+          } else if (ExpectNonEmptyString(*next, LocationMember(rp, "Next"))) {
             machine->targets.emplace_back(LocationMember(rp, "Next"),
                                           next->get<std::string>());
             machine->edges[name].push_back(next->get<std::string>());
@@ -1485,8 +1475,9 @@ class Validator {
         ExpectString(value, p);
       } else if (key == "Next") {
         if (!top) {
-          Error(p, "\"Next\" is only allowed on top-level Choice rules, not "
-                   "inside And, Or or Not");
+          Error(p,
+                "\"Next\" is only allowed on top-level Choice rules, not "
+                "inside And, Or or Not");
         }
       } else if (key == "Variable") {
         ExpectPath(value, p, /*allow_null=*/false);
@@ -1506,8 +1497,9 @@ class Validator {
                                  absl::StrJoin(booleans, ", ")));
       }
       if (rule.contains("Variable") || !comparisons.empty()) {
-        Error(path, "a Choice rule with And, Or or Not cannot also have "
-                    "Variable or a comparison operator");
+        Error(path,
+              "a Choice rule with And, Or or Not cannot also have "
+              "Variable or a comparison operator");
       }
       for (const std::string& key : booleans) {
         const Json& operand = rule[key];
@@ -1515,8 +1507,9 @@ class Validator {
         if (key == "Not") {
           ValidateRule(operand, p, false, depth + 1);
         } else if (!operand.is_array() || operand.empty()) {
-          Error(p, absl::StrCat(key, " must be a non-empty array of Choice "
-                                     "rules"));
+          Error(p, absl::StrCat(key,
+                                " must be a non-empty array of Choice "
+                                "rules"));
         } else {
           for (size_t i = 0; i < operand.size(); ++i) {
             ValidateRule(operand[i], LocationIndex(p, i), false, depth + 1);
@@ -1527,12 +1520,14 @@ class Validator {
     }
     if (rule.contains("Condition")) return;  // JSONata; reported above.
     if (!rule.contains("Variable")) {
-      Error(path, "a Choice rule needs \"Variable\" and a comparison "
-                  "operator, or one of And, Or, Not");
+      Error(path,
+            "a Choice rule needs \"Variable\" and a comparison "
+            "operator, or one of And, Or, Not");
     }
     if (comparisons.empty()) {
-      Error(path, "a Choice rule needs exactly one comparison operator "
-                  "(e.g. StringEquals, NumericLessThan, IsPresent)");
+      Error(path,
+            "a Choice rule needs exactly one comparison operator "
+            "(e.g. StringEquals, NumericLessThan, IsPresent)");
     } else if (comparisons.size() > 1) {
       Error(path, absl::StrCat("a Choice rule can have only one comparison "
                                "operator; found ",
@@ -1545,27 +1540,27 @@ class Validator {
     switch (operand) {
       case Operand::kString:
         if (!value.is_string()) {
-          Error(path, absl::StrCat(op, " needs a string, not ",
-                                   TypeName(value)));
+          Error(path,
+                absl::StrCat(op, " needs a string, not ", TypeName(value)));
         }
         break;
       case Operand::kNumber:
         if (!value.is_number()) {
-          Error(path, absl::StrCat(op, " needs a number, not ",
-                                   TypeName(value)));
+          Error(path,
+                absl::StrCat(op, " needs a number, not ", TypeName(value)));
         }
         break;
       case Operand::kBoolean:
         if (!value.is_boolean()) {
-          Error(path, absl::StrCat(op, " needs a boolean, not ",
-                                   TypeName(value)));
+          Error(path,
+                absl::StrCat(op, " needs a boolean, not ", TypeName(value)));
         }
         break;
       case Operand::kTimestamp:
         if (!value.is_string()) {
           Error(path, absl::StrCat(op, " needs a timestamp string, not ",
                                    TypeName(value)));
-        } else if (!LooksLikeTimestamp(value.get_ref<const std::string&>())) {
+        } else if (!IsTimestamp(value.get_ref<const std::string&>())) {
           Error(path, absl::StrCat(op, ": \"", value.get<std::string>(),
                                    "\" is not an RFC 3339 timestamp"));
         }

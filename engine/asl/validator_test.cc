@@ -32,8 +32,8 @@ std::vector<ValidationError> ValidateText(const std::string& text) {
 std::string Describe(const std::vector<ValidationError>& errors) {
   std::vector<std::string> lines;
   for (const auto& e : errors) {
-    lines.push_back(absl::StrCat(e.path, ": ", e.message, " (line ", e.line,
-                                 ")"));
+    lines.push_back(
+        absl::StrCat(e.path, ": ", e.message, " (line ", e.line, ")"));
   }
   return absl::StrJoin(lines, "\n");
 }
@@ -95,13 +95,13 @@ TEST(ValidatorTest, UnknownStateTypeAndFields) {
                "$.States.S.Type", "unknown state type");
   EXPECT_ERROR(ValidateText(OneState(R"({"End": true})")), "$.States.S",
                "\"Type\"");
-  auto errors = ValidateText(OneState(
-      R"({"Type": "Pass", "bugInputPath": "$.a", "End": true})"));
+  auto errors = ValidateText(
+      OneState(R"({"Type": "Pass", "bugInputPath": "$.a", "End": true})"));
   EXPECT_ERROR(errors, "$.States.S.bugInputPath", "unknown field");
   // Fields of other state types are unknown too.
-  EXPECT_ERROR(ValidateText(OneState(
-                   R"({"Type": "Succeed", "ResultPath": "$.x"})")),
-               "$.States.S.ResultPath", "unknown field");
+  EXPECT_ERROR(
+      ValidateText(OneState(R"({"Type": "Succeed", "ResultPath": "$.x"})")),
+      "$.States.S.ResultPath", "unknown field");
   EXPECT_ERROR(ValidateText(OneState(R"({"Type": "Fail", "End": true})")),
                "$.States.S.End", "unknown field");
 }
@@ -164,14 +164,14 @@ TEST(ValidatorTest, MissingTerminalState) {
 
 TEST(ValidatorTest, StateNames) {
   std::string long_name(81, 'n');
-  auto errors = ValidateText(absl::StrCat(
-      R"({"StartAt": ")", long_name, R"(", "States": {")", long_name,
-      R"(": {"Type": "Succeed"}}})"));
+  auto errors = ValidateText(absl::StrCat(R"({"StartAt": ")", long_name,
+                                          R"(", "States": {")", long_name,
+                                          R"(": {"Type": "Succeed"}}})"));
   EXPECT_ERROR(errors, absl::StrCat("$.States.", long_name), "limit is 80");
   std::string ok_name(80, 'n');
-  EXPECT_VALID(ValidateText(absl::StrCat(
-      R"({"StartAt": ")", ok_name, R"(", "States": {")", ok_name,
-      R"(": {"Type": "Succeed"}}})")));
+  EXPECT_VALID(ValidateText(absl::StrCat(R"({"StartAt": ")", ok_name,
+                                         R"(", "States": {")", ok_name,
+                                         R"(": {"Type": "Succeed"}}})")));
 }
 
 TEST(ValidatorTest, DuplicateStateNamesAcrossNestedMachines) {
@@ -247,10 +247,10 @@ TEST(ValidatorTest, TaskResources) {
   for (const char* bad :
        {"dept:dsf/check", "dept:DSF", "check", "arn:aws:lambda:r:1:function:F:",
         "arn:aws:lambda:r:1:function:F:$*#", "${LambdaArn", ""}) {
-    EXPECT_ERROR(ValidateText(OneState(absl::StrCat(
-                     R"({"Type": "Task", "End": true, "Resource": ")", bad,
-                     "\"}"))),
-                 "$.States.S.Resource", "")
+    EXPECT_ERROR(
+        ValidateText(OneState(absl::StrCat(
+            R"({"Type": "Task", "End": true, "Resource": ")", bad, "\"}"))),
+        "$.States.S.Resource", "")
         << bad;
   }
 }
@@ -292,9 +292,9 @@ TEST(ValidatorTest, Wait) {
   EXPECT_ERROR(ValidateText(OneState(R"({"Type": "Wait", "Seconds": 1,
       "SecondsPath": "$.s", "End": true})")),
                "$.States.S", "found Seconds, SecondsPath");
-  EXPECT_ERROR(ValidateText(OneState(
-                   R"({"Type": "Wait", "Seconds": -1, "End": true})")),
-               "$.States.S.Seconds", "between 0");
+  EXPECT_ERROR(
+      ValidateText(OneState(R"({"Type": "Wait", "Seconds": -1, "End": true})")),
+      "$.States.S.Seconds", "between 0");
   EXPECT_ERROR(ValidateText(OneState(R"({"Type": "Wait",
       "Timestamp": "tomorrow", "End": true})")),
                "$.States.S.Timestamp", "RFC 3339");

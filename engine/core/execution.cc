@@ -6,7 +6,7 @@
 // results of their child threads. A thread is in one phase:
 //   kEnter    queued: about to enter its state (StateEntered, then work)
 //   kAttempt  queued: about to run its state again after a retry back-off
-//   kTask     waiting for its task (tasks_ maps the task id to the thread)
+//   kTask     waiting for its task (`tasks` maps the task id to the thread)
 //   kWait     waiting for a Wait state's timer
 //   kRetry    waiting for a retry back-off timer
 //   kJoin     a Parallel/Map state waiting for its children (child_join)
@@ -14,6 +14,25 @@
 // thread waits on a task, a timer or a join, or the execution has ended.
 // Everything, including the random generator, lives in plain data that
 // Snapshot() writes as JSON and Restore() reads back.
+//
+// Snapshot format (version "v": 1; one JSON object, keys sorted):
+//   digest     Definition::digest() it was taken with (Restore checks it)
+//   info       StartInfo (seed as a decimal string)
+//   input, status, output, error, cause, has_error, has_cause
+//   rng        splitmix64 state, decimal string
+//   next       {task, timer, thread, join}: id counters ("t<N>", "tm<N>")
+//   threads    [{id, mpath, join, slot, state, phase, input, entered_ms,
+//               attempts, retry_count, task_id, timer, timeout_timer,
+//               heartbeat_timer, heartbeat_s, child_join, held}]
+//              mpath locates the machine: [[state, branch index], ...] from
+//              the top level (Map processors use index 0)
+//   joins      [{id, kind, parent, inputs, results, next, done, failed,
+//               max_concurrency, tolerated_count, tolerated_pct, children}]
+//   tasks      {task id: thread id}
+//   timers     {timer id: {due_ms, kind, thread}}
+//   queue      runnable thread ids (empty at every quiescent point)
+// Timer ids are never reused: re-arming (a heartbeat) cancels the old id and
+// sets a new one, so a late firing of a replaced timer is simply unknown.
 #include "engine/core/execution.h"
 
 #include <algorithm>
@@ -43,12 +62,18 @@ enum class Phase { kEnter, kAttempt, kTask, kWait, kRetry, kJoin };
 
 const char* PhaseName(Phase p) {
   switch (p) {
-    case Phase::kEnter: return "enter";
-    case Phase::kAttempt: return "attempt";
-    case Phase::kTask: return "task";
-    case Phase::kWait: return "wait";
-    case Phase::kRetry: return "retry";
-    case Phase::kJoin: return "join";
+    case Phase::kEnter:
+      return "enter";
+    case Phase::kAttempt:
+      return "attempt";
+    case Phase::kTask:
+      return "task";
+    case Phase::kWait:
+      return "wait";
+    case Phase::kRetry:
+      return "retry";
+    case Phase::kJoin:
+      return "join";
   }
   return "enter";
 }
@@ -71,11 +96,16 @@ enum class TimerKind { kWait, kRetry, kTaskTimeout, kHeartbeat, kExecTimeout };
 
 const char* TimerKindName(TimerKind k) {
   switch (k) {
-    case TimerKind::kWait: return "wait";
-    case TimerKind::kRetry: return "retry";
-    case TimerKind::kTaskTimeout: return "task_timeout";
-    case TimerKind::kHeartbeat: return "heartbeat";
-    case TimerKind::kExecTimeout: return "exec_timeout";
+    case TimerKind::kWait:
+      return "wait";
+    case TimerKind::kRetry:
+      return "retry";
+    case TimerKind::kTaskTimeout:
+      return "task_timeout";
+    case TimerKind::kHeartbeat:
+      return "heartbeat";
+    case TimerKind::kExecTimeout:
+      return "exec_timeout";
   }
   return "wait";
 }
@@ -98,10 +128,14 @@ bool ParseTimerKind(const std::string& s, TimerKind* k) {
 
 const char* StatusName(RunStatus s) {
   switch (s) {
-    case RunStatus::kRunning: return "running";
-    case RunStatus::kSucceeded: return "succeeded";
-    case RunStatus::kFailed: return "failed";
-    case RunStatus::kCancelled: return "cancelled";
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kSucceeded:
+      return "succeeded";
+    case RunStatus::kFailed:
+      return "failed";
+    case RunStatus::kCancelled:
+      return "cancelled";
   }
   return "running";
 }
@@ -171,7 +205,7 @@ enum class JoinKind { kParallel, kMap };
 struct Join {
   int64_t id = 0;
   JoinKind kind = JoinKind::kParallel;
-  int64_t parent = 0;  // the thread running the Parallel/Map state
+  int64_t parent = 0;            // the thread running the Parallel/Map state
   Json inputs = Json::array();   // input of each branch / iteration
   Json results = Json::array();  // output of each, in order
   int64_t next = 0;              // next iteration to start (Map)
@@ -194,8 +228,9 @@ struct Timer {
 // matches the same set minus States.Timeout.
 bool ErrorMatches(const Json& error_equals, const Failure& f) {
   if (!error_equals.is_array()) return false;
-  const bool terminal = f.has_error && (f.error == asl::kStatesRuntime ||
-                                        f.error == asl::kStatesDataLimitExceeded);
+  const bool terminal =
+      f.has_error && (f.error == asl::kStatesRuntime ||
+                      f.error == asl::kStatesDataLimitExceeded);
   for (const Json& n : error_equals) {
     if (!n.is_string()) continue;
     const std::string& name = n.get_ref<const std::string&>();
@@ -262,6 +297,9 @@ struct Execution::Impl {
   int64_t now = 0;
   StepOutput* out = nullptr;
   StepOutput scratch;  // stands in when a caller passes no StepOutput
+  // Tasks and timers created during the current call.
+  std::set<std::string> fresh_tasks;
+  std::set<std::string> fresh_timers;
 
   // ---- helpers --------------------------------------------------------
 
@@ -345,14 +383,36 @@ struct Execution::Impl {
     std::string id = "tm" + std::to_string(next_timer++);
     timers[id] = Timer{due_ms, kind, thread};
     out->set_timers.push_back(TimerSpec{id, due_ms});
+    fresh_timers.insert(id);
     return id;
+  }
+
+  // Tells the world to drop a timer or task. One armed or dispatched during
+  // this same call is taken back out of `out` instead, so that every call's
+  // output is consistent on its own, whatever order a consumer applies it in.
+  void DropTimer(const std::string& id, int64_t due_ms) {
+    if (fresh_timers.erase(id) > 0) {
+      std::erase_if(out->set_timers,
+                    [&](const TimerSpec& t) { return t.timer_id == id; });
+      return;
+    }
+    out->cancel_timers.push_back(TimerSpec{id, due_ms});
+  }
+
+  void DropTask(const std::string& id) {
+    if (fresh_tasks.erase(id) > 0) {
+      std::erase_if(out->dispatch,
+                    [&](const TaskSpec& t) { return t.task_id == id; });
+      return;
+    }
+    out->cancel_tasks.push_back(id);
   }
 
   void DisarmTimer(std::string* id) {
     if (id->empty()) return;
     auto it = timers.find(*id);
     if (it != timers.end()) {
-      out->cancel_timers.push_back(TimerSpec{*id, it->second.due_ms});
+      DropTimer(*id, it->second.due_ms);
       timers.erase(it);
     }
     id->clear();
@@ -364,7 +424,7 @@ struct Execution::Impl {
     DisarmTimer(&t.heartbeat_timer);
     if (!t.task_id.empty()) {
       tasks.erase(t.task_id);
-      out->cancel_tasks.push_back(t.task_id);
+      DropTask(t.task_id);
       t.task_id.clear();
     }
   }
@@ -433,8 +493,8 @@ struct Execution::Impl {
   // against `input`). *found = false when neither is present.
   absl::Status NumberOrPath(const Thread& t, const char* field,
                             const char* path_field, const Json& input,
-                            const Json& ctx, int64_t min_value,
-                            int64_t* value, bool* found) {
+                            const Json& ctx, int64_t min_value, int64_t* value,
+                            bool* found) {
     const Json& sj = *t.sj;
     *found = false;
     auto it = sj.find(field);
@@ -468,8 +528,7 @@ struct Execution::Impl {
   void Run() {
     int64_t steps = 0;
     while (!queue.empty() && status == RunStatus::kRunning) {
-      if (info.max_states_per_call > 0 &&
-          ++steps > info.max_states_per_call) {
+      if (info.max_states_per_call > 0 && ++steps > info.max_states_per_call) {
         ExecutionFailed(Failure::Of(
             asl::kStatesRuntime,
             "more than " + std::to_string(info.max_states_per_call) +
@@ -611,7 +670,8 @@ struct Execution::Impl {
       return StateFailed(
           t, Failure::Of(asl::kStatesNoChoiceMatched,
                          "No Choice Rule matched and there is no Default in "
-                         "state '" + t.state + "'"));
+                         "state '" +
+                             t.state + "'"));
     }
     auto outv = ApplyPathField(*t.sj, "OutputPath", *eff, ctx);
     if (!outv.ok()) return StateFailed(t, Failure::FromStatus(outv.status()));
@@ -627,8 +687,8 @@ struct Execution::Impl {
     int64_t secs;
     if (sj.contains("Seconds")) {
       if (!WholeNumber(sj["Seconds"], &secs) || secs < 0) {
-        return StateFailed(t, Failure::Of(asl::kStatesRuntime,
-                                          "Wait Seconds is not valid"));
+        return StateFailed(
+            t, Failure::Of(asl::kStatesRuntime, "Wait Seconds is not valid"));
       }
       due = now + secs * 1000;
     } else if (const std::string* ts = StrField(sj, "Timestamp")) {
@@ -656,10 +716,10 @@ struct Execution::Impl {
                          : absl::StatusOr<int64_t>(Runtime("not a string"));
       if (!ms.ok()) {
         return StateFailed(
-            t, Failure::Of(asl::kStatesRuntime,
-                           "TimestampPath '" + *p +
-                               "' does not give a valid timestamp: " +
-                               DumpJson(*v)));
+            t, Failure::Of(
+                   asl::kStatesRuntime,
+                   "TimestampPath '" + *p +
+                       "' does not give a valid timestamp: " + DumpJson(*v)));
       }
       due = *ms;
     }
@@ -690,8 +750,8 @@ struct Execution::Impl {
     absl::Status s = NumberOrPath(t, "TimeoutSeconds", "TimeoutSecondsPath",
                                   *eff, ctx, 1, &timeout, &found);
     if (s.ok()) {
-      s = NumberOrPath(t, "HeartbeatSeconds", "HeartbeatSecondsPath", *eff,
-                       ctx, 1, &heartbeat, &found);
+      s = NumberOrPath(t, "HeartbeatSeconds", "HeartbeatSecondsPath", *eff, ctx,
+                       1, &heartbeat, &found);
     }
     if (!s.ok()) return StateFailed(t, Failure::FromStatus(s));
     if (TooBig(*params)) return StateFailed(t, DataLimit());
@@ -718,6 +778,7 @@ struct Execution::Impl {
     Emit("TaskScheduled", t.state, task_id,
          {{"resource", spec.resource}, {"input", spec.input}});
     out->dispatch.push_back(std::move(spec));
+    fresh_tasks.insert(task_id);
   }
 
   void RunParallel(Thread& t) {
@@ -793,10 +854,9 @@ struct Execution::Impl {
                                "' does not give a valid percentage"));
       }
     }
-    const char* selector_field =
-        sj.contains("ItemSelector") ? "ItemSelector"
-        : sj.contains("Parameters") ? "Parameters"
-                                    : nullptr;
+    const char* selector_field = sj.contains("ItemSelector") ? "ItemSelector"
+                                 : sj.contains("Parameters") ? "Parameters"
+                                                             : nullptr;
     Join j;
     j.id = next_join++;
     j.kind = JoinKind::kMap;
@@ -956,10 +1016,10 @@ struct Execution::Impl {
     for (int64_t id : ids) CancelThread(id);
     joins.clear();
     for (auto& [id, tm] : timers) {
-      out->cancel_timers.push_back(TimerSpec{id, tm.due_ms});
+      DropTimer(id, tm.due_ms);
     }
     timers.clear();
-    for (auto& [id, th] : tasks) out->cancel_tasks.push_back(id);
+    for (auto& [id, th] : tasks) DropTask(id);
     tasks.clear();
     queue.clear();
   }
@@ -1007,8 +1067,8 @@ struct Execution::Impl {
     Emit("StateExited", t.state, "", {{"output", output}});
     const Json* nsj = StateJson(t.machine, next);
     if (nsj == nullptr) {
-      return ThreadFailed(t, Failure::Of(asl::kStatesRuntime,
-                                         "no state named '" + next + "'"));
+      return ThreadFailed(
+          t, Failure::Of(asl::kStatesRuntime, "no state named '" + next + "'"));
     }
     t.state = next;
     t.sj = nsj;
@@ -1033,8 +1093,8 @@ struct Execution::Impl {
         if (t.attempts[r] >= max_attempts) break;  // exhausted: try Catch
         const double interval = NumField(retrier, "IntervalSeconds", 1);
         const double rate = NumField(retrier, "BackoffRate", 2.0);
-        double delay_ms =
-            interval * 1000.0 * std::pow(rate, static_cast<double>(t.attempts[r]));
+        double delay_ms = interval * 1000.0 *
+                          std::pow(rate, static_cast<double>(t.attempts[r]));
         if (retrier.contains("MaxDelaySeconds")) {
           delay_ms = std::min(delay_ms,
                               NumField(retrier, "MaxDelaySeconds", 0) * 1000.0);
@@ -1338,6 +1398,8 @@ struct Execution::Impl {
       o = &scratch;
     }
     out = o;
+    fresh_tasks.clear();
+    fresh_timers.clear();
   }
 };
 
@@ -1374,8 +1436,8 @@ std::unique_ptr<Execution> Execution::Start(
     t.sj = x.StateJson(&root, t.state);
     t.input = x.input;
     if (t.sj == nullptr) {
-      x.ExecutionFailed(Failure::Of(asl::kStatesRuntime,
-                                    "StartAt names no state"));
+      x.ExecutionFailed(
+          Failure::Of(asl::kStatesRuntime, "StartAt names no state"));
     } else {
       const int64_t id = t.id;
       x.threads.emplace(id, std::move(t));
@@ -1431,9 +1493,8 @@ absl::Status Execution::CompleteTask(std::string_view task_id, Json result,
 }
 
 absl::Status Execution::FailTask(std::string_view task_id,
-                                 std::string_view error,
-                                 std::string_view cause, int64_t now_ms,
-                                 StepOutput* out) {
+                                 std::string_view error, std::string_view cause,
+                                 int64_t now_ms, StepOutput* out) {
   Impl& x = *impl_;
   absl::StatusOr<int64_t> tid = x.TaskThread(task_id);
   if (!tid.ok()) return tid.status();
@@ -1452,8 +1513,8 @@ absl::Status Execution::FailTask(std::string_view task_id,
   return absl::OkStatus();
 }
 
-absl::Status Execution::HeartbeatTask(std::string_view task_id,
-                                      int64_t now_ms, StepOutput* out) {
+absl::Status Execution::HeartbeatTask(std::string_view task_id, int64_t now_ms,
+                                      StepOutput* out) {
   Impl& x = *impl_;
   absl::StatusOr<int64_t> tid = x.TaskThread(task_id);
   if (!tid.ok()) return tid.status();
@@ -1478,12 +1539,16 @@ absl::Status Execution::FireTimer(std::string_view timer_id, int64_t now_ms,
                                          std::string(timer_id) + "'");
   }
   const Timer tm = it->second;
+  if (tm.kind != TimerKind::kExecTimeout && !x.threads.contains(tm.thread)) {
+    return absl::InternalError("timer '" + std::string(timer_id) +
+                               "' belongs to no running state");
+  }
   x.timers.erase(it);
   x.Begin(now_ms, out);
   if (tm.kind == TimerKind::kExecTimeout) {
     x.Emit("ExecutionTimedOut", "", "", nullptr);
-    x.ExecutionFailed(Failure::Of(asl::kStatesTimeout,
-                                  "The execution timed out"));
+    x.ExecutionFailed(
+        Failure::Of(asl::kStatesTimeout, "The execution timed out"));
     x.out = nullptr;
     return absl::OkStatus();
   }

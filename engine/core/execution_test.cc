@@ -89,8 +89,7 @@ TEST(ExecutionTest, ChoiceMatchDefaultAndNoMatch) {
   auto def = Def(text);
   StepOutput out;
   EXPECT_EQ(Execution::Start(def, {{"n", 11}}, Info(), &out)->output(), "big");
-  EXPECT_EQ(Execution::Start(def, {{"n", 1}}, Info(), &out)->output(),
-            "small");
+  EXPECT_EQ(Execution::Start(def, {{"n", 1}}, Info(), &out)->output(), "small");
 
   auto nodefault = Def(R"({"StartAt":"C","States":{
     "C":{"Type":"Choice","Choices":[
@@ -112,9 +111,9 @@ TEST(ExecutionTest, FailWithAndWithoutError) {
   EXPECT_EQ(exec->error(), "E");
   EXPECT_EQ(exec->cause(), "because");
 
-  exec = Execution::Start(
-      Def(R"({"StartAt":"F","States":{"F":{"Type":"Fail"}}})"), Json::object(),
-      Info(), &out);
+  exec =
+      Execution::Start(Def(R"({"StartAt":"F","States":{"F":{"Type":"Fail"}}})"),
+                       Json::object(), Info(), &out);
   ASSERT_EQ(exec->status(), RunStatus::kFailed);
   EXPECT_FALSE(exec->has_error());
   EXPECT_FALSE(exec->has_cause());
@@ -122,10 +121,10 @@ TEST(ExecutionTest, FailWithAndWithoutError) {
 
 TEST(ExecutionTest, MissingInputPathIsRuntimeError) {
   StepOutput out;
-  auto exec = Execution::Start(
-      Def(R"({"StartAt":"A","States":{"A":{"Type":"Pass",
+  auto exec =
+      Execution::Start(Def(R"({"StartAt":"A","States":{"A":{"Type":"Pass",
           "InputPath":"$.nope","End":true}}})"),
-      Json::object(), Info(), &out);
+                       Json::object(), Info(), &out);
   ASSERT_EQ(exec->status(), RunStatus::kFailed);
   EXPECT_EQ(exec->error(), "States.Runtime");
 }
@@ -134,11 +133,11 @@ TEST(ExecutionTest, OutputOverPayloadCapIsDataLimitExceeded) {
   StartInfo info = Info();
   info.max_payload_bytes = 64;
   StepOutput out;
-  auto exec = Execution::Start(
-      Def(R"({"StartAt":"A","States":{"A":{"Type":"Pass",
+  auto exec =
+      Execution::Start(Def(R"({"StartAt":"A","States":{"A":{"Type":"Pass",
           "Result":"0123456789012345678901234567890123456789012345678901234567890123456789",
           "End":true}}})"),
-      Json::object(), info, &out);
+                       Json::object(), info, &out);
   ASSERT_EQ(exec->status(), RunStatus::kFailed);
   EXPECT_EQ(exec->error(), "States.DataLimitExceeded");
 }
@@ -204,9 +203,9 @@ TEST(ExecutionTest, RetryBackoffWithCapThenSuccess) {
   StepOutput o;
   ASSERT_TRUE(exec->FailTask(task, "Dept.Flaky", "last", now, &o).ok());
   ASSERT_EQ(exec->status(), RunStatus::kSucceeded);
-  EXPECT_EQ(exec->output(),
-            Json({{"id", 5},
-                  {"err", {{"Error", "Dept.Flaky"}, {"Cause", "last"}}}}));
+  EXPECT_EQ(
+      exec->output(),
+      Json({{"id", 5}, {"err", {{"Error", "Dept.Flaky"}, {"Cause", "last"}}}}));
 }
 
 TEST(ExecutionTest, CatchDoesNotTakeRuntimeErrorsWithStatesAll) {
@@ -249,8 +248,8 @@ TEST(ExecutionTest, TaskFailedMatchesEverythingButTimeout) {
   ASSERT_THAT(out2.set_timers, SizeIs(1));
   EXPECT_EQ(out2.set_timers[0].due_ms, kT0 + 10000);
   StepOutput f;
-  ASSERT_TRUE(exec->FireTimer(out2.set_timers[0].timer_id, kT0 + 10000, &f)
-                  .ok());
+  ASSERT_TRUE(
+      exec->FireTimer(out2.set_timers[0].timer_id, kT0 + 10000, &f).ok());
   EXPECT_THAT(f.cancel_tasks, ElementsAre("t1"));
   EXPECT_TRUE(HasEvent(f, "TaskTimedOut"));
   ASSERT_EQ(exec->status(), RunStatus::kFailed);
@@ -354,10 +353,10 @@ TEST(ExecutionTest, WaitSecondsArmsTimer) {
 
 TEST(ExecutionTest, WaitPastTimestampAndBadSecondsPath) {
   StepOutput out;
-  auto exec = Execution::Start(
-      Def(R"({"StartAt":"W","States":{"W":{"Type":"Wait",
+  auto exec =
+      Execution::Start(Def(R"({"StartAt":"W","States":{"W":{"Type":"Wait",
           "Timestamp":"2020-01-01T00:00:00Z","End":true}}})"),
-      Json::object(), Info(), &out);
+                       Json::object(), Info(), &out);
   EXPECT_EQ(exec->status(), RunStatus::kSucceeded);
   EXPECT_THAT(out.set_timers, IsEmpty());
 
@@ -378,9 +377,10 @@ TEST(ExecutionTest, ExecutionTimeout) {
   auto exec = Execution::Start(def, Json::object(), Info(), &out);
   ASSERT_THAT(out.set_timers, SizeIs(2));
   auto timers = exec->ArmedTimers();
-  auto first = *std::min_element(
-      timers.begin(), timers.end(),
-      [](const TimerSpec& a, const TimerSpec& b) { return a.due_ms < b.due_ms; });
+  auto first = *std::min_element(timers.begin(), timers.end(),
+                                 [](const TimerSpec& a, const TimerSpec& b) {
+                                   return a.due_ms < b.due_ms;
+                                 });
   EXPECT_EQ(first.due_ms, kT0 + 1000);
   StepOutput f;
   ASSERT_TRUE(exec->FireTimer(first.timer_id, first.due_ms, &f).ok());
@@ -430,6 +430,24 @@ TEST(ExecutionTest, ParallelBranchFailureCancelsTheOthers) {
   // The withdrawn task's answer is stale.
   EXPECT_EQ(exec->CompleteTask(out.dispatch[0].task_id, 1, kT0, &o).code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ExecutionTest, WorkCreatedAndWithdrawnInOneCallIsNotReported) {
+  auto def = Def(R"({"StartAt":"P","TimeoutSeconds":60,"States":{
+    "P":{"Type":"Parallel","End":true,"Branches":[
+      {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"dept:X/x",
+                                    "TimeoutSeconds":9,"End":true}}},
+      {"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}},
+      {"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom"}}}]}}})");
+  StepOutput out;
+  auto exec = Execution::Start(def, Json::object(), Info(), &out);
+  ASSERT_EQ(exec->status(), RunStatus::kFailed);
+  EXPECT_EQ(exec->error(), "Boom");
+  EXPECT_THAT(out.dispatch, IsEmpty());
+  EXPECT_THAT(out.cancel_tasks, IsEmpty());
+  EXPECT_THAT(out.set_timers, IsEmpty());
+  EXPECT_THAT(out.cancel_timers, IsEmpty());
+  EXPECT_TRUE(HasEvent(out, "TaskScheduled"));
 }
 
 TEST(ExecutionTest, ParallelRetryRunsAllBranchesAgain) {
@@ -506,8 +524,7 @@ TEST(ExecutionTest, MapToleratedFailures) {
   ASSERT_TRUE(exec->FailTask("t1", "E", "one", kT0, &o).ok());
   ASSERT_TRUE(exec->CompleteTask("t2", "ok", kT0, &o).ok());
   ASSERT_EQ(exec->status(), RunStatus::kSucceeded);
-  EXPECT_EQ(exec->output(),
-            Json({{{"Error", "E"}, {"Cause", "one"}}, "ok"}));
+  EXPECT_EQ(exec->output(), Json({{{"Error", "E"}, {"Cause", "one"}}, "ok"}));
 }
 
 TEST(ExecutionTest, MapIterationFailureFailsMapWithItsError) {
@@ -535,7 +552,8 @@ TEST(ExecutionTest, MapIterationFailureFailsMapWithItsError) {
 
 // A machine with every kind of wait: tasks in a Map with a window, a Parallel,
 // a retry back-off with jitter, a Wait and an intrinsic using randomness.
-const char kBigDef[] = R"json({"StartAt":"Init","TimeoutSeconds":100000,"States":{
+const char kBigDef[] =
+    R"json({"StartAt":"Init","TimeoutSeconds":100000,"States":{
   "Init":{"Type":"Pass","Parameters":{"items.$":"$.items","id.$":"States.UUID()",
           "r.$":"States.MathRandom(1, 1000)"},"Next":"M"},
   "M":{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":2,"ResultPath":"$.m",
@@ -563,7 +581,8 @@ Trace Drive(std::shared_ptr<const asl::Definition> def, bool restore,
             uint64_t seed) {
   Trace trace;
   StepOutput out;
-  auto exec = Execution::Start(def, {{"items", {1, 2, 3, 4}}}, Info(seed), &out);
+  auto exec =
+      Execution::Start(def, {{"items", {1, 2, 3, 4}}}, Info(seed), &out);
   std::vector<TaskSpec> tasks;
   std::map<std::string, int64_t> timers;
   int64_t now = kT0;
@@ -631,6 +650,51 @@ TEST(ExecutionTest, SnapshotRestoreAtEveryStepGivesIdenticalRun) {
   EXPECT_EQ(restored.events, plain.events);
   EXPECT_THAT(plain.output["m"], SizeIs(4));
   EXPECT_THAT(plain.output["p"], SizeIs(2));
+  // The run did go through retries, waits and Map windows.
+  auto count = [&](const std::string& type) {
+    return std::count_if(
+        plain.events.begin(), plain.events.end(),
+        [&](const std::string& e) { return e.rfind(type + "|", 0) == 0; });
+  };
+  EXPECT_GT(count("StateRetryScheduled"), 0);
+  EXPECT_EQ(count("WaitStarted"), 5);
+  EXPECT_EQ(count("MapIterationStarted"), 4);
+}
+
+TEST(ExecutionTest, EndedExecutionRestores) {
+  auto def = Def(kTaskDef);
+  StepOutput out;
+  auto exec = Execution::Start(def, {{"id", 1}}, Info(), &out);
+  ASSERT_TRUE(exec->CompleteTask("t1", {{"approved", 1}}, kT0, &out).ok());
+  auto r = Execution::Restore(def, exec->Snapshot());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->status(), RunStatus::kSucceeded);
+  EXPECT_EQ((*r)->output(), exec->output());
+}
+
+TEST(ExecutionTest, MapToleratedPercentageAndConcurrencyPath) {
+  auto def = Def(R"({"StartAt":"M","States":{
+    "M":{"Type":"Map","ToleratedFailurePercentage":50,
+         "MaxConcurrencyPath":"$.c","ItemsPath":"$.items",
+         "ItemProcessor":{"StartAt":"T","States":{
+           "T":{"Type":"Task","Resource":"dept:X/x","End":true}}},
+         "End":true}}})");
+  StepOutput out;
+  auto exec =
+      Execution::Start(def, {{"c", 1}, {"items", {1, 2, 3, 4}}}, Info(), &out);
+  ASSERT_THAT(out.dispatch, SizeIs(1));
+  StepOutput o;
+  ASSERT_TRUE(exec->FailTask("t1", "E", "", kT0, &o).ok());  // 25%
+  ASSERT_THAT(o.dispatch, SizeIs(1));
+  ASSERT_TRUE(exec->FailTask("t2", "E", "", kT0, &o).ok());  // 50%
+  EXPECT_EQ(exec->status(), RunStatus::kRunning);
+  ASSERT_TRUE(exec->FailTask("t3", "E", "", kT0, &o).ok());  // 75%
+  EXPECT_EQ(exec->status(), RunStatus::kFailed);
+  EXPECT_EQ(exec->error(), "States.ExceedToleratedFailureThreshold");
+
+  StepOutput bad;
+  exec = Execution::Start(def, {{"c", "x"}, {"items", {1}}}, Info(), &bad);
+  EXPECT_EQ(exec->error(), "States.Runtime");
 }
 
 TEST(ExecutionTest, SameSeedSameRunDifferentSeedDifferentRandomness) {

@@ -110,9 +110,9 @@ absl::StatusOr<LocalRunResult> RunLocal(
 
   for (int64_t step = 0; exec->status() == RunStatus::kRunning; ++step) {
     if (step >= options.max_steps) {
-      return absl::ResourceExhaustedError(
-          "local run did not finish within " +
-          std::to_string(options.max_steps) + " steps");
+      return absl::ResourceExhaustedError("local run did not finish within " +
+                                          std::to_string(options.max_steps) +
+                                          " steps");
     }
     absl::Status s;
     if (world.HasTask()) {
@@ -122,8 +122,8 @@ absl::StatusOr<LocalRunResult> RunLocal(
         s = exec->CompleteTask(task.task_id, fixed->second, now, &out);
       } else if (!options.echo_tasks) {
         return absl::FailedPreconditionError(
-            "no result given for Task state '" + task.state +
-            "' (Resource '" + task.resource + "')");
+            "no result given for Task state '" + task.state + "' (Resource '" +
+            task.resource + "')");
       } else {
         const std::string dept = DeptOf(task.resource);
         const int64_t call = ++calls_per_state[task.state];
@@ -132,10 +132,9 @@ absl::StatusOr<LocalRunResult> RunLocal(
           s = exec->FailTask(task.task_id, "Dept.Failed", dept + " failed", now,
                              &out);
         } else if (flaky >= 0 && call <= flaky) {
-          s = exec->FailTask(task.task_id, "Dept.Flaky",
-                             dept + " attempt " + std::to_string(call) +
-                                 " failed",
-                             now, &out);
+          s = exec->FailTask(
+              task.task_id, "Dept.Flaky",
+              dept + " attempt " + std::to_string(call) + " failed", now, &out);
         } else {
           nlohmann::json result;
           if (task.input.is_object()) {

@@ -1,0 +1,342 @@
+// End-to-end: real onewindowd processes on 127.0.0.1 over gRPC, real RocksDB
+// in temp directories, SIGKILL for crashes, ow-adapter-sim for departments.
+#include <signal.h>
+
+#include <map>
+#include <set>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/harness.h"
+
+namespace onewindow::testing {
+namespace {
+
+using nlohmann::json;
+namespace v1 = onewindow::v1;
+
+const std::filesystem::path kWorkflows = WORKFLOWS_DIR;
+
+class E2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    log_ = (dir_.path() / (std::string(info->name()) + ".log")).string();
+    server_ = std::make_unique<Server>(dir_.path() / "data", log_);
+    ASSERT_TRUE(server_->Start()) << ReadFile(log_);
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      std::cerr << "---- server log (tail) ----\n";
+      std::string log = ReadFile(log_);
+      std::cerr << (log.size() > 6000 ? log.substr(log.size() - 6000) : log)
+                << "\n";
+    }
+  }
+
+  void DeployFoodLicence() {
+    v1::DeployWorkflowRequest req;
+    req.set_name("food-licence");
+    req.set_definition(ReadFile(kWorkflows / "food-licence.asl.yaml"));
+    v1::DeployWorkflowResponse resp;
+    grpc::Status s = server_->workflows().DeployWorkflow(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.version(), 1);
+  }
+
+  grpc::Status Submit(const std::string& input, const std::string& request_id,
+                      v1::SubmitCaseResponse* resp,
+                      const std::string& service = "food-licence") {
+    v1::SubmitCaseRequest req;
+    req.set_service(service);
+    req.set_input_json(input);
+    req.set_request_id(request_id);
+    return server_->cases().SubmitCase(Ctx().get(), req, resp);
+  }
+
+  // Leases tasks of `dept` until `n` arrive or 10 s pass.
+  std::vector<v1::Task> Activate(const std::string& dept, int n,
+                                 int wait_ms = 10000) {
+    std::vector<v1::Task> got;
+    WaitFor(
+        [&] {
+          v1::ActivateTasksRequest req;
+          req.set_department(dept);
+          req.set_max_tasks(n - static_cast<int>(got.size()));
+          req.set_lease_ms(60000);
+          v1::ActivateTasksResponse resp;
+          if (server_->adapters().ActivateTasks(Ctx().get(), req, &resp).ok()) {
+            for (const auto& t : resp.tasks()) got.push_back(t);
+          }
+          return static_cast<int>(got.size()) >= n;
+        },
+        std::chrono::milliseconds(wait_ms));
+    return got;
+  }
+
+  grpc::Status Complete(const std::string& token, const std::string& result) {
+    v1::CompleteTaskRequest req;
+    req.set_token(token);
+    req.set_result_json(result);
+    v1::CompleteTaskResponse resp;
+    return server_->adapters().CompleteTask(Ctx().get(), req, &resp);
+  }
+
+  v1::Case GetCase(const std::string& id) {
+    v1::GetCaseRequest req;
+    req.set_case_id(id);
+    v1::GetCaseResponse resp;
+    server_->cases().GetCase(Ctx().get(), req, &resp);
+    return resp.case_();
+  }
+
+  std::vector<v1::HistoryEvent> History(const std::string& id) {
+    v1::GetCaseHistoryRequest req;
+    req.set_case_id(id);
+    v1::GetCaseHistoryResponse resp;
+    server_->cases().GetCaseHistory(Ctx().get(), req, &resp);
+    return {resp.events().begin(), resp.events().end()};
+  }
+
+  bool WaitForEnd(const std::string& id, int seconds = 30) {
+    return WaitFor(
+        [&] { return GetCase(id).status() != v1::CASE_STATUS_RUNNING; },
+        std::chrono::seconds(seconds));
+  }
+
+  // Every task completed at most once, and the history is numbered 1..n.
+  void ExpectCleanHistory(const std::string& id) {
+    std::map<std::string, int> succeeded;
+    int64_t seq = 0;
+    for (const auto& e : History(id)) {
+      EXPECT_EQ(e.seq(), ++seq) << id;
+      if (e.type() == "TaskSucceeded") ++succeeded[e.task_id()];
+    }
+    EXPECT_GT(seq, 0);
+    for (const auto& [task, n] : succeeded) {
+      EXPECT_EQ(n, 1) << id << " task " << task << " completed " << n
+                      << " times";
+    }
+  }
+
+  TempDir dir_;
+  std::string log_;
+  std::unique_ptr<Server> server_;
+};
+
+const char kApplication[] = R"({
+  "applicant": {"name": "Chan Tai Man", "taxpayer_no": "TX-1"},
+  "premises": {"address": "Rua da Felicidade 12", "floor_area_m2": 84,
+               "seats": 36}})";
+
+TEST_F(E2eTest, CaseFansOutToThreeDepartmentsAndSurvivesSigkill) {
+  DeployFoodLicence();
+  v1::SubmitCaseResponse sub;
+  ASSERT_TRUE(Submit(kApplication, "counter-1-0001", &sub).ok());
+  ASSERT_FALSE(sub.case_id().empty());
+
+  // All three departments get their task at once (Parallel).
+  auto dsf = Activate("DSF", 1);
+  auto cb = Activate("CB", 1);
+  auto iam = Activate("IAM", 1);
+  ASSERT_EQ(dsf.size(), 1u);
+  ASSERT_EQ(cb.size(), 1u);
+  ASSERT_EQ(iam.size(), 1u);
+  EXPECT_EQ(json::parse(dsf[0].input_json()),
+            json::parse(R"({"applicant": "Chan Tai Man",
+                            "taxpayer_no": "TX-1"})"));
+  EXPECT_EQ(cb[0].task_type(), "fire-safety-inspection");
+  ASSERT_TRUE(Complete(dsf[0].token(), R"({"approved": true, "by": "DSF"})").ok());
+  {
+    v1::Case c = GetCase(sub.case_id());
+    EXPECT_EQ(c.status(), v1::CASE_STATUS_RUNNING);
+    EXPECT_EQ(std::set<std::string>(c.open_departments().begin(),
+                                    c.open_departments().end()),
+              (std::set<std::string>{"CB", "IAM"}));
+  }
+
+  // Crash mid-case: the acknowledged completion must survive; the two
+  // leased tasks are offered again.
+  server_->Kill();
+  ASSERT_TRUE(server_->Start());
+  EXPECT_EQ(GetCase(sub.case_id()).status(), v1::CASE_STATUS_RUNNING);
+  EXPECT_TRUE(Activate("DSF", 1, 500).empty()) << "completed task re-offered";
+  cb = Activate("CB", 1);
+  iam = Activate("IAM", 1);
+  ASSERT_EQ(cb.size(), 1u);
+  ASSERT_EQ(iam.size(), 1u);
+  ASSERT_TRUE(Complete(cb[0].token(), R"({"approved": true, "by": "CB"})").ok());
+  ASSERT_TRUE(Complete(iam[0].token(), R"({"approved": true, "by": "IAM"})").ok());
+  // All approved: the licence is issued by IAM.
+  auto issue = Activate("IAM", 1);
+  ASSERT_EQ(issue.size(), 1u);
+  EXPECT_EQ(issue[0].state(), "IssueLicence");
+  ASSERT_TRUE(Complete(issue[0].token(),
+                       R"({"approved": true, "department": "IAM"})")
+                  .ok());
+
+  ASSERT_TRUE(WaitForEnd(sub.case_id()));
+  v1::Case c = GetCase(sub.case_id());
+  ASSERT_EQ(c.status(), v1::CASE_STATUS_SUCCEEDED) << c.error() << c.cause();
+  json out = json::parse(c.output_json());
+  EXPECT_EQ(out["decision"], "granted");
+  EXPECT_EQ(out["applicant"], "Chan Tai Man");
+  ASSERT_EQ(out["opinions"].size(), 3u);
+  EXPECT_EQ(out["opinions"][0]["by"], "DSF");
+  EXPECT_EQ(out["opinions"][1]["by"], "CB");
+  EXPECT_EQ(out["opinions"][2]["by"], "IAM");
+  EXPECT_EQ(out["licence"]["issued_by"], "IAM");
+  ExpectCleanHistory(sub.case_id());
+
+  // The same request id after the crash: the same case, not a new one.
+  v1::SubmitCaseResponse again;
+  ASSERT_TRUE(Submit(kApplication, "counter-1-0001", &again).ok());
+  EXPECT_EQ(again.case_id(), sub.case_id());
+  EXPECT_TRUE(again.deduplicated());
+}
+
+TEST_F(E2eTest, SimulatedDepartmentsFinishEveryCaseAcrossACrash) {
+  DeployFoodLicence();
+  std::vector<std::unique_ptr<Process>> sims;
+  for (const char* d : {"DSF", "CB", "IAM"}) {
+    sims.push_back(std::make_unique<Process>(
+        std::vector<std::string>{SIM_PATH, "--department", d, "--addr",
+                                 server_->addr(), "--latency-ms", "20",
+                                 "--concurrency", "4"},
+        log_));
+  }
+  constexpr int kCases = 30;
+  std::map<std::string, std::string> acked;  // request id -> case id
+  for (int i = 0; i < kCases; ++i) {
+    if (i == kCases / 2) {
+      server_->Kill();
+      ASSERT_TRUE(server_->Start());
+    }
+    const std::string rid = "sim-" + std::to_string(i);
+    v1::SubmitCaseResponse resp;
+    if (Submit(kApplication, rid, &resp).ok()) acked[rid] = resp.case_id();
+  }
+  EXPECT_EQ(acked.size(), static_cast<size_t>(kCases));
+  // Counters retry: every request id again gives the case it gave before.
+  std::set<std::string> ids;
+  for (const auto& [rid, id] : acked) {
+    v1::SubmitCaseResponse resp;
+    ASSERT_TRUE(Submit(kApplication, rid, &resp).ok());
+    EXPECT_EQ(resp.case_id(), id);
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), acked.size()) << "a request id made two cases";
+  for (const std::string& id : ids) {
+    ASSERT_TRUE(WaitForEnd(id, 60)) << id;
+    v1::Case c = GetCase(id);
+    EXPECT_EQ(c.status(), v1::CASE_STATUS_SUCCEEDED) << id << c.cause();
+    EXPECT_EQ(json::parse(c.output_json())["decision"], "granted");
+    ExpectCleanHistory(id);
+  }
+  for (auto& s : sims) {
+    s->Signal(SIGTERM);
+    EXPECT_EQ(s->Wait(std::chrono::seconds(10)), 0);
+  }
+}
+
+TEST_F(E2eTest, BadInputGetsTheRightCodeAndNamesTheFault) {
+  DeployFoodLicence();
+  v1::SubmitCaseResponse resp;
+  grpc::Status s = Submit("{\"applicant\": ", "", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("input_json"), std::string::npos)
+      << s.error_message();
+
+  s = Submit("{}", "", &resp, "no-such-service");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(s.error_message().find("no-such-service"), std::string::npos);
+
+  s = Submit("\"" + std::string(300 * 1024, 'x') + "\"", "", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(s.error_message().find("262144"), std::string::npos)
+      << s.error_message();
+
+  v1::DeployWorkflowRequest dreq;
+  dreq.set_name("broken");
+  dreq.set_definition(R"({"StartAt": "A", "States": {"A": {"Type": "Pass",
+      "Next": "Nowhere"}}})");
+  v1::DeployWorkflowResponse dresp;
+  s = server_->workflows().DeployWorkflow(Ctx().get(), dreq, &dresp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("$.States.A.Next"), std::string::npos)
+      << s.error_message();
+
+  dreq.set_name("not-a-department");
+  dreq.set_definition(R"({"StartAt": "A", "States": {"A": {"Type": "Task",
+      "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true}}})");
+  s = server_->workflows().DeployWorkflow(Ctx().get(), dreq, &dresp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("$.States.A.Resource"), std::string::npos)
+      << s.error_message();
+
+  dreq.set_name("bad name!");
+  s = server_->workflows().DeployWorkflow(Ctx().get(), dreq, &dresp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("name"), std::string::npos);
+
+  v1::GetCaseRequest greq;
+  greq.set_case_id("OW-0000999999");
+  v1::GetCaseResponse gresp;
+  s = server_->cases().GetCase(Ctx().get(), greq, &gresp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Tokens: unknown, answered twice, bad result.
+  EXPECT_EQ(Complete("OW-0000000001/t1/1/abc", "{}").error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(Submit(kApplication, "", &resp).ok());
+  auto dsf = Activate("DSF", 1);
+  ASSERT_EQ(dsf.size(), 1u);
+  s = Complete(dsf[0].token(), "{not json");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("result_json"), std::string::npos);
+  ASSERT_TRUE(Complete(dsf[0].token(), R"({"approved": true})").ok());
+  s = Complete(dsf[0].token(), R"({"approved": false})");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("already completed"), std::string::npos)
+      << s.error_message();
+  v1::FailTaskRequest freq;
+  freq.set_token(dsf[0].token());
+  freq.set_error("Dept.Failure");
+  v1::FailTaskResponse fresp;
+  s = server_->adapters().FailTask(Ctx().get(), freq, &fresp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ExpectCleanHistory(resp.case_id());
+  // The case is still running, untouched by the rejected answers.
+  EXPECT_EQ(GetCase(resp.case_id()).status(), v1::CASE_STATUS_RUNNING);
+}
+
+TEST_F(E2eTest, SigtermDrainsAndExitsZero) {
+  DeployFoodLicence();
+  v1::SubmitCaseResponse resp;
+  ASSERT_TRUE(Submit(kApplication, "drain-1", &resp).ok());
+  EXPECT_EQ(server_->Terminate(), 0);
+  ASSERT_TRUE(server_->Start());
+  EXPECT_EQ(GetCase(resp.case_id()).status(), v1::CASE_STATUS_RUNNING);
+}
+
+TEST_F(E2eTest, WorkflowsFlagDeploysOnceAndKeepsVersions) {
+  server_->Kill();
+  server_ = std::make_unique<Server>(
+      dir_.path() / "data2", log_,
+      std::vector<std::string>{"--workflows", kWorkflows.string()});
+  ASSERT_TRUE(server_->Start());
+  ASSERT_EQ(server_->Terminate(), 0);
+  ASSERT_TRUE(server_->Start());  // unchanged files: no new version
+  v1::GetWorkflowRequest req;
+  req.set_name("food-licence");
+  v1::GetWorkflowResponse resp;
+  ASSERT_TRUE(server_->workflows().GetWorkflow(Ctx().get(), req, &resp).ok());
+  EXPECT_EQ(resp.workflow().version(), 1);
+  EXPECT_EQ(std::set<std::string>(resp.workflow().departments().begin(),
+                                  resp.workflow().departments().end()),
+            (std::set<std::string>{"CB", "DSF", "IAM"}));
+}
+
+}  // namespace
+}  // namespace onewindow::testing

@@ -1,0 +1,170 @@
+#include "tests/harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace onewindow::testing {
+
+Process::Process(std::vector<std::string> argv, const std::string& log_path) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, 0);
+    // Let signals through even if the test runner blocks some.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+}
+
+Process::~Process() {
+  if (running()) Kill();
+}
+
+bool Process::running() {
+  if (pid_ <= 0 || exited_) return false;
+  int st = 0;
+  pid_t r = waitpid(pid_, &st, WNOHANG);
+  if (r == pid_) {
+    exited_ = true;
+    status_ = st;
+    return false;
+  }
+  return true;
+}
+
+void Process::Signal(int sig) {
+  if (running()) kill(pid_, sig);
+}
+
+int Process::Wait(std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (running()) {
+    if (std::chrono::steady_clock::now() > until) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (WIFEXITED(status_)) return WEXITSTATUS(status_);
+  if (WIFSIGNALED(status_)) return 128 + WTERMSIG(status_);
+  return -1;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+TempDir::TempDir() {
+  path_ = std::filesystem::temp_directory_path() /
+          ("ow-test-" + std::to_string(getpid()) + "-" +
+           std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+bool WaitFor(const std::function<bool()>& cond,
+             std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
+Server::Server(const std::filesystem::path& data_dir,
+               const std::string& log_path,
+               std::vector<std::string> extra_args)
+    : data_dir_(data_dir),
+      log_path_(log_path),
+      extra_args_(std::move(extra_args)),
+      addr_("127.0.0.1:" + std::to_string(FreePort())) {
+  // Reconnect quickly: the server is restarted on purpose, often.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
+  channel_ = grpc::CreateCustomChannel(
+      addr_, grpc::InsecureChannelCredentials(), args);
+  cases_ = onewindow::v1::CaseService::NewStub(channel_);
+  workflows_ = onewindow::v1::WorkflowService::NewStub(channel_);
+  adapters_ = onewindow::v1::AdapterService::NewStub(channel_);
+}
+
+bool Server::Start() {
+  std::vector<std::string> argv = {ONEWINDOWD_PATH, "--listen", addr_,
+                                   "--data-dir", data_dir_.string(),
+                                   "--log-level", "debug"};
+  for (const auto& a : extra_args_) argv.push_back(a);
+  proc_ = std::make_unique<Process>(argv, log_path_);
+  return WaitFor(
+      [&] {
+        if (!proc_->running()) return true;
+        onewindow::v1::ListWorkflowsRequest req;
+        onewindow::v1::ListWorkflowsResponse resp;
+        auto ctx = Ctx(500);
+        ctx->set_wait_for_ready(false);
+        return workflows_->ListWorkflows(ctx.get(), req, &resp).ok();
+      },
+      std::chrono::seconds(30)) &&
+         proc_->running();
+}
+
+void Server::Kill() {
+  if (proc_) proc_->Kill();
+}
+
+int Server::Terminate() {
+  if (!proc_) return -1;
+  proc_->Signal(SIGTERM);
+  return proc_->Wait(std::chrono::seconds(20));
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx(int ms) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(ms));
+  return ctx;
+}
+
+std::string ReadFile(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace onewindow::testing
