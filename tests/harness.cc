@@ -112,13 +112,10 @@ Server::Server(const std::filesystem::path& data_dir,
       log_path_(log_path),
       extra_args_(std::move(extra_args)),
       addr_("127.0.0.1:" + std::to_string(FreePort())) {
-  // Reconnect quickly: the server is restarted on purpose, often.
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
-  channel_ = grpc::CreateCustomChannel(
-      addr_, grpc::InsecureChannelCredentials(), args);
+}
+
+void Server::Connect() {
+  channel_ = grpc::CreateChannel(addr_, grpc::InsecureChannelCredentials());
   cases_ = onewindow::v1::CaseService::NewStub(channel_);
   workflows_ = onewindow::v1::WorkflowService::NewStub(channel_);
   adapters_ = onewindow::v1::AdapterService::NewStub(channel_);
@@ -130,17 +127,29 @@ bool Server::Start() {
                                    "--log-level", "debug"};
   for (const auto& a : extra_args_) argv.push_back(a);
   proc_ = std::make_unique<Process>(argv, log_path_);
-  return WaitFor(
+  // Wait for the port to accept, then connect a fresh channel (a channel
+  // that saw the port closed would sit in reconnect back-off).
+  const int port = std::stoi(addr_.substr(addr_.rfind(':') + 1));
+  bool up = WaitFor(
       [&] {
         if (!proc_->running()) return true;
-        onewindow::v1::ListWorkflowsRequest req;
-        onewindow::v1::ListWorkflowsResponse resp;
-        auto ctx = Ctx(500);
-        ctx->set_wait_for_ready(false);
-        return workflows_->ListWorkflows(ctx.get(), req, &resp).ok();
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+        close(fd);
+        return ok;
       },
-      std::chrono::seconds(30)) &&
-         proc_->running();
+      std::chrono::seconds(30));
+  if (!up || !proc_->running()) return false;
+  Connect();
+  onewindow::v1::ListWorkflowsRequest req;
+  onewindow::v1::ListWorkflowsResponse resp;
+  auto ctx = Ctx(10000);
+  ctx->set_wait_for_ready(true);
+  return workflows_->ListWorkflows(ctx.get(), req, &resp).ok();
 }
 
 void Server::Kill() {

@@ -80,6 +80,8 @@ class Server {
   onewindow::v1::AdapterService::Stub& adapters() { return *adapters_; }
 
  private:
+  void Connect();
+
   std::filesystem::path data_dir_;
   std::string log_path_;
   std::vector<std::string> extra_args_;
