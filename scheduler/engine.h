@@ -36,6 +36,9 @@ struct EngineOptions {
   int64_t max_payload_bytes = 256 * 1024;
   // Commands queued per shard before SubmitCase answers RESOURCE_EXHAUSTED.
   size_t max_queued_per_shard = 20000;
+  // Open (running) cases the engine holds, over all shards; SubmitCase
+  // answers RESOURCE_EXHAUSTED beyond it. Each open case lives in memory.
+  int64_t max_open_cases = 2'000'000;
   // Most commands one group commit takes.
   size_t max_batch = 512;
   // fsync each commit; only logic tests turn this off.

@@ -303,3 +303,111 @@ TEST_F(EngineTest, DeployIsVersionedAndUnchangedIsNotReversioned) {
 
 }  // namespace
 }  // namespace onewindow::scheduler
+
+namespace onewindow::scheduler {
+namespace {
+
+constexpr char kDeadlines[] = R"({
+  "StartAt": "Inspect",
+  "States": {
+    "Inspect": {
+      "Type": "Task", "Resource": "dept:CB/inspection",
+      "TimeoutSeconds": 10, "HeartbeatSeconds": 4,
+      "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.late",
+                 "Next": "Late"}],
+      "Next": "Cool"
+    },
+    "Cool": {"Type": "Wait", "Seconds": 60, "Next": "Done"},
+    "Late": {"Type": "Pass", "Result": "late", "ResultPath": "$.decision",
+             "End": true},
+    "Done": {"Type": "Succeed"}
+  }
+})";
+
+TEST_F(EngineTest, TaskTimeoutIsCaughtAndWithdrawsTheTask) {
+  Deploy("deadlines", kDeadlines);
+  auto sub = Submit("deadlines", "{}");
+  ASSERT_TRUE(sub.ok());
+  auto t = Take("CB", 1);
+  ASSERT_EQ(t.size(), 1u);
+  // Heartbeats keep HeartbeatSeconds from firing, not TimeoutSeconds.
+  for (int i = 0; i < 3; ++i) {
+    clock_.Advance(3'000);
+    auto hb = Wait<int64_t>([&](Engine::Done<int64_t> d) {
+      engine_->Heartbeat(t[0].token(), 0, d);
+    });
+    ASSERT_TRUE(hb.ok()) << hb.status();
+  }
+  clock_.Advance(2'000);  // 11 s after dispatch
+  auto c = WaitForStatus(sub->case_id, onewindow::v1::CASE_STATUS_SUCCEEDED);
+  ASSERT_EQ(c.status(), onewindow::v1::CASE_STATUS_SUCCEEDED);
+  json out = json::parse(c.output_json());
+  EXPECT_EQ(out["decision"], "late");
+  EXPECT_EQ(out["late"]["Error"], "States.Timeout");
+  EXPECT_EQ(Complete(t[0].token(), "{}").code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(EngineTest, MissedHeartbeatFailsTheCaseWithHeartbeatTimeout) {
+  Deploy("deadlines", kDeadlines);
+  auto sub = Submit("deadlines", "{}");
+  ASSERT_TRUE(sub.ok());
+  ASSERT_EQ(Take("CB", 1).size(), 1u);
+  clock_.Advance(5'000);
+  auto c = WaitForStatus(sub->case_id, onewindow::v1::CASE_STATUS_FAILED);
+  ASSERT_EQ(c.status(), onewindow::v1::CASE_STATUS_FAILED);
+  EXPECT_EQ(c.error(), "States.HeartbeatTimeout");
+}
+
+TEST_F(EngineTest, WaitTimerIsDurableAndFiresAtOnceWhenOverdueAtRestart) {
+  Deploy("deadlines", kDeadlines);
+  auto sub = Submit("deadlines", "{}");
+  ASSERT_TRUE(sub.ok());
+  auto t = Take("CB", 1);
+  ASSERT_EQ(t.size(), 1u);
+  ASSERT_TRUE(Complete(t[0].token(), "{}").ok());
+  // Now waiting 60 s. Stop the engine, let the time pass, start again.
+  Reopen();
+  EXPECT_EQ(engine_->GetCase(sub->case_id)->status(),
+            onewindow::v1::CASE_STATUS_RUNNING);
+  engine_.reset();
+  clock_.Advance(61'000);
+  Open();
+  auto c = WaitForStatus(sub->case_id, onewindow::v1::CASE_STATUS_SUCCEEDED);
+  EXPECT_EQ(c.status(), onewindow::v1::CASE_STATUS_SUCCEEDED);
+}
+
+TEST_F(EngineTest, SubmitAnswersResourceExhaustedAtTheOpenCaseLimit) {
+  engine_.reset();
+  EngineOptions o;
+  o.data_dir = dir_.string();
+  o.clock = &clock_;
+  o.sync = false;
+  o.max_open_cases = 2;  // one per shard
+  auto e = Engine::Open(o);
+  ASSERT_TRUE(e.ok());
+  engine_ = std::move(*e);
+  Deploy("licence", kThreeDepts);
+  int ok = 0, refused = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto r = Submit("licence", "{}", "r" + std::to_string(i));
+    if (r.ok()) {
+      ++ok;
+    } else {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+      EXPECT_NE(r.status().message().find("open cases"),
+                absl::string_view::npos);
+      ++refused;
+    }
+  }
+  EXPECT_LE(ok, 2);
+  EXPECT_GE(refused, 4);
+  // A retry of an accepted request id is still answered.
+  for (int i = 0; i < 6; ++i) {
+    auto r = Submit("licence", "{}", "r" + std::to_string(i));
+    if (r.ok()) EXPECT_TRUE(r->deduplicated);
+  }
+}
+
+}  // namespace
+}  // namespace onewindow::scheduler

@@ -300,6 +300,16 @@ void Shard::ProcessSubmit(SubmitCmd& cmd, Txn* txn) {
     }
   }
 
+  const int64_t per_shard_limit =
+      std::max<int64_t>(1, deps_.options->max_open_cases / count_);
+  if (static_cast<int64_t>(cases_.size()) >= per_shard_limit) {
+    reply(absl::ResourceExhaustedError(
+        "engine is at capacity: " + std::to_string(cases_.size()) +
+        " open cases on shard " + std::to_string(index_) + " (limit " +
+        std::to_string(per_shard_limit) +
+        "); retry later with the same request_id"));
+    return;
+  }
   const int64_t now = deps_.clock->NowMs();
   const int64_t seq = next_k_ * count_ + index_ + 1;
   ++next_k_;
