@@ -15,17 +15,6 @@ onewindow::v1::DefinitionFormat ToProto(asl::SourceFormat f,
              : onewindow::v1::DEFINITION_FORMAT_YAML;
 }
 
-asl::SourceFormat FromProto(onewindow::v1::DefinitionFormat f) {
-  switch (f) {
-    case onewindow::v1::DEFINITION_FORMAT_JSON:
-      return asl::SourceFormat::kJson;
-    case onewindow::v1::DEFINITION_FORMAT_YAML:
-      return asl::SourceFormat::kYaml;
-    default:
-      return asl::SourceFormat::kAuto;
-  }
-}
-
 // Every Task state the engine runs must address a department.
 void CheckResources(const asl::Json& machine, const std::string& path,
                     std::vector<std::string>* errors) {
@@ -63,6 +52,17 @@ void CheckResources(const asl::Json& machine, const std::string& path,
 
 }  // namespace
 
+asl::SourceFormat SourceFormatFromProto(onewindow::v1::DefinitionFormat f) {
+  switch (f) {
+    case onewindow::v1::DEFINITION_FORMAT_JSON:
+      return asl::SourceFormat::kJson;
+    case onewindow::v1::DEFINITION_FORMAT_YAML:
+      return asl::SourceFormat::kYaml;
+    default:
+      return asl::SourceFormat::kAuto;
+  }
+}
+
 absl::Status WorkflowRegistry::CheckName(const std::string& name) {
   if (name.empty() || name.size() > 80) {
     return absl::InvalidArgumentError(
@@ -84,7 +84,7 @@ absl::Status WorkflowRegistry::Load() {
   std::map<std::string, std::map<int64_t, DeployedWorkflow>> loaded;
   absl::Status inner = absl::OkStatus();
   absl::Status s = store_->ForEachWorkflow([&](const store::WorkflowRecord& w) {
-    auto def = asl::Definition::Compile(w.definition(), FromProto(w.format()));
+    auto def = asl::Definition::Compile(w.definition(), SourceFormatFromProto(w.format()));
     if (!def.ok()) {
       inner = absl::DataLossError("stored workflow " + w.name() + "@" +
                                   std::to_string(w.version()) +

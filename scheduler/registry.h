@@ -19,6 +19,9 @@
 
 namespace onewindow::scheduler {
 
+// The ASL source format a stored or requested definition format names.
+asl::SourceFormat SourceFormatFromProto(onewindow::v1::DefinitionFormat f);
+
 struct DeployedWorkflow {
   store::WorkflowRecord record;
   std::shared_ptr<const asl::Definition> definition;

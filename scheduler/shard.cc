@@ -266,8 +266,7 @@ void Shard::Process(Command& cmd, Txn* txn) {
 void Shard::ProcessSubmit(SubmitCmd& cmd, Txn* txn) {
   const std::string& request_id = cmd.request.request_id();
   auto reply = [&](absl::StatusOr<SubmitResult> r) {
-    txn->after_commit.push_back(
-        [done = std::move(cmd.done), r = std::move(r)]() { done(r); });
+    ReplyAfterCommit(txn, std::move(cmd.done), std::move(r));
   };
   if (!request_id.empty()) {
     std::string existing;
@@ -399,78 +398,57 @@ Shard::ResolveToken(const TokenParts& token) {
   return std::make_pair(c, t);
 }
 
-void Shard::ProcessComplete(CompleteCmd& cmd, Txn* txn) {
-  auto reply = [&](absl::StatusOr<bool> r) {
-    txn->after_commit.push_back(
-        [done = std::move(cmd.done), r = std::move(r)]() { done(r); });
-  };
-  auto resolved = ResolveToken(cmd.token);
-  if (!resolved.ok()) {
-    reply(resolved.status());
-    return;
-  }
+absl::Status Shard::AnswerTask(
+    const TokenParts& token, TaskLifecycle::Event event,
+    const std::function<absl::Status(core::Execution*, int64_t,
+                                      core::StepOutput*)>& answer,
+    Txn* txn) {
+  auto resolved = ResolveToken(token);
+  if (!resolved.ok()) return resolved.status();
   auto [c, t] = *resolved;
   const int64_t now = deps_.clock->NowMs();
   core::StepOutput out;
-  absl::Status s =
-      c->exec->CompleteTask(cmd.token.task_id, std::move(cmd.result), now, &out);
-  if (!s.ok()) {
-    reply(s);
-    return;
-  }
-  (void)t->life.Fire(TaskLifecycle::Event::kComplete);
+  if (absl::Status s = answer(c->exec.get(), now, &out); !s.ok()) return s;
+  (void)t->life.Fire(event);
   t->rec.set_state(ToStored(t->life.state()));
   t->rec.set_closed_at_ms(now);
   txn->batch.PutTask(t->rec);
-  const std::string token = t->rec.token();
-  const std::string dept = t->rec.department();
-  c->tasks.erase(cmd.token.task_id);
+  spdlog::info("case {} task {} {} by {}", c->rec.id(), token.task_id,
+               StoredName(t->rec.state()), t->rec.department());
   txn->after_commit.push_back(
-      [d = deps_.dispatcher, token] { d->Withdraw(token); });
+      [d = deps_.dispatcher, tok = t->rec.token()] { d->Withdraw(tok); });
+  c->tasks.erase(token.task_id);
   ApplyStep(c, &out, txn);
-  spdlog::info("case {} task {} completed by {}", c->rec.id(),
-               cmd.token.task_id, dept);
-  reply(true);
+  return absl::OkStatus();
+}
+
+void Shard::ProcessComplete(CompleteCmd& cmd, Txn* txn) {
+  absl::Status s = AnswerTask(
+      cmd.token, TaskLifecycle::Event::kComplete,
+      [&](core::Execution* exec, int64_t now, core::StepOutput* out) {
+        return exec->CompleteTask(cmd.token.task_id, std::move(cmd.result),
+                                  now, out);
+      },
+      txn);
+  ReplyAfterCommit(txn, std::move(cmd.done),
+                   s.ok() ? absl::StatusOr<bool>(true) : s);
 }
 
 void Shard::ProcessFail(FailCmd& cmd, Txn* txn) {
-  auto reply = [&](absl::StatusOr<bool> r) {
-    txn->after_commit.push_back(
-        [done = std::move(cmd.done), r = std::move(r)]() { done(r); });
-  };
-  auto resolved = ResolveToken(cmd.token);
-  if (!resolved.ok()) {
-    reply(resolved.status());
-    return;
-  }
-  auto [c, t] = *resolved;
-  const int64_t now = deps_.clock->NowMs();
-  core::StepOutput out;
-  absl::Status s =
-      c->exec->FailTask(cmd.token.task_id, cmd.error, cmd.cause, now, &out);
-  if (!s.ok()) {
-    reply(s);
-    return;
-  }
-  (void)t->life.Fire(TaskLifecycle::Event::kFail);
-  t->rec.set_state(ToStored(t->life.state()));
-  t->rec.set_closed_at_ms(now);
-  txn->batch.PutTask(t->rec);
-  const std::string token = t->rec.token();
-  const std::string dept = t->rec.department();
-  c->tasks.erase(cmd.token.task_id);
-  txn->after_commit.push_back(
-      [d = deps_.dispatcher, token] { d->Withdraw(token); });
-  ApplyStep(c, &out, txn);
-  spdlog::info("case {} task {} failed at {}: {}", c->rec.id(),
-               cmd.token.task_id, dept, cmd.error);
-  reply(true);
+  absl::Status s = AnswerTask(
+      cmd.token, TaskLifecycle::Event::kFail,
+      [&](core::Execution* exec, int64_t now, core::StepOutput* out) {
+        return exec->FailTask(cmd.token.task_id, cmd.error, cmd.cause, now,
+                              out);
+      },
+      txn);
+  ReplyAfterCommit(txn, std::move(cmd.done),
+                   s.ok() ? absl::StatusOr<bool>(true) : s);
 }
 
 void Shard::ProcessHeartbeat(HeartbeatCmd& cmd, Txn* txn) {
   auto reply = [&](absl::StatusOr<int64_t> r) {
-    txn->after_commit.push_back(
-        [done = std::move(cmd.done), r = std::move(r)]() { done(r); });
+    ReplyAfterCommit(txn, std::move(cmd.done), std::move(r));
   };
   auto resolved = ResolveToken(cmd.token);
   if (!resolved.ok()) {
@@ -491,8 +469,7 @@ void Shard::ProcessHeartbeat(HeartbeatCmd& cmd, Txn* txn) {
 
 void Shard::ProcessCancel(CancelCmd& cmd, Txn* txn) {
   auto reply = [&](absl::StatusOr<onewindow::v1::Case> r) {
-    txn->after_commit.push_back(
-        [done = std::move(cmd.done), r = std::move(r)]() { done(r); });
+    ReplyAfterCommit(txn, std::move(cmd.done), std::move(r));
   };
   auto it = cases_.find(cmd.case_id);
   if (it == cases_.end()) {

@@ -148,6 +148,21 @@ class Shard {
   void ProcessRedeliver(RedeliverCmd& cmd, Txn* txn);
   void ProcessTimer(const TimerEntry& t, Txn* txn);
 
+  // Queues `done(result)` to run once the batch is committed.
+  template <typename T>
+  static void ReplyAfterCommit(Txn* txn, Engine::Done<T> done,
+                               absl::StatusOr<T> result) {
+    txn->after_commit.push_back(
+        [done = std::move(done), r = std::move(result)] { done(r); });
+  }
+  // Applies a worker's answer to the task `token` names: `answer` runs the
+  // core; when it accepts, the task closes with `event` and the core's
+  // step is applied. Nothing changes when it refuses.
+  absl::Status AnswerTask(
+      const TokenParts& token, core::TaskLifecycle::Event event,
+      const std::function<absl::Status(core::Execution*, int64_t,
+                                       core::StepOutput*)>& answer,
+      Txn* txn);
   // Finds the open task a token names. NOT_FOUND / FAILED_PRECONDITION
   // with a message saying why the token cannot be used.
   absl::StatusOr<std::pair<OpenCase*, OpenTask*>> ResolveToken(

@@ -29,17 +29,6 @@ ServerUnaryReactor* Reply(CallbackServerContext* ctx, const absl::Status& s) {
   return r;
 }
 
-asl::SourceFormat FromProto(onewindow::v1::DefinitionFormat f) {
-  switch (f) {
-    case onewindow::v1::DEFINITION_FORMAT_JSON:
-      return asl::SourceFormat::kJson;
-    case onewindow::v1::DEFINITION_FORMAT_YAML:
-      return asl::SourceFormat::kYaml;
-    default:
-      return asl::SourceFormat::kAuto;
-  }
-}
-
 void ToApi(const scheduler::DeployedWorkflow& w, onewindow::v1::Workflow* out,
            bool with_definition) {
   out->set_name(w.record.name());
@@ -120,7 +109,7 @@ ServerUnaryReactor* WorkflowServiceImpl::ValidateWorkflow(
   if (req->definition().empty()) {
     return Reply(ctx, absl::InvalidArgumentError("definition: required"));
   }
-  auto loaded = asl::LoadSource(req->definition(), FromProto(req->format()));
+  auto loaded = asl::LoadSource(req->definition(), scheduler::SourceFormatFromProto(req->format()));
   if (!loaded.ok()) {
     resp->set_valid(false);
     auto* e = resp->add_errors();
@@ -143,7 +132,7 @@ ServerUnaryReactor* WorkflowServiceImpl::DeployWorkflow(
     CallbackServerContext* ctx, const onewindow::v1::DeployWorkflowRequest* req,
     onewindow::v1::DeployWorkflowResponse* resp) {
   auto res = engine_->registry().Deploy(req->name(), req->definition(),
-                                        FromProto(req->format()),
+                                        scheduler::SourceFormatFromProto(req->format()),
                                         req->description(),
                                         engine_->clock().NowMs());
   if (res.ok()) {
