@@ -6,6 +6,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 ow_install_packages
 BUILD="${BUILD_DIR:-$OW_ROOT/build}"
-ow_build "$BUILD" "${BUILD_TYPE:-RelWithDebInfo}"
+ow_build "$BUILD" "${BUILD_TYPE:-Release}"
 cd "$BUILD"
 ctest --output-on-failure -j"$(nproc)" --timeout 900 "$@"
