@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -148,6 +149,8 @@ EngineStats Engine::stats() const {
   for (const auto& s : shards_) {
     st.commits += s->commits();
     st.committed_commands += s->committed_commands();
+    st.max_batch_commands =
+        std::max(st.max_batch_commands, s->max_batch_commands());
     st.open_cases += s->open_cases();
   }
   st.recovered_cases = recovered_cases_;

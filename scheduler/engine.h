@@ -56,6 +56,7 @@ struct SubmitResult {
 struct EngineStats {
   int64_t commits = 0;             // synced batches written
   int64_t committed_commands = 0;  // commands in them
+  int64_t max_batch_commands = 0;  // most commands one commit carried
   int64_t open_cases = 0;
   int64_t recovered_cases = 0;
   int64_t recovery_ms = 0;

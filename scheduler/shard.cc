@@ -231,6 +231,9 @@ void Shard::RunBatch(std::deque<Command>* cmds) {
     commits_.fetch_add(1, std::memory_order_relaxed);
     committed_commands_.fetch_add(static_cast<int64_t>(txn.commands),
                                   std::memory_order_relaxed);
+    if (static_cast<int64_t>(txn.commands) > max_batch_commands_.load()) {
+      max_batch_commands_ = static_cast<int64_t>(txn.commands);
+    }
   }
   // Closed cases leave memory.
   for (const std::string& id : txn.dirty) {

@@ -107,6 +107,7 @@ class Shard {
   int64_t open_cases() const { return open_count_.load(); }
   int64_t commits() const { return commits_.load(); }
   int64_t committed_commands() const { return committed_commands_.load(); }
+  int64_t max_batch_commands() const { return max_batch_commands_.load(); }
 
  private:
   struct OpenTask {
@@ -191,6 +192,7 @@ class Shard {
   std::atomic<int64_t> open_count_{0};
   std::atomic<int64_t> commits_{0};
   std::atomic<int64_t> committed_commands_{0};
+  std::atomic<int64_t> max_batch_commands_{0};
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -186,8 +186,27 @@ int main(int argc, char** argv) {
   }
   spdlog::info("onewindowd serving on {} (data {})", cfg.listen, cfg.data_dir);
 
+  // Wait for a stop signal; meanwhile log the commit figures every 10 s
+  // when they moved (commands per synced batch shows group commit at work).
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  onewindow::scheduler::EngineStats last = (*engine)->stats();
+  for (;;) {
+    timespec ten_seconds{10, 0};
+    sig = sigtimedwait(&stop_signals, nullptr, &ten_seconds);
+    if (sig > 0) break;
+    onewindow::scheduler::EngineStats now = (*engine)->stats();
+    const int64_t commits = now.commits - last.commits;
+    if (commits > 0) {
+      const int64_t commands = now.committed_commands - last.committed_commands;
+      spdlog::info(
+          "stats: {} open cases; last 10 s: {} synced commits, {} commands "
+          "({:.1f} per commit); largest batch so far {}",
+          now.open_cases, commits, commands,
+          static_cast<double>(commands) / static_cast<double>(commits),
+          now.max_batch_commands);
+    }
+    last = now;
+  }
   spdlog::info("signal {}: draining", sig);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*engine)->Shutdown();
