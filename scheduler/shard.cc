@@ -122,6 +122,7 @@ absl::Status Shard::Recover(const store::CaseRecord& record) {
   c->def = wf->definition;
   c->exec = std::move(*exec);
   c->life = CaseLifecycle::At(ToLifecycle(record.status()));
+  c->rec.clear_execution();  // restored into c->exec
   absl::Status s = deps_.store->ForEachTaskOfCase(
       record.id(), [&](const TaskRecord& t) {
         if (t.state() != store::v1::TASK_STATE_READY) return true;
@@ -720,6 +721,9 @@ void Shard::WriteCase(OpenCase* c, Txn* txn) {
     for (const std::string& d : depts) c->rec.add_open_departments(d);
   }
   txn->batch.PutCase(c->rec);
+  // The live Execution is the state in memory; the snapshot text is only
+  // for the store.
+  c->rec.clear_execution();
 }
 
 }  // namespace onewindow::scheduler
