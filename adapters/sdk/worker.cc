@@ -377,7 +377,9 @@ class Worker::Impl {
         return;
       }
       queue_.push_back(msg.task());
-      cv_.notify_one();
+      // cv_ has waiters with other predicates too (reconnect, stop):
+      // notify_one could wake one of them instead of an idle pool thread.
+      cv_.notify_all();
       return;
     }
     if (msg.has_ack()) HandleAck(msg.ack());
