@@ -220,6 +220,9 @@ void Shard::RunBatch(std::deque<Command>* cmds) {
     auto it = cases_.find(id);
     if (it != cases_.end()) WriteCase(it->second.get(), &txn);
   }
+  for (const auto& [id, events] : txn.history) {
+    txn.batch.PutHistory(id, events);
+  }
   if (!txn.batch.empty()) {
     absl::Status s = deps_.store->Commit(&txn.batch);
     if (!s.ok()) {
@@ -572,8 +575,8 @@ void Shard::AppendHistory(OpenCase* c, const std::string& type,
     e.set_details_json(details.dump(-1, ' ', false,
                                     json::error_handler_t::replace));
   }
-  txn->batch.PutHistory(c->rec.id(), e);
   spdlog::debug("case {} #{} {} {}", c->rec.id(), e.seq(), type, state);
+  txn->history[c->rec.id()].push_back(std::move(e));
 }
 
 onewindow::v1::Task Shard::ToTaskMessage(const OpenCase& c,

@@ -128,6 +128,8 @@ class Shard {
     store::Store::Batch batch;
     std::vector<std::function<void()>> after_commit;
     std::set<std::string> dirty;              // cases to write
+    // History events of this batch, per case, written as one row each.
+    std::map<std::string, std::vector<onewindow::v1::HistoryEvent>> history;
     std::map<std::string, std::string> new_requests;  // request -> case
     size_t commands = 0;
   };

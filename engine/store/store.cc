@@ -60,8 +60,13 @@ void Store::Batch::PutTask(const TaskRecord& t) {
   Put(kCfTasks, TaskKey(t.case_id(), t.task_id()), t.SerializeAsString());
 }
 
-void Store::Batch::PutHistory(std::string_view case_id, const HistoryEvent& e) {
-  Put(kCfHistory, HistoryKey(case_id, e.seq()), e.SerializeAsString());
+void Store::Batch::PutHistory(std::string_view case_id,
+                              const std::vector<HistoryEvent>& events) {
+  if (events.empty()) return;
+  HistoryChunk chunk;
+  for (const HistoryEvent& e : events) *chunk.add_events() = e;
+  Put(kCfHistory, HistoryKey(case_id, events.front().seq()),
+      chunk.SerializeAsString());
 }
 
 void Store::Batch::PutTimer(int64_t due_ms, std::string_view case_id,
@@ -307,15 +312,24 @@ absl::Status Store::ReadHistory(std::string_view case_id, int64_t after_seq,
   prefix.push_back(kSep);
   rocksdb::ReadOptions ro;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(kCfHistory)));
-  for (it->Seek(S(HistoryKey(case_id, after_seq + 1))); it->Valid();
-       it->Next()) {
+  // The chunk holding after_seq + 1 starts at or before it.
+  it->SeekForPrev(S(HistoryKey(case_id, after_seq + 1)));
+  if (!it->Valid() || V(it->key()).substr(0, prefix.size()) != prefix) {
+    it->Seek(S(prefix));
+  }
+  for (; it->Valid(); it->Next()) {
     std::string_view k = V(it->key());
     if (k.substr(0, prefix.size()) != prefix) break;
-    HistoryEvent e;
-    absl::Status ps = ParseRecord(V(it->value()), &e, "history event");
+    HistoryChunk chunk;
+    absl::Status ps = ParseRecord(V(it->value()), &chunk, "history");
     if (!ps.ok()) return ps;
-    out->push_back(std::move(e));
-    if (limit > 0 && static_cast<int>(out->size()) >= limit) break;
+    for (HistoryEvent& e : *chunk.mutable_events()) {
+      if (e.seq() <= after_seq) continue;
+      out->push_back(std::move(e));
+      if (limit > 0 && static_cast<int>(out->size()) >= limit) {
+        return absl::OkStatus();
+      }
+    }
   }
   return FromRocks(it->status(), "reading history");
 }

@@ -30,6 +30,7 @@ class WriteBatch;
 namespace onewindow::store {
 
 using onewindow::store::v1::CaseRecord;
+using onewindow::store::v1::HistoryChunk;
 using onewindow::store::v1::StoreMeta;
 using onewindow::store::v1::TaskRecord;
 using onewindow::store::v1::WorkflowRecord;
@@ -56,7 +57,10 @@ class Store {
 
     void PutCase(const CaseRecord& c);
     void PutTask(const TaskRecord& t);
-    void PutHistory(std::string_view case_id, const HistoryEvent& e);
+    // Events of one case from one commit, seq ascending and contiguous,
+    // stored as one row (fewer keys per transition).
+    void PutHistory(std::string_view case_id,
+                    const std::vector<HistoryEvent>& events);
     void PutTimer(int64_t due_ms, std::string_view case_id,
                   std::string_view timer_id);
     void DeleteTimer(int64_t due_ms, std::string_view case_id,

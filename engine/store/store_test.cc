@@ -43,7 +43,7 @@ TEST_F(StoreTest, CommittedBatchSurvivesReopen) {
     HistoryEvent e;
     e.set_seq(1);
     e.set_type("ExecutionStarted");
-    b.PutHistory(c.id(), e);
+    b.PutHistory(c.id(), {e});
     TaskRecord t;
     t.set_case_id(c.id());
     t.set_task_id("t1");
@@ -84,6 +84,39 @@ TEST_F(StoreTest, CommittedBatchSurvivesReopen) {
   auto t = st->GetTask("OW-0000000001", "t1");
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->department(), "DSF");
+}
+
+TEST_F(StoreTest, HistoryReadsAcrossChunksFromAnyPoint) {
+  auto st = OpenStore();
+  Store::Batch b(*st);
+  int64_t seq = 0;
+  for (int chunk : {3, 1, 4}) {
+    std::vector<HistoryEvent> events;
+    for (int i = 0; i < chunk; ++i) {
+      HistoryEvent e;
+      e.set_seq(++seq);
+      events.push_back(e);
+    }
+    b.PutHistory("OW-0000000002", events);
+  }
+  HistoryEvent other;
+  other.set_seq(1);
+  b.PutHistory("OW-0000000001", {other});
+  b.PutHistory("OW-0000000003", {other});
+  ASSERT_TRUE(st->Commit(&b).ok());
+  for (int64_t after = 0; after <= 8; ++after) {
+    std::vector<HistoryEvent> got;
+    ASSERT_TRUE(st->ReadHistory("OW-0000000002", after, 0, &got).ok());
+    ASSERT_EQ(static_cast<int64_t>(got.size()), 8 - after) << after;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].seq(), after + 1 + static_cast<int64_t>(i));
+    }
+  }
+  std::vector<HistoryEvent> limited;
+  ASSERT_TRUE(st->ReadHistory("OW-0000000002", 2, 3, &limited).ok());
+  ASSERT_EQ(limited.size(), 3u);
+  EXPECT_EQ(limited[0].seq(), 3);
+  EXPECT_EQ(limited[2].seq(), 5);
 }
 
 TEST_F(StoreTest, MissingThingsAreNotFound) {
