@@ -420,8 +420,8 @@ absl::Status Shard::AnswerTask(
   t->rec.set_state(ToStored(t->life.state()));
   t->rec.set_closed_at_ms(now);
   txn->batch.PutTask(t->rec);
-  spdlog::info("case {} task {} {} by {}", c->rec.id(), token.task_id,
-               StoredName(t->rec.state()), t->rec.department());
+  spdlog::debug("case {} task {} {} by {}", c->rec.id(), token.task_id,
+                StoredName(t->rec.state()), t->rec.department());
   txn->after_commit.push_back(
       [d = deps_.dispatcher, tok = t->rec.token()] { d->Withdraw(tok); });
   c->tasks.erase(token.task_id);
