@@ -737,7 +737,8 @@ struct Execution::Impl {
   }
 
   void RunTask(Thread& t) {
-    std::string task_id = "t" + std::to_string(next_task++);
+    std::string task_id = "t";  // (operator+ here trips GCC 12 -Wrestrict)
+    task_id += std::to_string(next_task++);
     Json ctx = Context(t, &task_id);
     auto eff = EffectiveInput(t, ctx);
     if (!eff.ok()) return StateFailed(t, Failure::FromStatus(eff.status()));
