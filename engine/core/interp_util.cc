@@ -79,6 +79,31 @@ std::string DumpJson(const nlohmann::json& v) {
   return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-size_t JsonSize(const nlohmann::json& v) { return DumpJson(v).size(); }
+namespace {
+
+// Counts what the serializer would write, without building the text.
+class CountingOutput final
+    : public nlohmann::detail::output_adapter_protocol<char> {
+ public:
+  void write_character(char) override { ++size_; }
+  void write_characters(const char*, std::size_t length) override {
+    size_ += length;
+  }
+  size_t size() const { return size_; }
+
+ private:
+  size_t size_ = 0;
+};
+
+}  // namespace
+
+size_t JsonSize(const nlohmann::json& v) {
+  auto counter = std::make_shared<CountingOutput>();
+  nlohmann::detail::serializer<nlohmann::json> s(
+      counter, ' ', nlohmann::json::error_handler_t::replace);
+  s.dump(v, /*pretty_print=*/false, /*ensure_ascii=*/false,
+         /*indent_step=*/0);
+  return counter->size();
+}
 
 }  // namespace onewindow::core::internal
