@@ -140,8 +140,8 @@ void Engine::Shutdown() {
   if (shut_down_.exchange(true)) return;
   for (auto& s : shards_) s->Stop();
   if (dispatcher_) dispatcher_->Stop();
-  shards_.clear();
-  store_.reset();
+  // Shards and store stay allocated until the destructor: a late call finds
+  // stopped shards (UNAVAILABLE), never freed ones.
 }
 
 EngineStats Engine::stats() const {
