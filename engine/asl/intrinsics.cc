@@ -171,16 +171,7 @@ class IntrinsicParser {
       return arg;
     }
     if (c == '-' || IsDigit(c)) {
-      size_t start = pos_;
-      if (c == '-') ++pos_;
-      while (IsDigit(Peek()) || Peek() == '.' || Peek() == 'e' ||
-             Peek() == 'E' ||
-             ((Peek() == '+' || Peek() == '-') &&
-              (text_[pos_ - 1] == 'e' || text_[pos_ - 1] == 'E'))) {
-        ++pos_;
-      }
-      Json num = Json::parse(text_.substr(start, pos_ - start), nullptr,
-                             /*allow_exceptions=*/false);
+      Json num = ScanNumber(text_, &pos_);
       if (num.is_discarded() || !num.is_number()) {
         return Error("invalid number");
       }

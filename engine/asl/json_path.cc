@@ -404,16 +404,7 @@ class PathParser {
       return op;
     }
     if (c == '-' || IsDigit(c)) {
-      size_t start = pos_;
-      if (c == '-') ++pos_;
-      while (IsDigit(Peek()) || Peek() == '.' || Peek() == 'e' ||
-             Peek() == 'E' ||
-             ((Peek() == '+' || Peek() == '-') &&
-              (text_[pos_ - 1] == 'e' || text_[pos_ - 1] == 'E'))) {
-        ++pos_;
-      }
-      Json num = Json::parse(text_.substr(start, pos_ - start), nullptr,
-                             /*allow_exceptions=*/false);
+      Json num = ScanNumber(text_, &pos_);
       if (num.is_discarded() || !num.is_number()) {
         return Error("invalid number");
       }
@@ -712,6 +703,21 @@ std::string NormalizedPath(const JsonPath& path) {
     }
   }
   return out;
+}
+
+Json ScanNumber(std::string_view text, size_t* pos) {
+  auto at = [&](size_t i) { return i < text.size() ? text[i] : '\0'; };
+  auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+  const size_t start = *pos;
+  if (at(*pos) == '-') ++*pos;
+  while (digit(at(*pos)) || at(*pos) == '.' || at(*pos) == 'e' ||
+         at(*pos) == 'E' ||
+         ((at(*pos) == '+' || at(*pos) == '-') &&
+          (text[*pos - 1] == 'e' || text[*pos - 1] == 'E'))) {
+    ++*pos;
+  }
+  return Json::parse(text.substr(start, *pos - start), nullptr,
+                     /*allow_exceptions=*/false);
 }
 
 std::string DumpCompact(const Json& value) {

@@ -117,6 +117,11 @@ std::string NormalizedPath(const JsonPath& path);
 // Compact JSON text of `value`; never throws (invalid UTF-8 is replaced).
 std::string DumpCompact(const Json& value);
 
+// Scans a JSON number literal at text[*pos] (optional '-', digits, '.',
+// exponent), advancing *pos past it. Null (a discarded value) when the
+// characters scanned are not a number.
+Json ScanNumber(std::string_view text, size_t* pos);
+
 // absl::string_view of a std::string_view (the two differ in this Abseil
 // build), for absl::StrCat and friends.
 inline absl::string_view Av(std::string_view s) {
