@@ -303,9 +303,10 @@ BENCHMARK(BM_Snapshot);
 
 void BM_Restore(benchmark::State& state) {
   auto def = Demo();
-  const std::string snap = MidCase()->Snapshot();
+  onewindow::store::v1::ExecutionCheckpoint cp;
+  cp.ParseFromString(MidCase()->Snapshot());
   for (auto _ : state) {
-    auto exec = Execution::Restore(def, snap);
+    auto exec = Execution::FromCheckpoint(def, cp);
     if (!exec.ok()) state.SkipWithError(exec.status().ToString().c_str());
     benchmark::DoNotOptimize(exec);
   }

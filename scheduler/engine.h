@@ -1,28 +1,37 @@
 // Engine: the runtime around the deterministic core. Owns the store, the
-// workflow registry, the shard loops and the dispatcher.
+// workflow registry, the shard loops, the dispatcher and the watch hub.
 //
 // Every command on a case runs on the shard loop that owns the case; a loop
 // takes the commands that queued while it was committing, runs them, writes
-// all their changes in ONE synced RocksDB batch (group commit), and only
-// then replies and hands out tasks. Calls are asynchronous: `done` runs on a
-// shard thread after the commit (or at once for a rejected request) and must
-// be quick. Thread-safe.
+// all their changes in ONE synced batch (group commit), and only then
+// replies and hands out tasks. Reads (cases, lists, history) run on a small
+// pool of reader threads, never on the caller's thread. Calls are
+// asynchronous: `done` runs after the commit (or at once for a rejected
+// request) and must be quick. Thread-safe.
 #ifndef ONEWINDOW_SCHEDULER_ENGINE_H_
 #define ONEWINDOW_SCHEDULER_ENGINE_H_
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/core/execution.h"
 #include "engine/store/store.h"
 #include "onewindow/v1/adapters.pb.h"
+#include "onewindow/v1/admin.pb.h"
 #include "onewindow/v1/cases.pb.h"
 #include "scheduler/clock.h"
 #include "scheduler/dispatcher.h"
+#include "scheduler/ids.h"
 #include "scheduler/registry.h"
+#include "scheduler/watch.h"
 
 namespace onewindow::scheduler {
 
@@ -30,36 +39,72 @@ class Shard;
 
 struct EngineOptions {
   std::string data_dir = "./data";
+  // A store to use instead of opening RocksDB in data_dir (tests: the
+  // in-memory or fault-injecting store). The engine takes ownership.
+  std::unique_ptr<store::Store> store;
   // Shards of a new store (an existing store keeps its count).
   int shards = 2;
   // Cap on a case input or a task result, bytes.
   int64_t max_payload_bytes = 256 * 1024;
   // Commands queued per shard before SubmitCase answers RESOURCE_EXHAUSTED.
   size_t max_queued_per_shard = 20000;
-  // Open (running) cases the engine holds, over all shards; SubmitCase
-  // answers RESOURCE_EXHAUSTED beyond it. Each open case lives in memory.
+  // Open (running) cases the engine accepts, over all shards; SubmitCase
+  // answers RESOURCE_EXHAUSTED beyond it.
   int64_t max_open_cases = 2'000'000;
+  // Open cases kept in memory, over all shards; beyond it the least
+  // recently used are dropped from memory and rebuilt from the store when
+  // they are needed again.
+  int64_t max_resident_cases = 200'000;
   // Most commands one group commit takes.
   size_t max_batch = 512;
+  // A case's checkpoint is rewritten after this many commands, so that
+  // rebuilding it replays at most that many.
+  int checkpoint_every = 32;
+  // Ready tasks held in memory per department (the rest wait in the store).
+  size_t max_ready_per_department = 10000;
+  // Limits of every new case's execution (payload cap included: the
+  // max_payload_bytes above overrides its max_payload_bytes).
+  core::ExecutionLimits limits = core::DefaultLimits();
+  // Documents per case.
+  int max_documents = 100;
   // fsync each commit; only logic tests turn this off.
   bool sync = true;
+  // Threads serving reads.
+  int reader_threads = 2;
+  // Builds a service's rules from its manifest (null: manifests are not
+  // accepted and every service gets DefaultRules()).
+  RulesFactory rules_factory;
   const Clock* clock = nullptr;  // default: the system clock
+};
+
+// Who asked: recorded on the events a command causes.
+struct Actor {
+  std::string name = "anonymous";
+  std::string role = "admin";
 };
 
 struct SubmitResult {
   std::string case_id;
   int64_t version = 0;
   bool deduplicated = false;
+  std::string due_date;
+  int64_t created_at_ms = 0;
 };
 
-// Figures for logs, tests and benchmarks.
+// Figures for logs, metrics, tests and benchmarks.
 struct EngineStats {
   int64_t commits = 0;             // synced batches written
   int64_t committed_commands = 0;  // commands in them
   int64_t max_batch_commands = 0;  // most commands one commit carried
-  int64_t open_cases = 0;
-  int64_t recovered_cases = 0;
-  int64_t recovery_ms = 0;
+  int64_t commit_failures = 0;
+  int64_t open_cases = 0;          // running cases (resident or not)
+  int64_t resident_cases = 0;      // open cases in memory
+  int64_t loaded_cases = 0;        // cases rebuilt from the store
+  int64_t replayed_commands = 0;   // commands replayed rebuilding them
+  int64_t queued_commands = 0;     // waiting for the shards now
+  int64_t timers = 0;              // timers armed
+  int64_t recovery_ms = 0;         // start to serving
+  int64_t open_cases_at_start = 0;
 };
 
 class Engine {
@@ -72,42 +117,83 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Stops taking commands, finishes the queued ones, stops the loops.
+  // Stops taking commands, finishes the queued ones, checkpoints the cases
+  // in memory, stops the loops.
   void Shutdown();
 
   WorkflowRegistry& registry() { return *registry_; }
   Dispatcher& dispatcher() { return *dispatcher_; }
+  WatchHub& watch() { return watch_; }
+  store::Store& store() { return *store_; }
   const Clock& clock() const { return *clock_; }
   const EngineOptions& options() const { return options_; }
   EngineStats stats() const;
 
-  // Cases.
+  // ---- cases ----
   void SubmitCase(const onewindow::v1::SubmitCaseRequest& request,
-                  Done<SubmitResult> done);
-  absl::StatusOr<onewindow::v1::Case> GetCase(const std::string& case_id) const;
-  absl::StatusOr<onewindow::v1::ListCasesResponse> ListCases(
-      const onewindow::v1::ListCasesRequest& request) const;
-  absl::StatusOr<std::vector<onewindow::v1::HistoryEvent>> GetHistory(
-      const std::string& case_id, int64_t after_seq, int limit) const;
+                  const Actor& actor, Done<SubmitResult> done);
+  void GetCase(const std::string& case_id, Done<onewindow::v1::Case> done);
+  void ListCases(const onewindow::v1::ListCasesRequest& request,
+                 Done<onewindow::v1::ListCasesResponse> done);
+  void GetHistory(const std::string& case_id, int64_t after_seq, int limit,
+                  Done<onewindow::v1::GetCaseHistoryResponse> done);
+  void VerifyCase(const std::string& case_id,
+                  Done<onewindow::v1::VerifyCaseResponse> done);
   void CancelCase(const std::string& case_id, const std::string& reason,
-                  Done<onewindow::v1::Case> done);
+                  const Actor& actor, Done<onewindow::v1::Case> done);
+  void AddDocuments(const std::string& case_id,
+                    std::vector<onewindow::v1::DocumentRef> documents,
+                    const Actor& actor, Done<onewindow::v1::Case> done);
+  void MigrateCase(const std::string& case_id, int64_t to_version,
+                   const Actor& actor, Done<onewindow::v1::Case> done);
+  void GetBoard(Done<onewindow::v1::Board> done);
 
-  // Tasks. `done` gets OK once the answer is durably applied.
+  // ---- tasks ----
+  // `department`: the department the caller may answer for (empty: any).
+  // A token of another department's task is PERMISSION_DENIED and changes
+  // nothing. `done` gets OK once the answer is durably applied.
   void CompleteTask(const std::string& token, const std::string& result_json,
+                    const std::string& department, const Actor& actor,
                     Done<bool> done);
   void FailTask(const std::string& token, const std::string& error,
-                const std::string& cause, Done<bool> done);
+                const std::string& cause, const std::string& department,
+                const Actor& actor, Done<bool> done);
   void Heartbeat(const std::string& token, int64_t extend_ms,
+                 const std::string& department, const Actor& actor,
                  Done<int64_t> done);
+  void ActivateTasks(const std::string& department, int max, int64_t lease_ms,
+                     const std::string& worker,
+                     Done<std::vector<onewindow::v1::Task>> done);
+  void ListTasks(const std::string& department, int limit,
+                 const std::string& page_token,
+                 Done<onewindow::v1::ListTasksResponse> done);
 
-  // Converts a stored case to its API form.
-  static onewindow::v1::Case ToApi(const store::CaseRecord& c);
+  // ---- operations ----
+  // A consistent online copy of the store in `dir`.
+  void Backup(const std::string& dir, Done<onewindow::v1::BackupResponse> done);
+  // Runs `fn` on a reader thread.
+  void RunOnReader(std::function<void()> fn);
+
+  // Checks a case number; INVALID_ARGUMENT naming what is wrong.
+  static absl::StatusOr<std::string> CheckCaseId(const std::string& case_id);
 
  private:
   explicit Engine(EngineOptions options);
   absl::Status Recover();
-  Shard* ShardForCase(const std::string& case_id) const;
+  absl::Status UpgradeQueues();
+  int64_t NextQueueSeq();
+  Shard* ShardFor(const CaseNumber& n) const;
+  absl::StatusOr<Shard*> ShardForCaseId(const std::string& case_id,
+                                        std::string* canonical) const;
   void Redeliver(const onewindow::v1::Task& task);
+  absl::Status LoadQueued(const std::string& department, int64_t after_seq,
+                          int max, std::vector<QueuedTask>* out,
+                          int64_t* scanned_to);
+  absl::StatusOr<onewindow::v1::Case> ReadCase(const std::string& case_id);
+  absl::StatusOr<onewindow::v1::ListCasesResponse> DoListCases(
+      const onewindow::v1::ListCasesRequest& request);
+  absl::StatusOr<onewindow::v1::Board> DoBoard();
+  void ReaderLoop();
 
   EngineOptions options_;
   SystemClock system_clock_;
@@ -115,28 +201,29 @@ class Engine {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<WorkflowRegistry> registry_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  WatchHub watch_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<uint64_t> round_robin_{0};
+  std::atomic<int64_t> next_queue_seq_{0};
   std::atomic<bool> shut_down_{false};
-  int64_t recovered_cases_ = 0;
   int64_t recovery_ms_ = 0;
+  int64_t open_at_start_ = 0;
+
+  std::mutex reader_mu_;
+  std::condition_variable reader_cv_;
+  std::deque<std::function<void()>> reader_queue_;
+  bool readers_stopping_ = false;
+  std::vector<std::thread> readers_;
 };
 
-// Case numbers: "OW-" and ten digits. Shard i of n hands out the numbers
-// k*n + i + 1, so a case number names its shard.
-std::string FormatCaseId(int64_t seq);
-// The sequence number of a case id; -1 if it is not one.
-int64_t ParseCaseId(const std::string& case_id);
+// Checks a document reference: every field present and well formed
+// (INVALID_ARGUMENT naming `at` and the field).
+absl::Status ValidateDocument(const onewindow::v1::DocumentRef& d,
+                              const std::string& at);
 
-// Task tokens: "<case id>/<task id>/<attempt>/<nonce>".
-struct TokenParts {
-  std::string case_id;
-  std::string task_id;
-  int attempt = 0;
-  uint64_t nonce = 0;
-};
-std::string FormatToken(const TokenParts& parts);
-bool ParseToken(const std::string& token, TokenParts* parts);
+// The API form of a stored case (input from its first event, read by the
+// caller when wanted).
+onewindow::v1::Case ToApiCase(const store::CaseRecord& c);
 
 }  // namespace onewindow::scheduler
 

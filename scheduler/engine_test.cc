@@ -57,7 +57,7 @@ class EngineTest : public ::testing::Test {
     o.data_dir = dir_.string();
     o.clock = &clock_;
     o.sync = false;  // logic tests; durability is tested with real processes
-    auto e = Engine::Open(o);
+    auto e = Engine::Open(std::move(o));
     ASSERT_TRUE(e.ok()) << e.status();
     engine_ = std::move(*e);
   }
@@ -78,13 +78,51 @@ class EngineTest : public ::testing::Test {
     req.set_input_json(input);
     req.set_request_id(request_id);
     return Wait<SubmitResult>(
-        [&](Engine::Done<SubmitResult> d) { engine_->SubmitCase(req, d); });
+        [&](Engine::Done<SubmitResult> d) {
+          engine_->SubmitCase(req, Actor{"clerk-1", "counter"}, d);
+        });
   }
-  absl::Status Complete(const std::string& token, const std::string& result) {
+  absl::Status Complete(const std::string& token, const std::string& result,
+                        const std::string& department = "") {
     return Wait<bool>([&](Engine::Done<bool> d) {
-             engine_->CompleteTask(token, result, d);
+             engine_->CompleteTask(token, result, department,
+                                   Actor{"dept-1", "department"}, d);
            })
         .status();
+  }
+  absl::Status Fail(const std::string& token, const std::string& error,
+                    const std::string& department = "") {
+    return Wait<bool>([&](Engine::Done<bool> d) {
+             engine_->FailTask(token, error, "because", department,
+                               Actor{"dept-1", "department"}, d);
+           })
+        .status();
+  }
+  absl::StatusOr<onewindow::v1::Case> Get(const std::string& id) {
+    return Wait<onewindow::v1::Case>(
+        [&](Engine::Done<onewindow::v1::Case> d) { engine_->GetCase(id, d); });
+  }
+  absl::StatusOr<std::vector<onewindow::v1::HistoryEvent>> History(
+      const std::string& id) {
+    std::vector<onewindow::v1::HistoryEvent> all;
+    for (int page = 0; page < 1000; ++page) {
+      auto r = Wait<onewindow::v1::GetCaseHistoryResponse>(
+          [&](Engine::Done<onewindow::v1::GetCaseHistoryResponse> d) {
+            engine_->GetHistory(id, all.empty() ? 0 : all.back().seq(), 1000,
+                                d);
+          });
+      if (!r.ok()) return r.status();
+      for (const auto& e : r->events()) all.push_back(e);
+      if (!r->more()) break;
+    }
+    return all;
+  }
+  absl::StatusOr<onewindow::v1::Case> Cancel(const std::string& id,
+                                             const std::string& reason) {
+    return Wait<onewindow::v1::Case>(
+        [&](Engine::Done<onewindow::v1::Case> d) {
+          engine_->CancelCase(id, reason, Actor{"clerk-1", "counter"}, d);
+        });
   }
   // Activates until `n` tasks of `dept` arrive (they appear after commit).
   std::vector<onewindow::v1::Task> Take(const std::string& dept, int n) {
@@ -103,7 +141,7 @@ class EngineTest : public ::testing::Test {
                                     onewindow::v1::CaseStatus s) {
     onewindow::v1::Case c;
     for (int i = 0; i < 400; ++i) {
-      auto r = engine_->GetCase(id);
+      auto r = Get(id);
       if (r.ok()) {
         c = *r;
         if (c.status() == s) break;
@@ -140,7 +178,7 @@ TEST_F(EngineTest, CaseFansOutToThreeDepartmentsAndSucceeds) {
   EXPECT_EQ(out["opinions"][1]["dept"], "CB");
   EXPECT_EQ(out["opinions"][2]["dept"], "IACM");
   EXPECT_EQ(out["applicant"], "A. Chan");
-  auto history = engine_->GetHistory(sub->case_id, 0, 0);
+  auto history = History(sub->case_id);
   ASSERT_TRUE(history.ok());
   EXPECT_EQ(history->front().seq(), 1);
   EXPECT_EQ(history->back().type(), "ExecutionSucceeded");
@@ -195,7 +233,7 @@ TEST_F(EngineTest, AnsweredOrUnknownTokensAreRejectedAndChangeNothing) {
   EXPECT_EQ(Complete(forged, "{}").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(Complete(tasks[0].token(), "not json").code(),
             absl::StatusCode::kInvalidArgument);
-  auto history = engine_->GetHistory(sub->case_id, 0, 0);
+  auto history = History(sub->case_id);
   ASSERT_TRUE(history.ok());
   int succeeded = 0;
   for (const auto& e : *history) {
@@ -239,7 +277,7 @@ TEST_F(EngineTest, OpenCasesResumeAfterReopenAndTheirTasksAreOfferedAgain) {
   auto cb = Take("CB", 1);  // leased, then the engine goes away
   ASSERT_EQ(cb.size(), 1u);
   Reopen();
-  EXPECT_EQ(engine_->stats().recovered_cases, 1);
+  EXPECT_EQ(engine_->stats().open_cases_at_start, 1);
   auto cb2 = Take("CB", 1);
   ASSERT_EQ(cb2.size(), 1u);
   EXPECT_EQ(cb2[0].task_id(), cb[0].task_id());
@@ -259,19 +297,13 @@ TEST_F(EngineTest, CancelWithdrawsTasksAndEndsTheCase) {
   ASSERT_TRUE(sub.ok());
   auto dsf = Take("DSF", 1);
   ASSERT_EQ(dsf.size(), 1u);
-  auto cancelled = Wait<onewindow::v1::Case>(
-      [&](Engine::Done<onewindow::v1::Case> d) {
-        engine_->CancelCase(sub->case_id, "applicant withdrew", d);
-      });
+  auto cancelled = Cancel(sub->case_id, "applicant withdrew");
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
   EXPECT_EQ(cancelled->status(), onewindow::v1::CASE_STATUS_CANCELLED);
   EXPECT_EQ(Complete(dsf[0].token(), "{}").code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(engine_->dispatcher().ReadyCount("CB"), 0u);
-  auto again = Wait<onewindow::v1::Case>(
-      [&](Engine::Done<onewindow::v1::Case> d) {
-        engine_->CancelCase(sub->case_id, "twice", d);
-      });
+  auto again = Cancel(sub->case_id, "twice");
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
@@ -292,7 +324,7 @@ TEST_F(EngineTest, DeployIsVersionedAndUnchangedIsNotReversioned) {
                                          asl::SourceFormat::kAuto, "", 0);
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(next->version, 2);
-  auto c = engine_->GetCase(sub->case_id);
+  auto c = Get(sub->case_id);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->version(), 1) << "a running case keeps its version";
   auto bad = engine_->registry().Deploy("licence", R"({"StartAt": "X"})",
@@ -334,7 +366,8 @@ TEST_F(EngineTest, TaskTimeoutIsCaughtAndWithdrawsTheTask) {
   for (int i = 0; i < 3; ++i) {
     clock_.Advance(3'000);
     auto hb = Wait<int64_t>([&](Engine::Done<int64_t> d) {
-      engine_->Heartbeat(t[0].token(), 0, d);
+      engine_->Heartbeat(t[0].token(), 0, "", Actor{"dept-1", "department"},
+                         d);
     });
     ASSERT_TRUE(hb.ok()) << hb.status();
   }
@@ -368,7 +401,7 @@ TEST_F(EngineTest, WaitTimerIsDurableAndFiresAtOnceWhenOverdueAtRestart) {
   ASSERT_TRUE(Complete(t[0].token(), "{}").ok());
   // Now waiting 60 s. Stop the engine, let the time pass, start again.
   Reopen();
-  EXPECT_EQ(engine_->GetCase(sub->case_id)->status(),
+  EXPECT_EQ(Get(sub->case_id)->status(),
             onewindow::v1::CASE_STATUS_RUNNING);
   engine_.reset();
   clock_.Advance(61'000);
@@ -384,7 +417,7 @@ TEST_F(EngineTest, SubmitAnswersResourceExhaustedAtTheOpenCaseLimit) {
   o.clock = &clock_;
   o.sync = false;
   o.max_open_cases = 2;  // one per shard
-  auto e = Engine::Open(o);
+  auto e = Engine::Open(std::move(o));
   ASSERT_TRUE(e.ok());
   engine_ = std::move(*e);
   Deploy("licence", kThreeDepts);

@@ -1,6 +1,10 @@
 #include "scheduler/registry.h"
 
+#include <openssl/sha.h>
+
 #include <set>
+
+#include "engine/store/records.h"
 
 namespace onewindow::scheduler {
 namespace {
@@ -80,21 +84,35 @@ absl::Status WorkflowRegistry::CheckName(const std::string& name) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<DeployedWorkflow> WorkflowRegistry::Compile(
+    const store::WorkflowRecord& w) const {
+  auto def = asl::Definition::Compile(w.definition(),
+                                      SourceFormatFromProto(w.format()));
+  if (!def.ok()) return def.status();
+  absl::StatusOr<std::shared_ptr<const ServiceRules>> rules =
+      rules_ ? rules_(w.manifest_source())
+             : absl::StatusOr<std::shared_ptr<const ServiceRules>>(
+                   DefaultRules());
+  if (!rules.ok()) return rules.status();
+  return DeployedWorkflow{w, *def, *rules};
+}
+
 absl::Status WorkflowRegistry::Load() {
   std::map<std::string, std::map<int64_t, DeployedWorkflow>> loaded;
   absl::Status inner = absl::OkStatus();
-  absl::Status s = store_->ForEachWorkflow([&](const store::WorkflowRecord& w) {
-    auto def = asl::Definition::Compile(w.definition(), SourceFormatFromProto(w.format()));
-    if (!def.ok()) {
-      inner = absl::DataLossError("stored workflow " + w.name() + "@" +
-                                  std::to_string(w.version()) +
-                                  " no longer compiles: " +
-                                  std::string(def.status().message()));
-      return false;
-    }
-    loaded[w.name()][w.version()] = DeployedWorkflow{w, *def};
-    return true;
-  });
+  absl::Status s =
+      store::ForEachWorkflow(*store_, [&](const store::WorkflowRecord& w) {
+        absl::StatusOr<DeployedWorkflow> d = Compile(w);
+        if (!d.ok()) {
+          inner = absl::DataLossError(
+              "stored workflow " + w.name() + "@" +
+              std::to_string(w.version()) + " no longer compiles: " +
+              std::string(d.status().message()));
+          return false;
+        }
+        loaded[w.name()][w.version()] = std::move(*d);
+        return true;
+      });
   if (!s.ok()) return s;
   if (!inner.ok()) return inner;
   std::unique_lock lock(mu_);
@@ -104,7 +122,9 @@ absl::Status WorkflowRegistry::Load() {
 
 absl::StatusOr<DeployResult> WorkflowRegistry::Deploy(
     const std::string& name, const std::string& text, asl::SourceFormat format,
-    const std::string& description, int64_t now_ms) {
+    const std::string& description, int64_t now_ms,
+    const std::string& manifest, const std::string& deployed_by,
+    const std::string& deployed_role) {
   if (absl::Status s = CheckName(name); !s.ok()) return s;
   if (text.empty()) {
     return absl::InvalidArgumentError("definition: empty");
@@ -124,6 +144,25 @@ absl::StatusOr<DeployResult> WorkflowRegistry::Deploy(
     }
     return absl::InvalidArgumentError(msg);
   }
+  absl::StatusOr<std::shared_ptr<const ServiceRules>> rules =
+      rules_ ? rules_(manifest)
+             : absl::StatusOr<std::shared_ptr<const ServiceRules>>(
+                   DefaultRules());
+  if (!rules.ok()) {
+    return absl::InvalidArgumentError("service manifest is not valid: " +
+                                      std::string(rules.status().message()));
+  }
+  // One digest covers the definition and the manifest: a new manifest
+  // alone makes a new version.
+  std::string digest = (*def)->digest();
+  if (!manifest.empty()) {
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    const std::string both = digest + "\n" + manifest;
+    SHA256(reinterpret_cast<const unsigned char*>(both.data()), both.size(),
+           md);
+    digest = store::Hex(std::string_view(reinterpret_cast<char*>(md),
+                                         sizeof(md)));
+  }
 
   std::lock_guard deploy_lock(deploy_mu_);
   int64_t version = 1;
@@ -132,7 +171,7 @@ absl::StatusOr<DeployResult> WorkflowRegistry::Deploy(
     auto it = workflows_.find(name);
     if (it != workflows_.end() && !it->second.empty()) {
       const DeployedWorkflow& latest = it->second.rbegin()->second;
-      if (latest.record.digest() == (*def)->digest()) {
+      if (latest.record.digest() == digest) {
         return DeployResult{name, latest.record.version(), false};
       }
       version = latest.record.version() + 1;
@@ -146,12 +185,15 @@ absl::StatusOr<DeployResult> WorkflowRegistry::Deploy(
   rec.set_description(description);
   rec.set_deployed_at_ms(now_ms);
   for (const auto& d : (*def)->departments()) rec.add_departments(d);
-  rec.set_digest((*def)->digest());
-  store::Store::Batch batch(*store_);
-  batch.PutWorkflow(rec);
-  if (absl::Status s = store_->Commit(&batch); !s.ok()) return s;
+  rec.set_digest(digest);
+  rec.set_manifest_source(manifest);
+  rec.set_deployed_by(deployed_by);
+  rec.set_deployed_role(deployed_role);
+  std::unique_ptr<store::Store::Batch> batch = store_->NewBatch();
+  store::PutWorkflow(batch.get(), rec);
+  if (absl::Status s = store_->Commit(batch.get()); !s.ok()) return s;
   std::unique_lock lock(mu_);
-  workflows_[name][version] = DeployedWorkflow{rec, *def};
+  workflows_[name][version] = DeployedWorkflow{rec, *def, *rules};
   return DeployResult{name, version, true};
 }
 
@@ -178,6 +220,16 @@ std::vector<DeployedWorkflow> WorkflowRegistry::ListLatest() const {
   for (const auto& [name, versions] : workflows_) {
     if (!versions.empty()) out.push_back(versions.rbegin()->second);
   }
+  return out;
+}
+
+std::vector<DeployedWorkflow> WorkflowRegistry::ListVersions(
+    const std::string& name) const {
+  std::shared_lock lock(mu_);
+  std::vector<DeployedWorkflow> out;
+  auto it = workflows_.find(name);
+  if (it == workflows_.end()) return out;
+  for (const auto& [v, w] : it->second) out.push_back(w);
   return out;
 }
 

@@ -47,7 +47,7 @@ expect "validate names file and path" "$(echo "$out" | grep -q "^$tmp/bad.json: 
 
 id=$("$OWCTL" case submit --service food-licence --data "$WF/food-licence.input.json" --request-id cli-1)
 check "submit" 0 $?
-expect "submit prints the case number alone" "$([[ "$id" =~ ^OW-[0-9]+$ ]]; echo $?)" "got '$id'"
+expect "submit prints the case number alone" "$([[ "$id" =~ ^[A-Z]{2,4}-[0-9]{4}-[0-9]{6,}-[0-9]$ ]]; echo $?)" "got '$id'"
 id2=$("$OWCTL" case submit --service food-licence --data "$WF/food-licence.input.json" --request-id cli-1)
 expect "same request id, same case" "$([ "$id" = "$id2" ]; echo $?)" "$id vs $id2"
 "$OWCTL" case submit --service nope --data-json '{}' >/dev/null 2>&1; check "submit unknown service" 1 $?

@@ -36,13 +36,15 @@ StartInfo Info(uint64_t seed = 7) {
 
 std::vector<std::string> EventTypes(const StepOutput& out) {
   std::vector<std::string> types;
-  for (const Event& e : out.events) types.push_back(e.type);
+  for (const Event& e : out.events) {
+    types.push_back(std::string(EventTypeName(e.type)));
+  }
   return types;
 }
 
 bool HasEvent(const StepOutput& out, const std::string& type) {
   return std::any_of(out.events.begin(), out.events.end(),
-                     [&](const Event& e) { return e.type == type; });
+                     [&](const Event& e) { return EventTypeName(e.type) == type; });
 }
 
 // ---- Pass / Choice / Succeed / Fail ----------------------------------------
@@ -131,7 +133,7 @@ TEST(ExecutionTest, MissingInputPathIsRuntimeError) {
 
 TEST(ExecutionTest, OutputOverPayloadCapIsDataLimitExceeded) {
   StartInfo info = Info();
-  info.max_payload_bytes = 64;
+  info.limits.set_max_payload_bytes(64);
   StepOutput out;
   auto exec =
       Execution::Start(Def(R"({"StartAt":"A","States":{"A":{"Type":"Pass",
@@ -550,6 +552,15 @@ TEST(ExecutionTest, MapIterationFailureFailsMapWithItsError) {
 
 // ---- Snapshot / Restore and determinism -------------------------------------
 
+absl::StatusOr<std::unique_ptr<Execution>> Restore(
+    std::shared_ptr<const asl::Definition> def, const std::string& snapshot) {
+  onewindow::store::v1::ExecutionCheckpoint cp;
+  if (!cp.ParseFromString(snapshot)) {
+    return absl::DataLossError("not a checkpoint");
+  }
+  return Execution::FromCheckpoint(std::move(def), cp);
+}
+
 // A machine with every kind of wait: tasks in a Map with a window, a Parallel,
 // a retry back-off with jitter, a Wait and an intrinsic using randomness.
 const char kBigDef[] =
@@ -589,8 +600,11 @@ Trace Drive(std::shared_ptr<const asl::Definition> def, bool restore,
   int n = 0;
   auto absorb = [&](StepOutput& o) {
     for (const Event& e : o.events) {
-      trace.events.push_back(e.type + "|" + e.state + "|" + e.task_id + "|" +
-                             e.details.dump());
+      trace.events.push_back(
+          std::string(EventTypeName(e.type)) + "|" + e.state + "|" +
+          e.task_id + "|" + e.value.dump() + "|" + e.error + "|" + e.cause +
+          "|" + std::to_string(e.index) + "|" + std::to_string(e.attempt) +
+          "|" + std::to_string(e.number) + "|" + e.text);
     }
     for (const TaskSpec& t : o.dispatch) tasks.push_back(t);
     for (const std::string& c : o.cancel_tasks) {
@@ -604,7 +618,7 @@ Trace Drive(std::shared_ptr<const asl::Definition> def, bool restore,
   for (int guard = 0; exec->status() == RunStatus::kRunning && guard < 1000;
        ++guard) {
     if (restore) {
-      auto r = Execution::Restore(def, exec->Snapshot());
+      auto r = Restore(def, exec->Snapshot());
       EXPECT_TRUE(r.ok()) << r.status();
       if (!r.ok()) break;
       EXPECT_EQ((*r)->Snapshot(), exec->Snapshot());
@@ -617,7 +631,8 @@ Trace Drive(std::shared_ptr<const asl::Definition> def, bool restore,
       if (++n % 3 == 0 && t.state == "T") {
         EXPECT_TRUE(exec->FailTask(t.task_id, "Flaky", "", now, &o).ok());
       } else {
-        EXPECT_TRUE(exec->HeartbeatTask(t.task_id, now, &o).ok());
+        // Only T has HeartbeatSeconds; a heartbeat elsewhere records nothing.
+        EXPECT_EQ(exec->HeartbeatTask(t.task_id, now, &o).ok(), t.state == "T");
         EXPECT_TRUE(exec->CompleteTask(t.task_id, {{"n", n}}, now, &o).ok());
       }
     } else {
@@ -666,7 +681,7 @@ TEST(ExecutionTest, EndedExecutionRestores) {
   StepOutput out;
   auto exec = Execution::Start(def, {{"id", 1}}, Info(), &out);
   ASSERT_TRUE(exec->CompleteTask("t1", {{"approved", 1}}, kT0, &out).ok());
-  auto r = Execution::Restore(def, exec->Snapshot());
+  auto r = Restore(def, exec->Snapshot());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ((*r)->status(), RunStatus::kSucceeded);
   EXPECT_EQ((*r)->output(), exec->output());
@@ -711,14 +726,29 @@ TEST(ExecutionTest, RestoreRejectsBadSnapshots) {
   auto def = Def(kTaskDef);
   StepOutput out;
   auto exec = Execution::Start(def, {{"id", 1}}, Info(), &out);
-  EXPECT_EQ(Execution::Restore(def, "not json").status().code(),
-            absl::StatusCode::kDataLoss);
-  EXPECT_EQ(Execution::Restore(def, R"({"v":1})").status().code(),
-            absl::StatusCode::kDataLoss);
-  auto other = Def(R"({"StartAt":"X","States":{"X":{"Type":"Succeed"}}})");
-  EXPECT_EQ(Execution::Restore(other, exec->Snapshot()).status().code(),
+  // Not a checkpoint of this codec.
+  EXPECT_EQ(Restore(def, "").status().code(),
             absl::StatusCode::kInvalidArgument);
-  auto ok = Execution::Restore(def, exec->Snapshot());
+  auto other = Def(R"({"StartAt":"X","States":{"X":{"Type":"Succeed"}}})");
+  EXPECT_EQ(Restore(other, exec->Snapshot()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  onewindow::store::v1::ExecutionCheckpoint cp = exec->Checkpoint(0);
+  cp.mutable_threads(0)->set_state("Nowhere");
+  EXPECT_EQ(Execution::FromCheckpoint(def, cp).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  cp = exec->Checkpoint(0);
+  cp.mutable_threads(0)->set_phase(99);
+  EXPECT_EQ(Execution::FromCheckpoint(def, cp).status().code(),
+            absl::StatusCode::kDataLoss);
+  cp = exec->Checkpoint(0);
+  cp.mutable_tasks(0)->set_thread(12345);
+  EXPECT_EQ(Execution::FromCheckpoint(def, cp).status().code(),
+            absl::StatusCode::kDataLoss);
+  cp = exec->Checkpoint(0);
+  cp.set_input("\xc1");  // not MessagePack
+  EXPECT_EQ(Execution::FromCheckpoint(def, cp).status().code(),
+            absl::StatusCode::kDataLoss);
+  auto ok = Restore(def, exec->Snapshot());
   ASSERT_TRUE(ok.ok());
   EXPECT_THAT((*ok)->OutstandingTasks(), ElementsAre("t1"));
 }
@@ -730,7 +760,7 @@ TEST(ExecutionTest, LoopWithoutWaitingIsStopped) {
       {"Variable":"$.stop","IsPresent":true,"Next":"D"}],"Default":"A"},
     "D":{"Type":"Succeed"}}})");
   StartInfo info = Info();
-  info.max_states_per_call = 1000;
+  info.limits.set_max_states_per_call(1000);
   StepOutput out;
   auto exec = Execution::Start(def, Json::object(), info, &out);
   EXPECT_EQ(exec->status(), RunStatus::kFailed);

@@ -1,8 +1,14 @@
-// Store: every durable fact of the engine, in one embedded RocksDB.
+// Store: every durable fact of the engine, behind one narrow interface.
 //
-// Writes go through a Batch that is committed atomically (one WriteBatch,
-// WAL on, fsync'd when `sync`); reads are point lookups and ordered scans.
-// The interface is narrow on purpose so another backend can stand behind it.
+// A store is a set of column families (format.h), each an ordered map from
+// byte keys to byte values, and atomic batches of puts and deletes. That is
+// all the engine needs of a backend: the RocksDB store (the embedded
+// default), an in-memory store (fast deterministic tests) and a
+// fault-injecting wrapper (commit failure paths) implement it, and a
+// PostgreSQL-wire backend can (one table per column family, bytea keys).
+// The typed records on top (cases, tasks, history, indexes...) are in
+// records.h.
+//
 // Thread-safe: any thread may read or commit; callers order their own
 // commits (each shard loop commits only its own cases).
 #ifndef ONEWINDOW_ENGINE_STORE_STORE_H_
@@ -11,30 +17,16 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "onewindow/store/v1/records.pb.h"
-#include "onewindow/v1/cases.pb.h"
-
-namespace rocksdb {
-class DB;
-class ColumnFamilyHandle;
-class WriteBatch;
-}  // namespace rocksdb
 
 namespace onewindow::store {
 
-using onewindow::store::v1::CaseRecord;
-using onewindow::store::v1::HistoryChunk;
 using onewindow::store::v1::StoreMeta;
-using onewindow::store::v1::TaskRecord;
-using onewindow::store::v1::WorkflowRecord;
-using onewindow::v1::HistoryEvent;
 
 struct StoreOptions {
   // Shards of a new store; an existing store keeps its own count.
@@ -43,98 +35,85 @@ struct StoreOptions {
   // logic may turn it off; the server never does.
   bool sync = true;
   int64_t now_ms = 0;  // creation time recorded in a new store
+  // RocksDB block cache, bytes (0: RocksDB's default).
+  int64_t block_cache_bytes = 64 << 20;
+};
+
+// Figures for metrics.
+struct StoreStats {
+  int64_t live_bytes = 0;                  // estimated live data
+  int64_t sst_bytes = 0;                   // files on disk
+  int64_t memtable_bytes = 0;
+  int64_t pending_compaction_bytes = 0;
 };
 
 class Store {
  public:
-  // A set of changes committed atomically.
+  // A set of changes committed atomically. Made by NewBatch().
   class Batch {
    public:
-    explicit Batch(const Store& store);
-    ~Batch();
-    Batch(const Batch&) = delete;
-    Batch& operator=(const Batch&) = delete;
-
-    void PutCase(const CaseRecord& c);
-    void PutTask(const TaskRecord& t);
-    // Events of one case from one commit, seq ascending and contiguous,
-    // stored as one row (fewer keys per transition).
-    void PutHistory(std::string_view case_id,
-                    const std::vector<HistoryEvent>& events);
-    void PutTimer(int64_t due_ms, std::string_view case_id,
-                  std::string_view timer_id);
-    void DeleteTimer(int64_t due_ms, std::string_view case_id,
-                     std::string_view timer_id);
-    void PutRequest(std::string_view request_id, std::string_view case_id);
-    void MarkOpen(std::string_view case_id);
-    void MarkClosed(std::string_view case_id);
-    void PutWorkflow(const WorkflowRecord& w);
-    void PutNextSeq(int shard, int64_t next_seq);
+    virtual ~Batch() = default;
+    virtual void Put(int cf, std::string_view key, std::string_view value) = 0;
+    virtual void Delete(int cf, std::string_view key) = 0;
+    virtual void Clear() = 0;
 
     bool empty() const { return ops_ == 0; }
     size_t ops() const { return ops_; }
-    size_t bytes() const;
-    void Clear();
+    size_t bytes() const { return bytes_; }
 
-   private:
-    friend class Store;
-    void Put(int cf, std::string_view key, std::string_view value);
-    void Delete(int cf, std::string_view key);
-    const Store& store_;
-    std::unique_ptr<rocksdb::WriteBatch> wb_;
+   protected:
     size_t ops_ = 0;
+    size_t bytes_ = 0;
   };
 
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
-                                                     const StoreOptions& opts);
-  ~Store();
-  Store(const Store&) = delete;
-  Store& operator=(const Store&) = delete;
+  // Visits (key, value) pairs; returns false to stop.
+  using ScanFn = std::function<bool(std::string_view, std::string_view)>;
+
+  virtual ~Store() = default;
 
   const StoreMeta& meta() const { return meta_; }
 
-  // Writes the batch atomically; durable on return when sync is on.
-  absl::Status Commit(Batch* batch);
+  virtual std::unique_ptr<Batch> NewBatch() const = 0;
+  // Writes the batch atomically; durable on return when sync is on. A
+  // failed commit changed nothing.
+  virtual absl::Status Commit(Batch* batch) = 0;
 
-  // Point reads. NOT_FOUND when absent.
-  absl::StatusOr<CaseRecord> GetCase(std::string_view case_id) const;
-  absl::StatusOr<TaskRecord> GetTask(std::string_view case_id,
-                                     std::string_view task_id) const;
-  absl::StatusOr<std::string> GetRequest(std::string_view request_id) const;
-  // Next case sequence number of a shard (0 if never written).
-  absl::StatusOr<int64_t> GetNextSeq(int shard) const;
+  // NOT_FOUND when absent.
+  virtual absl::StatusOr<std::string> Get(int cf,
+                                          std::string_view key) const = 0;
+  // Keys in [start, end) in order (end empty: to the end of the family);
+  // with `reverse`, from the last key below `end` (or the last key) down to
+  // `start`.
+  virtual absl::Status Scan(int cf, std::string_view start,
+                            std::string_view end, bool reverse,
+                            const ScanFn& fn) const = 0;
 
-  // Scans. The callback returns false to stop early.
-  absl::Status ForEachOpenCase(
-      const std::function<bool(const CaseRecord&)>& fn) const;
-  absl::Status ForEachTaskOfCase(
-      std::string_view case_id,
-      const std::function<bool(const TaskRecord&)>& fn) const;
-  // Timers in due order: (due_ms, case id, timer id).
-  absl::Status ForEachTimer(
-      const std::function<bool(int64_t, std::string_view, std::string_view)>&
-          fn) const;
-  absl::Status ForEachWorkflow(
-      const std::function<bool(const WorkflowRecord&)>& fn) const;
-  absl::Status ReadHistory(std::string_view case_id, int64_t after_seq,
-                           int limit, std::vector<HistoryEvent>* out) const;
-  // Cases newest first, starting below `before_id` when non-empty.
-  absl::Status ScanCasesNewestFirst(
-      std::string_view before_id,
-      const std::function<bool(const CaseRecord&)>& fn) const;
+  // A consistent copy of the whole store in `dir` (must not exist) that
+  // can be opened as a store. UNIMPLEMENTED where the backend cannot.
+  virtual absl::Status Checkpoint(const std::string& dir,
+                                  uint64_t* sequence) {
+    return absl::UnimplementedError("this store cannot make a checkpoint");
+  }
+  virtual StoreStats Stats() const { return {}; }
 
- private:
-  Store() = default;
-  rocksdb::ColumnFamilyHandle* cf(int id) const { return handles_[id]; }
-  absl::Status ScanPrefix(int cf_id, std::string_view prefix,
-                          const std::function<bool(std::string_view,
-                                                   std::string_view)>& fn) const;
+  // Scans every key starting with `prefix`.
+  absl::Status ScanPrefix(int cf, std::string_view prefix, bool reverse,
+                          const ScanFn& fn) const;
 
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+ protected:
   StoreMeta meta_;
-  bool sync_ = true;
 };
+
+// Opens (creating if needed) the RocksDB store in `dir`.
+absl::StatusOr<std::unique_ptr<Store>> OpenRocksStore(
+    const std::string& dir, const StoreOptions& options);
+
+// A new empty in-memory store (contents vanish with it).
+std::unique_ptr<Store> NewMemStore(const StoreOptions& options);
+
+// The smallest key greater than every key starting with `prefix` (empty when
+// there is none: the prefix is all 0xff).
+std::string PrefixEnd(std::string_view prefix);
 
 }  // namespace onewindow::store
 

@@ -1,173 +1,385 @@
+// Store tests: the same checks on the RocksDB store (temp directory) and the
+// in-memory store, plus the fault-injecting wrapper and the pinned bytes of
+// the layout (keys, index entries, event hashes).
 #include "engine/store/store.h"
 
 #include <filesystem>
 #include <random>
-#include <string>
 
+#include "engine/store/fault_store.h"
+#include "engine/store/format.h"
+#include "engine/store/records.h"
 #include "gtest/gtest.h"
 
 namespace onewindow::store {
 namespace {
 
-class StoreTest : public ::testing::Test {
+namespace v1 = onewindow::v1;
+
+class StoreTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
            ("ow-store-test-" + std::to_string(std::random_device{}()));
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::unique_ptr<Store> OpenStore(int shards = 2) {
+
+  bool rocks() const { return GetParam(); }
+
+  std::unique_ptr<Store> OpenStore() {
     StoreOptions o;
-    o.shards = shards;
-    o.now_ms = 1000;
-    auto s = Store::Open(dir_.string(), o);
-    EXPECT_TRUE(s.ok()) << s.status();
-    return s.ok() ? std::move(*s) : nullptr;
+    o.sync = false;
+    o.shards = 3;
+    if (!rocks()) return NewMemStore(o);
+    auto st = OpenRocksStore(dir_.string(), o);
+    EXPECT_TRUE(st.ok()) << st.status();
+    return st.ok() ? std::move(*st) : nullptr;
   }
+
   std::filesystem::path dir_;
 };
 
-TEST_F(StoreTest, CommittedBatchSurvivesReopen) {
-  {
-    auto st = OpenStore();
-    Store::Batch b(*st);
-    CaseRecord c;
-    c.set_id("OW-0000000001");
-    c.set_service("food-licence");
-    c.set_status(onewindow::v1::CASE_STATUS_RUNNING);
-    b.PutCase(c);
-    b.MarkOpen(c.id());
-    b.PutRequest("req-1", c.id());
-    b.PutTimer(5000, c.id(), "w1");
-    b.PutNextSeq(0, 7);
-    HistoryEvent e;
-    e.set_seq(1);
-    e.set_type("ExecutionStarted");
-    b.PutHistory(c.id(), {e});
-    TaskRecord t;
-    t.set_case_id(c.id());
-    t.set_task_id("t1");
-    t.set_department("DSF");
-    b.PutTask(t);
-    EXPECT_EQ(b.ops(), 7u);
-    ASSERT_TRUE(st->Commit(&b).ok());
-  }
-  auto st = OpenStore(5);
-  EXPECT_EQ(st->meta().shards(), 2) << "shard count is fixed at creation";
-  auto c = st->GetCase("OW-0000000001");
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->service(), "food-licence");
-  EXPECT_EQ(*st->GetRequest("req-1"), "OW-0000000001");
-  EXPECT_EQ(*st->GetNextSeq(0), 7);
-  EXPECT_EQ(*st->GetNextSeq(1), 0);
-  int open = 0;
-  ASSERT_TRUE(st->ForEachOpenCase([&](const CaseRecord& r) {
-                  ++open;
-                  EXPECT_EQ(r.id(), "OW-0000000001");
-                  return true;
-                }).ok());
-  EXPECT_EQ(open, 1);
-  int timers = 0;
-  ASSERT_TRUE(st->ForEachTimer([&](int64_t due, std::string_view cid,
-                                   std::string_view tid) {
-                  ++timers;
-                  EXPECT_EQ(due, 5000);
-                  EXPECT_EQ(cid, "OW-0000000001");
-                  EXPECT_EQ(tid, "w1");
-                  return true;
-                }).ok());
-  EXPECT_EQ(timers, 1);
-  std::vector<HistoryEvent> h;
-  ASSERT_TRUE(st->ReadHistory("OW-0000000001", 0, 10, &h).ok());
-  ASSERT_EQ(h.size(), 1u);
-  EXPECT_EQ(h[0].type(), "ExecutionStarted");
-  auto t = st->GetTask("OW-0000000001", "t1");
-  ASSERT_TRUE(t.ok());
-  EXPECT_EQ(t->department(), "DSF");
+CaseRecord Case(const std::string& id, v1::CaseStatus status,
+                const std::string& service, int64_t created) {
+  CaseRecord c;
+  c.set_id(id);
+  c.set_status(status);
+  c.set_service(service);
+  c.set_created_at_ms(created);
+  return c;
 }
 
-TEST_F(StoreTest, HistoryReadsAcrossChunksFromAnyPoint) {
+TEST_P(StoreTest, CommittedBatchIsReadBackAndSurvivesReopen) {
   auto st = OpenStore();
-  Store::Batch b(*st);
-  int64_t seq = 0;
-  for (int chunk : {3, 1, 4}) {
-    std::vector<HistoryEvent> events;
-    for (int i = 0; i < chunk; ++i) {
-      HistoryEvent e;
-      e.set_seq(++seq);
-      events.push_back(e);
-    }
-    b.PutHistory("OW-0000000002", events);
+  ASSERT_NE(st, nullptr);
+  EXPECT_EQ(st->meta().shards(), 3);
+  EXPECT_EQ(st->meta().format_version(), kFormatVersion);
+  auto b = st->NewBatch();
+  PutCase(b.get(), Case("FL-2026-000001-1", v1::CASE_STATUS_RUNNING, "fl", 5));
+  MarkOpen(b.get(), "FL-2026-000001-1");
+  RequestRecord r;
+  r.set_case_id("FL-2026-000001-1");
+  r.set_digest("d");
+  PutRequest(b.get(), "req-1", r);
+  PutTimer(b.get(), 1000, "FL-2026-000001-1", "tm1");
+  TaskRecord t;
+  t.set_case_id("FL-2026-000001-1");
+  t.set_task_id("t1");
+  t.set_department("DSF");
+  PutTask(b.get(), t);
+  PutQueued(b.get(), "DSF", 77, "FL-2026-000001-1", "t1");
+  EXPECT_EQ(b->ops(), 6u);
+  ASSERT_TRUE(st->Commit(b.get()).ok());
+  if (rocks()) {
+    st.reset();
+    st = OpenStore();
+    ASSERT_NE(st, nullptr);
+    EXPECT_EQ(st->meta().shards(), 3);
   }
-  HistoryEvent other;
-  other.set_seq(1);
-  b.PutHistory("OW-0000000001", {other});
-  b.PutHistory("OW-0000000003", {other});
-  ASSERT_TRUE(st->Commit(&b).ok());
-  for (int64_t after = 0; after <= 8; ++after) {
+  auto c = GetCase(*st, "FL-2026-000001-1");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->service(), "fl");
+  auto req = GetRequest(*st, "req-1");
+  ASSERT_TRUE(req.ok());
+  EXPECT_EQ(req->case_id(), "FL-2026-000001-1");
+  EXPECT_EQ(req->digest(), "d");
+  auto task = GetTask(*st, "FL-2026-000001-1", "t1");
+  ASSERT_TRUE(task.ok());
+  EXPECT_EQ(task->department(), "DSF");
+  std::vector<std::string> open;
+  ASSERT_TRUE(ForEachOpenCase(*st, [&](std::string_view id) {
+                open.emplace_back(id);
+                return true;
+              }).ok());
+  EXPECT_EQ(open, std::vector<std::string>{"FL-2026-000001-1"});
+  int timers = 0;
+  ASSERT_TRUE(ForEachTimer(*st, [&](int64_t due, std::string_view cid,
+                                    std::string_view tid) {
+                EXPECT_EQ(due, 1000);
+                EXPECT_EQ(cid, "FL-2026-000001-1");
+                EXPECT_EQ(tid, "tm1");
+                ++timers;
+                return true;
+              }).ok());
+  EXPECT_EQ(timers, 1);
+  std::vector<int64_t> seqs;
+  ASSERT_TRUE(ForEachQueued(*st, "DSF", 0,
+                            [&](int64_t seq, std::string_view cid,
+                                std::string_view tid) {
+                              EXPECT_EQ(cid, "FL-2026-000001-1");
+                              EXPECT_EQ(tid, "t1");
+                              seqs.push_back(seq);
+                              return true;
+                            })
+                  .ok());
+  EXPECT_EQ(seqs, std::vector<int64_t>{77});
+}
+
+TEST_P(StoreTest, LayoutOneRequestRowsReadAsCaseIds) {
+  auto st = OpenStore();
+  auto b = st->NewBatch();
+  b->Put(kCfRequests, "old", "OW-0000000007");
+  ASSERT_TRUE(st->Commit(b.get()).ok());
+  auto r = GetRequest(*st, "old");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->case_id(), "OW-0000000007");
+  EXPECT_TRUE(r->digest().empty());
+}
+
+TEST_P(StoreTest, ScansInBothDirectionsWithinBounds) {
+  auto st = OpenStore();
+  auto b = st->NewBatch();
+  for (const char* k : {"a", "b1", "b2", "b3", "c"}) {
+    b->Put(kCfIndexes, k, "");
+  }
+  ASSERT_TRUE(st->Commit(b.get()).ok());
+  auto scan = [&](std::string_view start, std::string_view end, bool rev) {
+    std::vector<std::string> keys;
+    EXPECT_TRUE(st->Scan(kCfIndexes, start, end, rev,
+                         [&](std::string_view k, std::string_view) {
+                           keys.emplace_back(k);
+                           return true;
+                         })
+                    .ok());
+    return keys;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(scan("b", "c", false), (V{"b1", "b2", "b3"}));
+  EXPECT_EQ(scan("b", "c", true), (V{"b3", "b2", "b1"}));
+  EXPECT_EQ(scan("b2", "", false), (V{"b2", "b3", "c"}));
+  EXPECT_EQ(scan("", "", true), (V{"c", "b3", "b2", "b1", "a"}));
+  std::vector<std::string> prefixed;
+  ASSERT_TRUE(st->ScanPrefix(kCfIndexes, "b", true,
+                             [&](std::string_view k, std::string_view) {
+                               prefixed.emplace_back(k);
+                               return prefixed.size() < 2;
+                             })
+                  .ok());
+  EXPECT_EQ(prefixed, (V{"b3", "b2"}));
+  EXPECT_EQ(PrefixEnd("b"), "c");
+  EXPECT_EQ(PrefixEnd(std::string("a\xff", 2)), "b");
+  EXPECT_EQ(PrefixEnd("\xff"), "");
+}
+
+StoredEvent Event(int64_t seq) {
+  StoredEvent e;
+  e.set_seq(seq);
+  e.set_type(onewindow::store::v1::STATE_ENTERED);
+  e.set_state("S" + std::to_string(seq));
+  return e;
+}
+
+TEST_P(StoreTest, HistoryPagesByEventAcrossRowsAndWideCommits) {
+  auto st = OpenStore();
+  auto b = st->NewBatch();
+  int64_t seq = 0;
+  // Commits of 3, 1, 600 (split into 256-event rows) and 4 events.
+  for (int commit : {3, 1, 600, 4}) {
+    std::vector<StoredEvent> events;
+    for (int i = 0; i < commit; ++i) events.push_back(Event(++seq));
+    PutHistory(b.get(), "FL-2026-000002-9", events);
+  }
+  PutHistory(b.get(), "FL-2026-000001-1", {Event(1)});
+  PutHistory(b.get(), "FL-2026-000003-7", {Event(1)});
+  ASSERT_TRUE(st->Commit(b.get()).ok());
+  for (int64_t after : {0, 1, 3, 4, 5, 259, 260, 261, 603, 604, 607, 608}) {
     std::vector<HistoryEvent> got;
-    ASSERT_TRUE(st->ReadHistory("OW-0000000002", after, 0, &got).ok());
-    ASSERT_EQ(static_cast<int64_t>(got.size()), 8 - after) << after;
+    bool more = true;
+    ASSERT_TRUE(
+        ReadHistory(*st, "FL-2026-000002-9", after, 0, &got, &more).ok());
+    ASSERT_EQ(static_cast<int64_t>(got.size()), 608 - after) << after;
+    EXPECT_FALSE(more);
     for (size_t i = 0; i < got.size(); ++i) {
       EXPECT_EQ(got[i].seq(), after + 1 + static_cast<int64_t>(i));
+      EXPECT_EQ(got[i].type(), "StateEntered");
     }
   }
-  std::vector<HistoryEvent> limited;
-  ASSERT_TRUE(st->ReadHistory("OW-0000000002", 2, 3, &limited).ok());
-  ASSERT_EQ(limited.size(), 3u);
-  EXPECT_EQ(limited[0].seq(), 3);
-  EXPECT_EQ(limited[2].seq(), 5);
+  std::vector<HistoryEvent> page;
+  bool more = false;
+  ASSERT_TRUE(
+      ReadHistory(*st, "FL-2026-000002-9", 300, 50, &page, &more).ok());
+  ASSERT_EQ(page.size(), 50u);
+  EXPECT_TRUE(more);
+  EXPECT_EQ(page.front().seq(), 301);
+  int64_t n = 0;
+  ASSERT_TRUE(ForEachStoredEvent(*st, "FL-2026-000002-9", 600,
+                                 [&](StoredEvent& e) {
+                                   EXPECT_EQ(e.seq(), 601 + n);
+                                   ++n;
+                                   return true;
+                                 })
+                  .ok());
+  EXPECT_EQ(n, 8);
 }
 
-TEST_F(StoreTest, MissingThingsAreNotFound) {
+TEST_P(StoreTest, IndexEntriesFollowTheCase) {
   auto st = OpenStore();
-  EXPECT_EQ(st->GetCase("OW-9").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(st->GetRequest("r").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(st->GetTask("OW-9", "t1").status().code(),
+  CaseRecord c = Case("FL-2026-000004-3", v1::CASE_STATUS_RUNNING, "fl", 100);
+  c.add_open_departments("DSF");
+  c.add_open_departments("CB");
+  c.set_due_at_ms(5000);
+  c.set_applicant("chan tai man");
+  auto b = st->NewBatch();
+  UpdateIndexes(b.get(), nullptr, c);
+  ASSERT_TRUE(st->Commit(b.get()).ok());
+  auto entries = [&]() {
+    std::vector<std::string> ids;
+    EXPECT_TRUE(st->Scan(kCfIndexes, "", "", false,
+                         [&](std::string_view k, std::string_view) {
+                           EXPECT_EQ(CaseIdOfIndexKey(k), "FL-2026-000004-3");
+                           ids.push_back(std::string(1, k[0]));
+                           return true;
+                         })
+                    .ok());
+    return ids;
+  };
+  // Created, status, service, status+service, 2 departments, due, applicant.
+  EXPECT_EQ(entries().size(), 8u);
+  CaseRecord done = c;
+  done.set_status(v1::CASE_STATUS_SUCCEEDED);
+  done.clear_open_departments();
+  b->Clear();
+  UpdateIndexes(b.get(), &c, done);
+  ASSERT_TRUE(st->Commit(b.get()).ok());
+  // Departments and due are for running cases only.
+  EXPECT_EQ(entries(),
+            (std::vector<std::string>{"A", "C", "S", "V", "W"}));
+}
+
+TEST_P(StoreTest, ChecksumChainNamesChanges) {
+  StoredEvent a = Event(1), b = Event(2);
+  a.set_hash(ChainHash("", a));
+  b.set_hash(ChainHash(a.hash(), b));
+  EXPECT_EQ(a.hash().size(), kHashBytes);
+  // Recomputing from the stored bytes gives the stored hash...
+  EXPECT_EQ(ChainHash("", a), a.hash());
+  EXPECT_EQ(ChainHash(a.hash(), b), b.hash());
+  // ...and any change of an event, or of one before it, does not.
+  StoredEvent changed = a;
+  changed.set_state("X");
+  EXPECT_NE(ChainHash("", changed), a.hash());
+  EXPECT_NE(ChainHash(ChainHash("", changed), b), b.hash());
+}
+
+TEST_P(StoreTest, MissingThingsAreNotFound) {
+  auto st = OpenStore();
+  EXPECT_EQ(GetCase(*st, "OW-9").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(GetRequest(*st, "r").status().code(),
             absl::StatusCode::kNotFound);
+  EXPECT_EQ(GetTask(*st, "OW-9", "t1").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(GetCheckpoint(*st, "OW-9").status().code(),
+            absl::StatusCode::kNotFound);
+  auto v = GetBe64(*st, kCfMeta, "nothing", 42);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, 42);
 }
 
-TEST_F(StoreTest, ClosedCasesLeaveTheOpenIndexAndTimersGo) {
+TEST_P(StoreTest, UndecodableValuesAreDataLoss) {
   auto st = OpenStore();
-  Store::Batch b(*st);
-  for (int i = 1; i <= 3; ++i) {
-    CaseRecord c;
-    c.set_id("OW-000000000" + std::to_string(i));
-    b.PutCase(c);
-    b.MarkOpen(c.id());
-  }
-  b.PutTimer(10, "OW-0000000002", "w");
-  ASSERT_TRUE(st->Commit(&b).ok());
-  b.Clear();
-  b.MarkClosed("OW-0000000002");
-  b.DeleteTimer(10, "OW-0000000002", "w");
-  ASSERT_TRUE(st->Commit(&b).ok());
-  std::vector<std::string> open;
-  ASSERT_TRUE(st->ForEachOpenCase([&](const CaseRecord& c) {
-                  open.push_back(c.id());
-                  return true;
-                }).ok());
-  EXPECT_EQ(open, (std::vector<std::string>{"OW-0000000001", "OW-0000000003"}));
-  int timers = 0;
-  ASSERT_TRUE(st->ForEachTimer([&](int64_t, std::string_view,
-                                   std::string_view) {
-                  ++timers;
-                  return true;
-                }).ok());
-  EXPECT_EQ(timers, 0);
-  std::vector<std::string> newest;
-  ASSERT_TRUE(st->ScanCasesNewestFirst("OW-0000000003", [&](const CaseRecord& c) {
-                  newest.push_back(c.id());
-                  return true;
-                }).ok());
-  EXPECT_EQ(newest, (std::vector<std::string>{"OW-0000000002", "OW-0000000001"}));
+  auto b = st->NewBatch();
+  b->Put(kCfCases, "OW-1", "\xff\xff\xff");
+  ASSERT_TRUE(st->Commit(b.get()).ok());
+  EXPECT_EQ(GetCase(*st, "OW-1").status().code(), absl::StatusCode::kDataLoss);
 }
 
-TEST_F(StoreTest, SecondOpenOfTheSameDirectoryIsRefused) {
-  auto st = OpenStore();
-  auto again = Store::Open(dir_.string(), StoreOptions{});
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(true, false),
+                         [](const auto& info) {
+                           return info.param ? "RocksDB" : "Memory";
+                         });
+
+TEST(RocksStoreTest, SecondOpenOfTheSameDirectoryIsRefused) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("ow-store-lock-" + std::to_string(std::random_device{}()));
+  StoreOptions o;
+  o.sync = false;
+  auto st = OpenRocksStore(dir.string(), o);
+  ASSERT_TRUE(st.ok());
+  auto again = OpenRocksStore(dir.string(), o);
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition)
       << again.status();
+  st->reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RocksStoreTest, CheckpointIsAStoreOfItsOwn) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("ow-store-cp-" + std::to_string(std::random_device{}()));
+  StoreOptions o;
+  o.sync = false;
+  std::filesystem::create_directories(dir);
+  {
+    auto st = OpenRocksStore((dir / "a").string(), o);
+    ASSERT_TRUE(st.ok());
+    auto b = (*st)->NewBatch();
+    PutCase(b.get(), Case("OW-0000000001", v1::CASE_STATUS_RUNNING, "s", 1));
+    ASSERT_TRUE((*st)->Commit(b.get()).ok());
+    uint64_t seq = 0;
+    ASSERT_TRUE((*st)->Checkpoint((dir / "copy").string(), &seq).ok());
+    EXPECT_GT(seq, 0u);
+    // Later writes are not in the copy.
+    b->Clear();
+    PutCase(b.get(), Case("OW-0000000002", v1::CASE_STATUS_RUNNING, "s", 2));
+    ASSERT_TRUE((*st)->Commit(b.get()).ok());
+  }
+  auto copy = OpenRocksStore((dir / "copy").string(), o);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_TRUE(GetCase(**copy, "OW-0000000001").ok());
+  EXPECT_EQ(GetCase(**copy, "OW-0000000002").status().code(),
+            absl::StatusCode::kNotFound);
+  copy->reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FaultStoreTest, InjectedFailureWritesNothingAndLaterCommitsWork) {
+  StoreOptions o;
+  FaultStore f(NewMemStore(o));
+  f.FailCommit(2);
+  auto b = f.NewBatch();
+  b->Put(kCfCases, "a", "1");
+  EXPECT_TRUE(f.Commit(b.get()).ok());
+  b->Clear();
+  b->Put(kCfCases, "b", "2");
+  EXPECT_EQ(f.Commit(b.get()).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(f.Get(kCfCases, "b").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(f.Commit(b.get()).ok());
+  EXPECT_TRUE(f.Get(kCfCases, "b").ok());
+  EXPECT_EQ(f.commits(), 3);
+  EXPECT_EQ(f.failed(), 1);
+}
+
+// The layout is pinned: these bytes must never change (FORMAT.md).
+TEST(FormatTest, KeyEncodingsArePinned) {
+  EXPECT_EQ(std::string(kColumnFamilies[kCfTaskQueue]), "task_queue");
+  EXPECT_EQ(std::string(kColumnFamilies[kCfIndexes]), "indexes");
+  EXPECT_EQ(HistoryKey("A", 258), std::string("A\0\0\0\0\0\0\0\x01\x02", 10));
+  EXPECT_EQ(TimerKey(1, "C", "t"),
+            std::string("\0\0\0\0\0\0\0\x01"
+                        "C\0t",
+                        11));
+  EXPECT_EQ(TaskQueueKey("DSF", 3), std::string("DSF\0\0\0\0\0\0\0\0\x03", 12));
+  EXPECT_EQ(NumberKey("FL", 2026, 1), "cn/FL/2026/1");
+  CaseRecord c = Case("X", v1::CASE_STATUS_RUNNING, "s", 0);
+  std::vector<std::string> keys = IndexKeys(c);
+  const std::string newest(8, '\xff');
+  EXPECT_EQ(keys[0], "C" + newest + "X");
+  EXPECT_EQ(keys[1], "S\x01" + newest + "X");
+  EXPECT_EQ(keys[2], std::string("Vs\0", 3) + newest + "X");
+  EXPECT_EQ(CaseCounterKey("s", 2, 1), std::string("Ss\0\x02\x01", 5));
+}
+
+TEST(FormatTest, EventBytesAndTheirHashArePinned) {
+  StoredEvent e;
+  e.set_seq(1);
+  e.set_at_ms(1767225600000);
+  e.set_type(onewindow::store::v1::EXECUTION_STARTED);
+  e.set_value_json("{}");
+  e.set_command(true);
+  EXPECT_EQ(Hex(e.SerializeAsString()),
+            "08011080d0eab6b733180132027b7d880101");
+  EXPECT_EQ(Hex(ChainHash("", e)),
+            Hex(ChainHash(std::string(kHashBytes, '\0'), e)));
+  EXPECT_EQ(Hex(ChainHash("", e)), "bebb1738d2c9c0fbc3b6d703d4511dcbfb1d650fd93db641b358a4a8a3d62f27");
 }
 
 }  // namespace

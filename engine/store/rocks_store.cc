@@ -1,0 +1,248 @@
+// The RocksDB store: the embedded default backend.
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include <filesystem>
+#include <utility>
+#include <vector>
+
+#include "engine/store/format.h"
+#include "engine/store/store.h"
+
+namespace onewindow::store {
+namespace {
+
+rocksdb::Slice S(std::string_view v) { return {v.data(), v.size()}; }
+std::string_view V(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsBusy() || s.IsTryAgain()) return absl::UnavailableError(msg);
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
+  return absl::InternalError(msg);
+}
+
+class RocksStore final : public Store {
+ public:
+  class RocksBatch final : public Batch {
+   public:
+    explicit RocksBatch(const RocksStore* store) : store_(store) {}
+    void Put(int cf, std::string_view key, std::string_view value) override {
+      wb_.Put(store_->cf(cf), S(key), S(value));
+      ++ops_;
+      bytes_ += key.size() + value.size();
+    }
+    void Delete(int cf, std::string_view key) override {
+      wb_.Delete(store_->cf(cf), S(key));
+      ++ops_;
+      bytes_ += key.size();
+    }
+    void Clear() override {
+      wb_.Clear();
+      ops_ = 0;
+      bytes_ = 0;
+    }
+    rocksdb::WriteBatch* wb() { return &wb_; }
+    const RocksStore* owner() const { return store_; }
+
+   private:
+    const RocksStore* store_;
+    rocksdb::WriteBatch wb_;
+  };
+
+  ~RocksStore() override {
+    if (db_) {
+      for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+      db_->Close();
+    }
+  }
+
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
+                                                     const StoreOptions& opts) {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    options.IncreaseParallelism(2);
+    options.max_background_jobs = 2;
+    // Many small synced batches: let concurrent writers share a WAL sync.
+    options.enable_pipelined_write = true;
+    options.max_total_wal_size = 256 << 20;
+    options.keep_log_file_num = 5;
+    std::shared_ptr<rocksdb::Cache> cache =
+        rocksdb::NewLRUCache(opts.block_cache_bytes > 0
+                                 ? static_cast<size_t>(opts.block_cache_bytes)
+                                 : 32 << 20);
+    // All column families share one memtable budget.
+    options.write_buffer_manager =
+        std::make_shared<rocksdb::WriteBufferManager>(128 << 20);
+
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.block_cache = cache;
+    rocksdb::ColumnFamilyOptions cf_options(options);
+    cf_options.write_buffer_size = 32 << 20;
+    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (int i = 0; i < kNumColumnFamilies; ++i) {
+      cfs.emplace_back(kColumnFamilies[i], cf_options);
+    }
+    std::unique_ptr<RocksStore> store(new RocksStore());
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, cfs,
+                                          &store->handles_, &raw);
+    if (!s.ok()) {
+      if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+        return absl::FailedPreconditionError(
+            "data directory " + dir + " is in use by another process: " +
+            s.ToString());
+      }
+      return FromRocks(s, "opening store at " + dir);
+    }
+    store->db_.reset(raw);
+    store->sync_ = opts.sync;
+
+    std::string meta;
+    s = raw->Get(rocksdb::ReadOptions(), store->cf(kCfMeta), S(kMetaKey),
+                 &meta);
+    if (s.IsNotFound()) {
+      store->meta_.set_format_version(kFormatVersion);
+      store->meta_.set_shards(opts.shards < 1 ? 1 : opts.shards);
+      store->meta_.set_created_at_ms(opts.now_ms);
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      s = raw->Put(wo, store->cf(kCfMeta), S(kMetaKey),
+                   store->meta_.SerializeAsString());
+      if (!s.ok()) return FromRocks(s, "writing store metadata");
+    } else if (!s.ok()) {
+      return FromRocks(s, "reading store metadata");
+    } else {
+      if (!store->meta_.ParseFromString(meta)) {
+        return absl::DataLossError("cannot decode the store metadata");
+      }
+      if (store->meta_.format_version() > kFormatVersion) {
+        return absl::FailedPreconditionError(
+            "store format " + std::to_string(store->meta_.format_version()) +
+            " is newer than this build understands (" +
+            std::to_string(kFormatVersion) + ")");
+      }
+      if (store->meta_.format_version() < kFormatVersion) {
+        // Layout 1 records are read as they are and rewritten in layout 2
+        // as their cases change (FORMAT.md).
+        store->meta_.set_format_version(kFormatVersion);
+        rocksdb::WriteOptions wo;
+        wo.sync = true;
+        s = raw->Put(wo, store->cf(kCfMeta), S(kMetaKey),
+                     store->meta_.SerializeAsString());
+        if (!s.ok()) return FromRocks(s, "writing store metadata");
+      }
+    }
+    return std::unique_ptr<Store>(std::move(store));
+  }
+
+  std::unique_ptr<Batch> NewBatch() const override {
+    return std::make_unique<RocksBatch>(this);
+  }
+
+  absl::Status Commit(Batch* batch) override {
+    if (batch->empty()) return absl::OkStatus();
+    auto* rb = static_cast<RocksBatch*>(batch);
+    if (rb->owner() != this) {
+      return absl::InvalidArgumentError("batch of another store");
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = sync_;
+    return FromRocks(db_->Write(wo, rb->wb()), "committing");
+  }
+
+  absl::StatusOr<std::string> Get(int cf_id,
+                                  std::string_view key) const override {
+    std::string v;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(cf_id), S(key), &v);
+    if (s.IsNotFound()) return absl::NotFoundError("not found");
+    if (!s.ok()) return FromRocks(s, "reading");
+    return v;
+  }
+
+  absl::Status Scan(int cf_id, std::string_view start, std::string_view end,
+                    bool reverse, const ScanFn& fn) const override {
+    rocksdb::ReadOptions ro;
+    // Bounds let RocksDB skip tombstones outside the range.
+    rocksdb::Slice lower = S(start), upper = S(end);
+    if (!start.empty()) ro.iterate_lower_bound = &lower;
+    if (!end.empty()) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(cf_id)));
+    if (!reverse) {
+      for (it->Seek(S(start)); it->Valid(); it->Next()) {
+        if (!fn(V(it->key()), V(it->value()))) break;
+      }
+    } else {
+      // With iterate_upper_bound set, SeekToLast lands on the last key
+      // below `end`.
+      it->SeekToLast();
+      for (; it->Valid(); it->Prev()) {
+        if (V(it->key()) < start) break;
+        if (!fn(V(it->key()), V(it->value()))) break;
+      }
+    }
+    return FromRocks(it->status(), "scanning");
+  }
+
+  absl::Status Checkpoint(const std::string& dir,
+                          uint64_t* sequence) override {
+    rocksdb::Checkpoint* cp = nullptr;
+    rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &cp);
+    if (!s.ok()) return FromRocks(s, "starting a checkpoint");
+    std::unique_ptr<rocksdb::Checkpoint> owned(cp);
+    uint64_t seq = 0;
+    s = cp->CreateCheckpoint(dir, /*log_size_for_flush=*/0, &seq);
+    if (!s.ok()) return FromRocks(s, "writing a checkpoint to " + dir);
+    if (sequence != nullptr) *sequence = seq;
+    return absl::OkStatus();
+  }
+
+  StoreStats Stats() const override {
+    StoreStats st;
+    uint64_t v = 0;
+    if (db_->GetAggregatedIntProperty("rocksdb.estimate-live-data-size", &v)) {
+      st.live_bytes = static_cast<int64_t>(v);
+    }
+    if (db_->GetAggregatedIntProperty("rocksdb.total-sst-files-size", &v)) {
+      st.sst_bytes = static_cast<int64_t>(v);
+    }
+    if (db_->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &v)) {
+      st.memtable_bytes = static_cast<int64_t>(v);
+    }
+    if (db_->GetAggregatedIntProperty(
+            "rocksdb.estimate-pending-compaction-bytes", &v)) {
+      st.pending_compaction_bytes = static_cast<int64_t>(v);
+    }
+    return st;
+  }
+
+ private:
+  RocksStore() = default;
+  rocksdb::ColumnFamilyHandle* cf(int id) const { return handles_[id]; }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  bool sync_ = true;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenRocksStore(
+    const std::string& dir, const StoreOptions& options) {
+  return RocksStore::Open(dir, options);
+}
+
+}  // namespace onewindow::store

@@ -1,0 +1,59 @@
+// Identifiers the engine hands out: case numbers and task tokens.
+//
+// Case numbers: PREFIX-YYYY-NNNNNN-C (e.g. FL-2026-000123-7), a sequence per
+// prefix and year with a Luhn check digit over the digits YYYYNNNNNN, and
+// the layout 1 form OW-nnnnnnnnnn. Shard i of n hands out the sequence
+// numbers k*n + i + 1, so a case number names its shard either way.
+//
+// Task tokens: "<case number>/<task id>/<attempt>/<nonce>", the nonce 128
+// random bits in hex (layout 1 tokens have 48-bit nonces).
+#ifndef ONEWINDOW_SCHEDULER_IDS_H_
+#define ONEWINDOW_SCHEDULER_IDS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace onewindow::scheduler {
+
+struct CaseNumber {
+  std::string prefix;  // 2-4 capital letters ("OW" for layout 1 ids)
+  int year = 0;        // 0 for layout 1 ids
+  int64_t seq = 0;     // >= 1
+  bool legacy = false;  // OW-nnnnnnnnnn
+};
+
+// "FL-2026-000123-7".
+std::string FormatCaseNumber(std::string_view prefix, int year, int64_t seq);
+// The Luhn check digit of a digit string.
+int LuhnDigit(std::string_view digits);
+// Parses a case number in any letter case. INVALID_ARGUMENT naming the
+// problem: not a case number, or a wrong check digit.
+absl::StatusOr<CaseNumber> ParseCaseNumber(std::string_view text);
+// The canonical form (upper case) of a parsed number.
+std::string CanonicalCaseId(const CaseNumber& n);
+// The shard of a case number among `shards`.
+inline int ShardOf(const CaseNumber& n, int shards) {
+  return static_cast<int>((n.seq - 1) % shards);
+}
+// Checks a case number prefix: 2-4 capital letters.
+bool ValidPrefix(std::string_view prefix);
+
+struct TokenParts {
+  std::string case_id;
+  std::string task_id;
+  int attempt = 0;
+  std::string nonce;  // lower-case hex
+};
+std::string FormatToken(const TokenParts& parts);
+bool ParseToken(std::string_view token, TokenParts* parts);
+// 128 bits from the system's cryptographic generator, as 32 hex digits.
+std::string NewNonce();
+// Constant-time comparison of two nonces.
+bool SameNonce(std::string_view a, std::string_view b);
+
+}  // namespace onewindow::scheduler
+
+#endif  // ONEWINDOW_SCHEDULER_IDS_H_
