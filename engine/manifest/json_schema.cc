@@ -15,6 +15,7 @@
 #include <pcre2.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -229,6 +230,232 @@ std::string PercentDecode(std::string_view s, bool* ok) {
   return out;
 }
 
+// Unicode General_Category names and aliases (as ECMA-262 accepts them in
+// \p{...}) -> the short names PCRE2 knows.
+std::string_view ShortCategory(std::string_view name) {
+  static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
+      {"Other", "C"},
+      {"Control", "Cc"},
+      {"cntrl", "Cc"},
+      {"Format", "Cf"},
+      {"Unassigned", "Cn"},
+      {"Private_Use", "Co"},
+      {"Surrogate", "Cs"},
+      {"Letter", "L"},
+      {"Cased_Letter", "L&"},
+      {"LC", "L&"},
+      {"Lowercase_Letter", "Ll"},
+      {"Modifier_Letter", "Lm"},
+      {"Other_Letter", "Lo"},
+      {"Titlecase_Letter", "Lt"},
+      {"Uppercase_Letter", "Lu"},
+      {"Mark", "M"},
+      {"Combining_Mark", "M"},
+      {"Spacing_Mark", "Mc"},
+      {"Enclosing_Mark", "Me"},
+      {"Nonspacing_Mark", "Mn"},
+      {"Number", "N"},
+      {"Decimal_Number", "Nd"},
+      {"digit", "Nd"},
+      {"Letter_Number", "Nl"},
+      {"Other_Number", "No"},
+      {"Punctuation", "P"},
+      {"punct", "P"},
+      {"Connector_Punctuation", "Pc"},
+      {"Dash_Punctuation", "Pd"},
+      {"Close_Punctuation", "Pe"},
+      {"Final_Punctuation", "Pf"},
+      {"Initial_Punctuation", "Pi"},
+      {"Other_Punctuation", "Po"},
+      {"Open_Punctuation", "Ps"},
+      {"Symbol", "S"},
+      {"Currency_Symbol", "Sc"},
+      {"Modifier_Symbol", "Sk"},
+      {"Math_Symbol", "Sm"},
+      {"Other_Symbol", "So"},
+      {"Separator", "Z"},
+      {"Line_Separator", "Zl"},
+      {"Paragraph_Separator", "Zp"},
+      {"Space_Separator", "Zs"},
+  };
+  for (const auto& [long_name, short_name] : kNames) {
+    if (name == long_name) return short_name;
+  }
+  return name;
+}
+
+// The name inside ECMA-262's \p{...} -> PCRE2's.
+std::string PropertyForPcre(std::string_view name) {
+  size_t eq = name.find('=');
+  if (eq == std::string_view::npos) return std::string(ShortCategory(name));
+  std::string_view key = name.substr(0, eq);
+  std::string_view value = name.substr(eq + 1);
+  if (key == "General_Category" || key == "gc") {
+    return std::string(ShortCategory(value));
+  }
+  if (key == "Script" || key == "sc") return std::string(value);
+  if (key == "Script_Extensions" || key == "scx") {
+    return absl::StrCat("scx:", std::string(value));
+  }
+  return std::string(name);
+}
+
+bool IsHexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+         (c >= 'A' && c <= 'F');
+}
+
+// ECMA-262 white space and line terminators beyond ASCII (PCRE2's \s
+// covers the ASCII ones), for use inside a character class.
+constexpr std::string_view kEcmaSpaces =
+    "\\s\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}"
+    "\\x{205f}\\x{3000}\\x{feff}";
+
+// Rewrites an ECMA-262 pattern (as JSON Schema uses them: Unicode mode)
+// into PCRE2 syntax with the same meaning: \s/\S with ECMA's white space,
+// '.' excluding ECMA's line terminators, \uXXXX (and surrogate pairs) and
+// \u{...}, long Unicode property names. Constructs that are PCRE-only, and
+// mean something else (or nothing) in ECMA-262, are refused: on return
+// *foreign names the first one, and the result is empty.
+std::string EcmaToPcre(std::string_view re, std::string* foreign) {
+  static constexpr std::string_view kPcreEscapes = "AZzGhHRXKQEeaglNoCV";
+  std::string out;
+  bool in_class = false;
+  // The previous token was a quantifier (*, +, ?, {n,m}).
+  bool prev_quantifier = false;
+  auto hex_at = [&](size_t at, size_t count, uint32_t* value) {
+    if (at + count > re.size()) return false;
+    uint32_t v = 0;
+    for (size_t k = 0; k < count; ++k) {
+      char h = re[at + k];
+      if (!IsHexDigit(h)) return false;
+      v = v * 16 + static_cast<uint32_t>(
+                       h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+    }
+    *value = v;
+    return true;
+  };
+  for (size_t i = 0; i < re.size(); ++i) {
+    char c = re[i];
+    bool after_quantifier = prev_quantifier;
+    prev_quantifier = false;
+    if (c == '\\' && i + 1 < re.size()) {
+      char e = re[i + 1];
+      if (kPcreEscapes.find(e) != std::string_view::npos) {
+        *foreign = absl::StrCat("\"\\", std::string(1, e), "\"");
+        return "";
+      }
+      if (e == 's') {
+        out.append(in_class ? std::string(kEcmaSpaces)
+                            : absl::StrCat("[", std::string(kEcmaSpaces), "]"));
+        ++i;
+        continue;
+      }
+      if (e == 'S' && !in_class) {
+        out.append(absl::StrCat("[^", std::string(kEcmaSpaces), "]"));
+        ++i;
+        continue;
+      }
+      if ((e == 'p' || e == 'P') && i + 2 < re.size() && re[i + 2] == '{') {
+        size_t close = re.find('}', i + 3);
+        if (close != std::string_view::npos) {
+          absl::StrAppend(&out, "\\", std::string(1, e), "{",
+                          PropertyForPcre(re.substr(i + 3, close - i - 3)),
+                          "}");
+          i = close;
+          continue;
+        }
+      }
+      if (e == 'u') {
+        uint32_t cp = 0;
+        if (i + 2 < re.size() && re[i + 2] == '{') {
+          size_t close = re.find('}', i + 3);
+          if (close != std::string_view::npos && close > i + 3 &&
+              close - i - 3 <= 6 && hex_at(i + 3, close - i - 3, &cp)) {
+            absl::StrAppend(&out, "\\x{", std::string(re.substr(i + 3, close - i - 3)),
+                            "}");
+            i = close;
+            continue;
+          }
+        } else if (hex_at(i + 2, 4, &cp)) {
+          uint32_t low = 0;
+          if (cp >= 0xD800 && cp <= 0xDBFF && i + 7 < re.size() &&
+              re[i + 6] == '\\' && re[i + 7] == 'u' && hex_at(i + 8, 4, &low) &&
+              low >= 0xDC00 && low <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            i += 6;
+          }
+          char buf[16];
+          std::snprintf(buf, sizeof buf, "\\x{%x}", cp);
+          out.append(buf);
+          i += 5;
+          continue;
+        }
+      }
+      out.push_back(c);
+      out.push_back(e);
+      ++i;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      out.push_back(c);
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out.push_back(c);
+      continue;
+    }
+    if (c == '.') {
+      out.append("[^\\n\\r\\x{2028}\\x{2029}]");
+      continue;
+    }
+    if (c == '(' && i + 2 < re.size() && re[i + 1] == '?') {
+      char k = re[i + 2];
+      // ECMA-262 groups: (?: (?= (?! (?<= (?<! (?<name>.
+      bool ecma = k == ':' || k == '=' || k == '!' ||
+                  (k == '<' && i + 3 < re.size() &&
+                   (re[i + 3] == '=' || re[i + 3] == '!' ||
+                    std::isalpha(static_cast<unsigned char>(re[i + 3])) ||
+                    re[i + 3] == '_' || re[i + 3] == '$'));
+      if (!ecma) {
+        *foreign = absl::StrCat("\"(?", std::string(1, k), "\"");
+        return "";
+      }
+    }
+    // A quantifier followed by '+' is possessive in PCRE, an error in
+    // ECMA-262; followed by '?' it is lazy in both.
+    if (c == '+' && after_quantifier) {
+      *foreign = "a possessive quantifier (\"*+\", \"++\", \"?+\", \"{n}+\")";
+      return "";
+    }
+    if (c == '?' && after_quantifier) {
+      out.push_back(c);
+      continue;
+    }
+    if (c == '*' || c == '+' || c == '?') {
+      out.push_back(c);
+      prev_quantifier = true;
+      continue;
+    }
+    if (c == '{') {
+      size_t j = i + 1;
+      while (j < re.size() && ((re[j] >= '0' && re[j] <= '9') || re[j] == ',')) {
+        ++j;
+      }
+      if (j < re.size() && re[j] == '}' && j > i + 1) {
+        out.append(re.substr(i, j - i + 1));
+        i = j;
+        prev_quantifier = true;
+        continue;
+      }
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 // A compiled ECMA-262 regular expression.
 class Regex {
  public:
@@ -419,13 +646,22 @@ class Compiler {
                                impl_->limits.max_pattern_bytes));
       return -1;
     }
+    std::string foreign;
+    std::string translated = EcmaToPcre(source, &foreign);
+    if (!foreign.empty()) {
+      Problem(at, absl::StrCat("regular expression \"", source.substr(0, 80),
+                               "\": ", foreign,
+                               " is not ECMA-262 syntax (JSON Schema patterns "
+                               "are ECMA-262 regular expressions)"));
+      return -1;
+    }
     pcre2_compile_context* ctx = pcre2_compile_context_create(nullptr);
     pcre2_set_parens_nest_limit(ctx, 64);
     int error = 0;
     PCRE2_SIZE offset = 0;
     pcre2_code* code = pcre2_compile(
-        reinterpret_cast<PCRE2_SPTR>(source.data()), source.size(),
-        PCRE2_UTF | PCRE2_ALT_BSUX | PCRE2_DOLLAR_ENDONLY |
+        reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
+        PCRE2_UTF | PCRE2_DOLLAR_ENDONLY |
             PCRE2_ALLOW_EMPTY_CLASS | PCRE2_MATCH_UNSET_BACKREF,
         &error, &offset, ctx);
     pcre2_compile_context_free(ctx);
@@ -433,8 +669,8 @@ class Compiler {
       PCRE2_UCHAR buf[256];
       pcre2_get_error_message(error, buf, sizeof buf);
       Problem(at, absl::StrCat("invalid regular expression \"",
-                               source.substr(0, 80), "\" at offset ", offset,
-                               ": ", reinterpret_cast<const char*>(buf)));
+                               source.substr(0, 80), "\": ",
+                               reinterpret_cast<const char*>(buf)));
       return -1;
     }
     impl_->regexes.push_back(std::make_unique<Regex>(code, source));

@@ -59,7 +59,7 @@ struct SchemaLimits {
   // Subschemas applied one inside another while validating ($ref chains).
   int max_eval_depth = 256;
   // Subschema applications in one validation.
-  uint64_t max_steps = 2'000'000;
+  uint64_t max_steps = 1'000'000;
   // Errors reported; later ones are counted as truncated.
   size_t max_errors = 100;
   // PCRE2 limits for one regex match (backtracking steps; nested
