@@ -31,8 +31,9 @@ struct LoadLimits {
   size_t max_bytes = 256 * 1024;
   // Levels of nesting (the top-level value is level 1).
   int max_depth = 64;
-  // Values in the result, each use of an alias counted again.
-  size_t max_nodes = 256 * 1024;
+  // Values in the result, each use of an alias counted again. (Without
+  // aliases every value takes at least two bytes of text.)
+  size_t max_nodes = 128 * 1024;
   // Bytes of scalar text in the result, each use of an alias counted again.
   size_t max_scalar_bytes = 1024 * 1024;
 };

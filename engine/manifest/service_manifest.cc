@@ -148,8 +148,12 @@ class ManifestChecker {
         Error(where, absl::StrCat("must be non-empty text, got ", Brief(text)));
         continue;
       }
-      if (text.get_ref<const std::string&>().size() > 500) {
-        Error(where, "longer than 500 bytes");
+      size_t chars = 0;
+      for (char c : text.get_ref<const std::string&>()) {
+        chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      }
+      if (chars > 500) {
+        Error(where, absl::StrCat("longer than 500 characters (", chars, ")"));
         continue;
       }
       m->title[lang] = text.get<std::string>();
