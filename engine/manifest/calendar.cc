@@ -28,7 +28,7 @@ constexpr uint8_t Bit(Weekday day) {
 // "sat" / "saturday" (any letter case) -> weekday.
 bool ParseWeekday(std::string_view text, Weekday* out) {
   static constexpr std::string_view kFull[] = {
-      "monday", "tuesday", "wednesday", "thursday",
+      "monday", "tuesday",  "wednesday", "thursday",
       "friday", "saturday", "sunday"};
   std::string lower;
   for (char c : text) {
@@ -112,9 +112,8 @@ std::string FormatUtcOffset(int minutes) {
 
 absl::StatusOr<Calendar> ParseCalendar(std::string_view text,
                                        std::string_view name) {
-  std::string label = name.empty() ? "calendar" : absl::StrCat(
-                                                      "calendar ",
-                                                      std::string(name));
+  std::string label =
+      name.empty() ? "calendar" : absl::StrCat("calendar ", std::string(name));
   LoadLimits limits;
   limits.max_bytes = kMaxCalendarBytes;
   limits.max_depth = 8;
@@ -137,8 +136,9 @@ absl::StatusOr<Calendar> ParseCalendar(std::string_view text,
   }
   if (!root.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        label, ": expected a mapping with weekend:, holidays:, utc_offset: "
-               "and source:"));
+        label,
+        ": expected a mapping with weekend:, holidays:, utc_offset: "
+        "and source:"));
   }
   bool weekend_given = false;
   for (const auto& [key, value] : root.items()) {
@@ -224,8 +224,9 @@ absl::StatusOr<Calendar> ParseCalendar(std::string_view text,
         }
         auto [it, inserted] = where.emplace(*date, at);
         if (!inserted) {
-          problem(at, absl::StrCat(date->ToString(), " is listed twice (also "
-                                                     "at ",
+          problem(at, absl::StrCat(date->ToString(),
+                                   " is listed twice (also "
+                                   "at ",
                                    KeyPath(root, it->second), ")"));
           continue;
         }
@@ -267,8 +268,8 @@ absl::StatusOr<Calendar> LoadCalendar(const std::string& dir,
         absl::StrCat("calendar name \"", std::string(name.substr(0, 80)),
                      "\" must be 1..64 of a-z, 0-9 and '-'"));
   }
-  std::string path = absl::StrCat(dir.empty() ? "." : dir, "/",
-                                  std::string(name), ".yaml");
+  std::string path =
+      absl::StrCat(dir.empty() ? "." : dir, "/", std::string(name), ".yaml");
   absl::StatusOr<std::string> text = ReadFileBounded(path, kMaxCalendarBytes);
   if (!text.ok()) {
     return absl::Status(text.status().code(),
@@ -281,9 +282,8 @@ absl::StatusOr<Calendar> LoadCalendar(const std::string& dir,
 absl::StatusOr<CivilDate> DueDate(CivilDate from, int working_days,
                                   const Calendar& calendar) {
   if (working_days < 1 || working_days > kMaxWorkingDays) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("working days must be 1..", kMaxWorkingDays, ", got ",
-                     working_days));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "working days must be 1..", kMaxWorkingDays, ", got ", working_days));
   }
   if ((calendar.weekend_mask & 0x7F) == 0x7F) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -299,9 +299,9 @@ absl::StatusOr<CivilDate> DueDate(CivilDate from, int working_days,
   for (int64_t step = 1; step <= span; ++step) {
     std::optional<CivilDate> next = day.AddDays(1);
     if (!next.has_value()) {
-      return absl::OutOfRangeError(absl::StrCat(
-          working_days, " working days after ", from.ToString(),
-          " is past 9999-12-31"));
+      return absl::OutOfRangeError(
+          absl::StrCat(working_days, " working days after ", from.ToString(),
+                       " is past 9999-12-31"));
     }
     day = *next;
     if (calendar.IsWorkingDay(day) && ++counted == working_days) return day;

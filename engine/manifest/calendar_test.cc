@@ -47,10 +47,10 @@ TEST(CivilDateTest, Weekdays) {
 }
 
 TEST(CivilDateTest, RejectsMalformedDates) {
-  for (const char* bad : {"2026-02-29", "2026-13-01", "2026-00-10",
-                          "2026-04-31", "0000-01-01", "26-01-01", "2026-1-01",
-                          "2026/01/01", "2026-01-01T00:00", "２０２６-01-01",
-                          "", "2026-01-0a"}) {
+  for (const char* bad :
+       {"2026-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "0000-01-01",
+        "26-01-01", "2026-1-01", "2026/01/01", "2026-01-01T00:00",
+        "２０２６-01-01", "", "2026-01-0a"}) {
     absl::StatusOr<CivilDate> d = CivilDate::Parse(bad);
     EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
@@ -99,8 +99,8 @@ TEST(DueDateTest, Bounds) {
 }
 
 TEST(DueDateTest, CalendarWithoutWorkingDaysIsRefusedNotLooped) {
-  absl::StatusOr<Calendar> all_weekend = ParseCalendar(
-      "weekend: [mon, tue, wed, thu, fri, sat, sun]\n", "closed");
+  absl::StatusOr<Calendar> all_weekend =
+      ParseCalendar("weekend: [mon, tue, wed, thu, fri, sat, sun]\n", "closed");
   ASSERT_TRUE(all_weekend.ok());
   absl::StatusOr<CivilDate> due = DueDate(D("2026-01-01"), 5, *all_weekend);
   EXPECT_EQ(due.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -162,7 +162,8 @@ TEST(CalendarFileTest, ParsesAllFields) {
   EXPECT_EQ(cal->source, "test data");
   EXPECT_EQ(FormatUtcOffset(cal->utc_offset_minutes), "-03:30");
   // No weekend key: Saturday and Sunday.
-  absl::StatusOr<Calendar> plain = ParseCalendar("holidays: [2026-01-01]\n", "p");
+  absl::StatusOr<Calendar> plain =
+      ParseCalendar("holidays: [2026-01-01]\n", "p");
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(plain->weekend_mask, Calendar::Default().weekend_mask);
   EXPECT_EQ(ParseCalendar("", "e").status().code(),
@@ -209,7 +210,8 @@ TEST(LocalTimeTest, LocalDateAndEndOfDayUnderOffset) {
   EXPECT_EQ(LocalDate(-1, Calendar::Default()).ToString(), "1969-12-31");
   EXPECT_EQ(LocalDate(INT64_MAX, *macau), CivilDate::Max());
   EXPECT_EQ(LocalDate(INT64_MIN, *macau), CivilDate::Min());
-  absl::StatusOr<Calendar> west = ParseCalendar("utc_offset: \"-05:00\"\n", "w");
+  absl::StatusOr<Calendar> west =
+      ParseCalendar("utc_offset: \"-05:00\"\n", "w");
   ASSERT_TRUE(west.ok());
   EXPECT_EQ(LocalDate(t, *west).ToString(), "2026-12-20");
   EXPECT_EQ(LocalDate(t - 11 * 3600 * 1000, *west).ToString(), "2026-12-19");

@@ -39,8 +39,9 @@ std::string Shown(std::string_view text) {
 }
 
 absl::Status NotACaseNumber(std::string_view text) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "\"", Shown(text), "\" is not a case number: ", std::string(kExpectedForm)));
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", Shown(text),
+                   "\" is not a case number: ", std::string(kExpectedForm)));
 }
 
 // Sum of the Luhn weights of `digits`, doubling every second digit counted
@@ -93,9 +94,8 @@ bool LuhnValid(std::string_view digits) {
 absl::StatusOr<std::string> FormatCaseNumber(std::string_view prefix, int year,
                                              int64_t sequence) {
   if (!IsValidCasePrefix(prefix)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("case prefix \"", Shown(prefix),
-                     "\" must be 2-4 capital letters A-Z"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "case prefix \"", Shown(prefix), "\" must be 2-4 capital letters A-Z"));
   }
   if (year < 1000 || year > 9999) {
     return absl::InvalidArgumentError(

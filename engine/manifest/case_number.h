@@ -24,10 +24,10 @@ inline constexpr std::string_view kDefaultCasePrefix = "OW";
 inline constexpr int64_t kMaxCaseSequence = 999'999'999'999'999;
 
 struct CaseNumber {
-  std::string prefix;     // upper case
-  int year = 0;           // 1000..9999; 0 for a legacy id
-  int64_t sequence = 0;   // the legacy id's number for a legacy id
-  bool legacy = false;    // "OW-" + ten digits, no check digit
+  std::string prefix;    // upper case
+  int year = 0;          // 1000..9999; 0 for a legacy id
+  int64_t sequence = 0;  // the legacy id's number for a legacy id
+  bool legacy = false;   // "OW-" + ten digits, no check digit
 
   // The canonical text: "FL-2026-000123-7", or "OW-0000000042" for a legacy
   // id.

@@ -29,9 +29,8 @@ TEST(LuhnTest, KnownValues) {
 
 TEST(CaseNumberTest, FormatsWithCheckDigitOverYearAndSequence) {
   EXPECT_EQ(*FormatCaseNumber("FL", 2026, 123), "FL-2026-000123-3");
-  EXPECT_EQ(*FormatCaseNumber("OW", 2027, 1), "OW-2027-000001-" +
-                                                 std::to_string(LuhnCheckDigit(
-                                                     "2027000001")));
+  EXPECT_EQ(*FormatCaseNumber("OW", 2027, 1),
+            "OW-2027-000001-" + std::to_string(LuhnCheckDigit("2027000001")));
   // More digits once the sequence passes 999999.
   absl::StatusOr<std::string> big = FormatCaseNumber("ABCD", 2026, 1234567);
   ASSERT_TRUE(big.ok());
@@ -98,9 +97,8 @@ TEST(CaseNumberTest, NotACaseNumberNamesTheForm) {
   for (const char* text :
        {"", "hello", "FL-2026-00012-3", "FL-26-000123-3", "FL-2026-000123",
         "FL-2026-000123-33", "F-2026-000123-3", "FLXYZ-2026-000123-3",
-        "FL_2026_000123_3", "FL-2026-0001x3-3", "OW-000000004",
-        "XX-0000000042", "FL-0026-000123-3", "FL -2026-000123-3",
-        "FL-2026-000123-3-1"}) {
+        "FL_2026_000123_3", "FL-2026-0001x3-3", "OW-000000004", "XX-0000000042",
+        "FL-0026-000123-3", "FL -2026-000123-3", "FL-2026-000123-3-1"}) {
     absl::StatusOr<CaseNumber> n = ParseCaseNumber(text);
     ASSERT_EQ(n.status().code(), absl::StatusCode::kInvalidArgument) << text;
     EXPECT_THAT(n.status().message(), HasSubstr("not a case number")) << text;
@@ -170,8 +168,7 @@ TEST(CaseNumberTest, CatchesAdjacentTranspositionsExceptZeroNine) {
       std::string swapped = digits;
       std::swap(swapped[i], swapped[i + 1]);
       if (swapped[0] == '0') continue;
-      absl::StatusOr<CaseNumber> n =
-          ParseCaseNumber(WithDigits(good, swapped));
+      absl::StatusOr<CaseNumber> n = ParseCaseNumber(WithDigits(good, swapped));
       bool zero_nine = (digits[i] == '0' && digits[i + 1] == '9') ||
                        (digits[i] == '9' && digits[i + 1] == '0');
       if (n.ok()) {

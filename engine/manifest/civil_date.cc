@@ -27,10 +27,8 @@ chr::year_month_day YmdOf(int64_t days) {
       chr::sys_days(chr::days(static_cast<chr::days::rep>(days))));
 }
 
-const int64_t kMinDays =
-    DaysOf(chr::year(1) / chr::January / chr::day(1));
-const int64_t kMaxDays =
-    DaysOf(chr::year(9999) / chr::December / chr::day(31));
+const int64_t kMinDays = DaysOf(chr::year(1) / chr::January / chr::day(1));
+const int64_t kMaxDays = DaysOf(chr::year(9999) / chr::December / chr::day(31));
 
 }  // namespace
 
@@ -42,9 +40,9 @@ std::string_view WeekdayName(Weekday day) {
 
 absl::StatusOr<CivilDate> CivilDate::Parse(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "\"", std::string(text.substr(0, 40)), "\" is not a date: ",
-        std::string(why)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", std::string(text.substr(0, 40)),
+                     "\" is not a date: ", std::string(why)));
   };
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
     return bad("expected YYYY-MM-DD");
@@ -63,14 +61,14 @@ absl::StatusOr<CivilDate> CivilDate::Parse(std::string_view text) {
   if (parts[1] < 1 || parts[1] > 12) return bad("month must be 01..12");
   std::optional<CivilDate> date = FromYmd(parts[0], parts[1], parts[2]);
   if (!date.has_value()) {
-    return bad(absl::StrCat("day must be 01..",
-                            static_cast<unsigned>(
-                                chr::year_month_day_last(
-                                    chr::year(parts[0]) /
-                                    chr::month(static_cast<unsigned>(parts[1])) /
-                                    chr::last)
-                                    .day()),
-                            " in that month"));
+    return bad(absl::StrCat(
+        "day must be 01..",
+        static_cast<unsigned>(chr::year_month_day_last(
+                                  chr::year(parts[0]) /
+                                  chr::month(static_cast<unsigned>(parts[1])) /
+                                  chr::last)
+                                  .day()),
+        " in that month"));
   }
   return *date;
 }

@@ -257,8 +257,8 @@ std::string KeyPath(const Json& doc, std::string_view pointer) {
       continue;
     }
     if (!out.empty()) out.push_back('.');
-    bool plain = !token.empty() &&
-                 token.find_first_of(".[]\" \t") == std::string::npos;
+    bool plain =
+        !token.empty() && token.find_first_of(".[]\" \t") == std::string::npos;
     if (plain) {
       out.append(token);
     } else {
@@ -403,10 +403,10 @@ absl::Status CheckNestingDepth(std::string_view text, int max_depth) {
         continue;
       }
       if (at_node_start && (c == '&' || c == '!')) {
-        while (i < line.size() && !IsBlank(line[i]) &&
-               !(flow > 0 && (line[i] == ',' || line[i] == '[' ||
-                              line[i] == ']' || line[i] == '{' ||
-                              line[i] == '}'))) {
+        while (
+            i < line.size() && !IsBlank(line[i]) &&
+            !(flow > 0 && (line[i] == ',' || line[i] == '[' || line[i] == ']' ||
+                           line[i] == '{' || line[i] == '}'))) {
           ++i;
         }
         continue;
@@ -458,9 +458,8 @@ absl::Status CheckNestingDepth(std::string_view text, int max_depth) {
 absl::StatusOr<LoadedDocument> LoadDocument(std::string_view text,
                                             const LoadLimits& limits) {
   if (text.size() > limits.max_bytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("text is ", text.size(), " bytes; the limit is ",
-                     limits.max_bytes));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "text is ", text.size(), " bytes; the limit is ", limits.max_bytes));
   }
   if (text.find('\0') != std::string_view::npos) {
     return absl::InvalidArgumentError("text contains a NUL byte");
@@ -471,8 +470,8 @@ absl::StatusOr<LoadedDocument> LoadDocument(std::string_view text,
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
     if (docs.size() > 1) {
-      return NodeError(docs[1], absl::StrCat("expected one document, found ",
-                                             docs.size()));
+      return NodeError(
+          docs[1], absl::StrCat("expected one document, found ", docs.size()));
     }
     if (docs.empty()) return out;
     out.positions.emplace("", PositionOfMark(docs[0].Mark()));

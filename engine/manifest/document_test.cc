@@ -92,12 +92,12 @@ TEST(DocumentTest, DeepFlowNestingIsRefusedBeforeParsing) {
   ASSERT_EQ(doc.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(doc.status().message(),
               HasSubstr("line 1: nesting deeper than 64 levels"));
-  std::string json = "{\"a\": " + std::string(70, '[') + std::string(70, ']') +
-                     "}";
+  std::string json =
+      "{\"a\": " + std::string(70, '[') + std::string(70, ']') + "}";
   EXPECT_EQ(LoadDocument(json).status().code(),
             absl::StatusCode::kResourceExhausted);
-  std::string ok = "{\"a\": " + std::string(60, '[') + std::string(60, ']') +
-                   "}";
+  std::string ok =
+      "{\"a\": " + std::string(60, '[') + std::string(60, ']') + "}";
   EXPECT_TRUE(LoadDocument(ok).ok());
 }
 
@@ -130,12 +130,12 @@ TEST(DocumentTest, TextThatOnlyLooksDeepIsAccepted) {
       "{{{{{{{{{{''s'\n"
       "block: |\n";
   for (int i = 0; i < 80; ++i) text += "  " + std::string(i, ' ') + "x\n";
-  text += "folded: >-\n  [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-          "[[[[[[[[[[[[[[[[[[[[\n"
-          "after: # a comment [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-          "[[[[[[[[[[[[[[[[\n  - 1\n";
-  EXPECT_TRUE(CheckNestingDepth(text, 8).ok())
-      << CheckNestingDepth(text, 8);
+  text +=
+      "folded: >-\n  [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+      "[[[[[[[[[[[[[[[[[[[[\n"
+      "after: # a comment [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+      "[[[[[[[[[[[[[[[[\n  - 1\n";
+  EXPECT_TRUE(CheckNestingDepth(text, 8).ok()) << CheckNestingDepth(text, 8);
   absl::StatusOr<LoadedDocument> doc = LoadDocument(text);
   ASSERT_TRUE(doc.ok()) << doc.status();
   EXPECT_EQ(doc->value["after"][0], 1);
@@ -179,7 +179,8 @@ TEST(DocumentTest, ReadFileBounded) {
             absl::StatusCode::kNotFound);
   EXPECT_EQ(ReadFileBounded("/proc/self/status", 10).status().code(),
             absl::StatusCode::kResourceExhausted);
-  absl::StatusOr<std::string> text = ReadFileBounded("/proc/self/status", 1 << 20);
+  absl::StatusOr<std::string> text =
+      ReadFileBounded("/proc/self/status", 1 << 20);
   ASSERT_TRUE(text.ok());
   EXPECT_THAT(*text, HasSubstr("Name:"));
 }

@@ -9,7 +9,9 @@ namespace onewindow::manifest {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 bool IsHex(char c) {
   return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -41,8 +43,17 @@ bool IsUnreserved(char c) {
 }
 bool IsSubDelim(char c) {
   switch (c) {
-    case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=':
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
       return true;
     default:
       return false;
@@ -158,10 +169,11 @@ bool IsIpv6Address(std::string_view s) {
     size_t pos = 0;
     while (true) {
       size_t end = side.find(':', pos);
-      std::string_view group =
-          side.substr(pos, end == std::string_view::npos ? side.npos : end - pos);
+      std::string_view group = side.substr(
+          pos, end == std::string_view::npos ? side.npos : end - pos);
       bool last = end == std::string_view::npos;
-      if (last && may_end_in_ipv4 && group.find('.') != std::string_view::npos) {
+      if (last && may_end_in_ipv4 &&
+          group.find('.') != std::string_view::npos) {
         if (!IsIpv4Address(group)) return false;
         *count += 2;
         return true;
@@ -245,7 +257,8 @@ bool IsEmailAddress(std::string_view s) {
   std::string_view domain = s.substr(at + 1);
   if (domain.size() >= 2 && domain.front() == '[' && domain.back() == ']') {
     std::string_view literal = domain.substr(1, domain.size() - 2);
-    if (literal.substr(0, 5) == "IPv6:") return IsIpv6Address(literal.substr(5));
+    if (literal.substr(0, 5) == "IPv6:")
+      return IsIpv6Address(literal.substr(5));
     return IsIpv4Address(literal);
   }
   return IsHostName(domain);

@@ -63,21 +63,32 @@ TEST(FormatsTest, Uri) {
         "http://-.~_!$&'()*+,;=:%40:80%2f::::::@example.com",
         "http://223.255.255.254", "ftp://ftp.is.co.za/rfc/rfc1808.txt",
         "ldap://[2001:db8::7]/c=GB?objectClass?one",
-        "mailto:John.Doe@example.com",
-        "news:comp.infosystems.www.servers.unix", "tel:+1-816-555-1212",
+        "mailto:John.Doe@example.com", "news:comp.infosystems.www.servers.unix",
+        "tel:+1-816-555-1212",
         "urn:oasis:names:specification:docbook:dtd:xml:4.1.2",
         "https://www.gov.mo/zh-hant/", "file:///etc/hosts", "x:"}) {
     EXPECT_TRUE(IsUri(ok)) << ok;
   }
-  for (const char* bad :
-       {"//foo.bar/?baz=qux#quux", "/abc", "\\\\WINDOWS\\fileshare", "abc",
-        "http:// shouldfail.com", ":// should fail", "bar,baz:foo",
-        "https://[@example.org/test.txt", "https://example.org/foobar\xc2\xae.txt",
-        "https://example.org/foobar\\.txt", "https://example.org/foobar<>.txt",
-        "https://example.org/foobar{}.txt", "https://example.org/foobar^.txt",
-        "https://example.org/foobar`.txt", "https://example.org/foo bar.txt",
-        "https://example.org/foobar|.txt", "http://x/%zz", "1http://x",
-        "http://host:80a/", "http://[::1/"}) {
+  for (const char* bad : {"//foo.bar/?baz=qux#quux",
+                          "/abc",
+                          "\\\\WINDOWS\\fileshare",
+                          "abc",
+                          "http:// shouldfail.com",
+                          ":// should fail",
+                          "bar,baz:foo",
+                          "https://[@example.org/test.txt",
+                          "https://example.org/foobar\xc2\xae.txt",
+                          "https://example.org/foobar\\.txt",
+                          "https://example.org/foobar<>.txt",
+                          "https://example.org/foobar{}.txt",
+                          "https://example.org/foobar^.txt",
+                          "https://example.org/foobar`.txt",
+                          "https://example.org/foo bar.txt",
+                          "https://example.org/foobar|.txt",
+                          "http://x/%zz",
+                          "1http://x",
+                          "http://host:80a/",
+                          "http://[::1/"}) {
     EXPECT_FALSE(IsUri(bad)) << bad;
   }
 }

@@ -64,15 +64,15 @@ absl::StatusOr<std::vector<std::string>> ParsePointer(
       token.push_back(c);
       continue;
     }
-    if (i + 1 < pointer.size() && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+    if (i + 1 < pointer.size() &&
+        (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
       token.push_back(pointer[i + 1] == '0' ? '~' : '/');
       ++i;
       continue;
     }
-    return absl::InvalidArgumentError(
-        absl::StrCat("JSON pointer \"", std::string(pointer),
-                     "\": \"~\" must be followed by 0 or 1 (at offset ", i,
-                     ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "JSON pointer \"", std::string(pointer),
+        "\": \"~\" must be followed by 0 or 1 (at offset ", i, ")"));
   }
   return tokens;
 }

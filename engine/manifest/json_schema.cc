@@ -49,8 +49,8 @@ enum TypeBit : uint8_t {
 };
 
 constexpr std::pair<std::string_view, uint8_t> kTypeNames[] = {
-    {"null", kNull},     {"boolean", kBoolean}, {"object", kObject},
-    {"array", kArray},   {"number", kNumber},   {"string", kString},
+    {"null", kNull},       {"boolean", kBoolean}, {"object", kObject},
+    {"array", kArray},     {"number", kNumber},   {"string", kString},
     {"integer", kInteger},
 };
 
@@ -329,8 +329,8 @@ std::string EcmaToPcre(std::string_view re, std::string* foreign) {
     for (size_t k = 0; k < count; ++k) {
       char h = re[at + k];
       if (!IsHexDigit(h)) return false;
-      v = v * 16 + static_cast<uint32_t>(
-                       h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+      v = v * 16 +
+          static_cast<uint32_t>(h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
     }
     *value = v;
     return true;
@@ -372,8 +372,8 @@ std::string EcmaToPcre(std::string_view re, std::string* foreign) {
           size_t close = re.find('}', i + 3);
           if (close != std::string_view::npos && close > i + 3 &&
               close - i - 3 <= 6 && hex_at(i + 3, close - i - 3, &cp)) {
-            absl::StrAppend(&out, "\\x{", std::string(re.substr(i + 3, close - i - 3)),
-                            "}");
+            absl::StrAppend(&out, "\\x{",
+                            std::string(re.substr(i + 3, close - i - 3)), "}");
             i = close;
             continue;
           }
@@ -441,7 +441,8 @@ std::string EcmaToPcre(std::string_view re, std::string* foreign) {
     }
     if (c == '{') {
       size_t j = i + 1;
-      while (j < re.size() && ((re[j] >= '0' && re[j] <= '9') || re[j] == ',')) {
+      while (j < re.size() &&
+             ((re[j] >= '0' && re[j] <= '9') || re[j] == ',')) {
         ++j;
       }
       if (j < re.size() && re[j] == '}' && j > i + 1) {
@@ -661,16 +662,16 @@ class Compiler {
     PCRE2_SIZE offset = 0;
     pcre2_code* code = pcre2_compile(
         reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
-        PCRE2_UTF | PCRE2_DOLLAR_ENDONLY |
-            PCRE2_ALLOW_EMPTY_CLASS | PCRE2_MATCH_UNSET_BACKREF,
+        PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALLOW_EMPTY_CLASS |
+            PCRE2_MATCH_UNSET_BACKREF,
         &error, &offset, ctx);
     pcre2_compile_context_free(ctx);
     if (code == nullptr) {
       PCRE2_UCHAR buf[256];
       pcre2_get_error_message(error, buf, sizeof buf);
       Problem(at, absl::StrCat("invalid regular expression \"",
-                               source.substr(0, 80), "\": ",
-                               reinterpret_cast<const char*>(buf)));
+                               source.substr(0, 80),
+                               "\": ", reinterpret_cast<const char*>(buf)));
       return -1;
     }
     impl_->regexes.push_back(std::make_unique<Regex>(code, source));
@@ -746,9 +747,9 @@ class Compiler {
       if (!too_many_) {
         too_many_ = true;
         resource_exhausted_ = true;
-        Problem(pointer, absl::StrCat("more than ",
-                                      impl_->limits.max_subschemas,
-                                      " subschemas (the limit)"));
+        Problem(pointer,
+                absl::StrCat("more than ", impl_->limits.max_subschemas,
+                             " subschemas (the limit)"));
       }
       return -1;
     }
@@ -963,8 +964,7 @@ class Compiler {
       } else {
         n->examples = &value;
       }
-    } else if (key == "deprecated" || key == "readOnly" ||
-               key == "writeOnly") {
+    } else if (key == "deprecated" || key == "readOnly" || key == "writeOnly") {
       if (!value.is_boolean()) {
         Problem(at, absl::StrCat("must be true or false, got ", Brief(value)));
       }
@@ -1003,9 +1003,10 @@ class Compiler {
 
   int Resolve(const std::string& ref, const std::string& at) {
     if (ref.empty() || ref[0] != '#') {
-      Problem(at, absl::StrCat("$ref \"", ref.substr(0, 80),
-                               "\": only references within this schema "
-                               "(\"#/$defs/name\", \"#anchor\") are supported"));
+      Problem(at,
+              absl::StrCat("$ref \"", ref.substr(0, 80),
+                           "\": only references within this schema "
+                           "(\"#/$defs/name\", \"#anchor\") are supported"));
       return -1;
     }
     bool ok = true;
@@ -1067,7 +1068,8 @@ class Compiler {
     for (size_t start = 0; start < nodes.size(); ++start) {
       if (state[start] != 0) continue;
       std::vector<std::pair<int, std::vector<int>>> stack;
-      stack.emplace_back(static_cast<int>(start), edges(static_cast<int>(start)));
+      stack.emplace_back(static_cast<int>(start),
+                         edges(static_cast<int>(start)));
       state[start] = 1;
       while (!stack.empty()) {
         auto& [node, next] = stack.back();
@@ -1081,8 +1083,8 @@ class Compiler {
         if (state[child] == 1) {
           Problem(nodes[child].pointer.empty() ? "" : nodes[child].pointer,
                   absl::StrCat("reference cycle: the subschema at \"",
-                               nodes[node].pointer,
-                               "\" leads back to \"", nodes[child].pointer,
+                               nodes[node].pointer, "\" leads back to \"",
+                               nodes[child].pointer,
                                "\" without descending into the data"));
           return;
         }
@@ -1163,9 +1165,9 @@ class Evaluator {
       return false;
     }
     if (depth > limits_.max_eval_depth) {
-      Stop(absl::ResourceExhaustedError(absl::StrCat(
-          "subschemas apply one inside another more than ",
-          limits_.max_eval_depth, " levels deep (the limit)")));
+      Stop(absl::ResourceExhaustedError(
+          absl::StrCat("subschemas apply one inside another more than ",
+                       limits_.max_eval_depth, " levels deep (the limit)")));
       return false;
     }
     if (index < 0) return true;
@@ -1176,9 +1178,9 @@ class Evaluator {
     }
     bool ok = true;
     // After a failure: go on only when collecting.
-#define OW_FAILED()                       \
-  do {                                    \
-    ok = false;                           \
+#define OW_FAILED()                         \
+  do {                                      \
+    ok = false;                             \
     if (!collect || stopped_) return false; \
   } while (0)
 
@@ -1295,18 +1297,22 @@ class Evaluator {
       if (!pass(x, ToLongDouble(*bound))) {
         ok = false;
         Fail(collect, n, keyword,
-             absl::StrCat("must be ", std::string(relation), " ",
-                          Brief(*bound), ", got ", Brief(v)));
+             absl::StrCat("must be ", std::string(relation), " ", Brief(*bound),
+                          ", got ", Brief(v)));
       }
     };
-    check(n.minimum, "minimum",
-          [](long double a, long double b) { return a >= b; }, ">=");
-    check(n.maximum, "maximum",
-          [](long double a, long double b) { return a <= b; }, "<=");
-    check(n.exclusive_minimum, "exclusiveMinimum",
-          [](long double a, long double b) { return a > b; }, ">");
-    check(n.exclusive_maximum, "exclusiveMaximum",
-          [](long double a, long double b) { return a < b; }, "<");
+    check(
+        n.minimum, "minimum",
+        [](long double a, long double b) { return a >= b; }, ">=");
+    check(
+        n.maximum, "maximum",
+        [](long double a, long double b) { return a <= b; }, "<=");
+    check(
+        n.exclusive_minimum, "exclusiveMinimum",
+        [](long double a, long double b) { return a > b; }, ">");
+    check(
+        n.exclusive_maximum, "exclusiveMaximum",
+        [](long double a, long double b) { return a < b; }, "<");
     if (n.multiple_of != nullptr && (ok || collect) &&
         !MultipleOf(v, *n.multiple_of)) {
       ok = false;
@@ -1375,10 +1381,11 @@ class Evaluator {
     }
     if (!n.format.empty() && !MatchesFormat(n.format, s)) {
       ok = false;
-      const char* hint = n.format == "date"        ? " (YYYY-MM-DD)"
-                         : n.format == "date-time" ? " (RFC 3339, e.g. "
-                                                     "2026-12-20T09:30:00+08:00)"
-                                                   : "";
+      const char* hint = n.format == "date" ? " (YYYY-MM-DD)"
+                         : n.format == "date-time"
+                             ? " (RFC 3339, e.g. "
+                               "2026-12-20T09:30:00+08:00)"
+                             : "";
       Fail(collect, n, "format",
            absl::StrCat("is not a valid ", n.format, hint));
     }
@@ -1530,11 +1537,10 @@ class Evaluator {
       if (!collect) return false;
     }
     bool matched = false;
-    auto it = std::lower_bound(
-        n.properties.begin(), n.properties.end(), name,
-        [](const std::pair<std::string, int>& p, const std::string& key) {
-          return p.first < key;
-        });
+    auto it =
+        std::lower_bound(n.properties.begin(), n.properties.end(), name,
+                         [](const std::pair<std::string, int>& p,
+                            const std::string& key) { return p.first < key; });
     if (it != n.properties.end() && it->first == name) {
       matched = true;
       if (!Eval(it->second, value, depth + 1, collect)) {
@@ -1618,9 +1624,9 @@ absl::StatusOr<std::shared_ptr<const JsonSchema>> JsonSchema::Compile(
   impl->limits = limits;
   bool exhausted = false;
   if (DepthOf(schema, limits.max_schema_depth) > limits.max_schema_depth) {
-    found.push_back({"", absl::StrCat("schema nests deeper than ",
-                                      limits.max_schema_depth,
-                                      " levels (the limit)")});
+    found.push_back(
+        {"", absl::StrCat("schema nests deeper than ", limits.max_schema_depth,
+                          " levels (the limit)")});
     exhausted = true;
   } else {
     impl->doc = schema;
@@ -1632,10 +1638,10 @@ absl::StatusOr<std::shared_ptr<const JsonSchema>> JsonSchema::Compile(
     std::string message = "invalid JSON Schema: ";
     for (size_t i = 0; i < found.size() && i < 20; ++i) {
       if (i > 0) message.append("; ");
-      absl::StrAppend(&message,
-                      found[i].schema_pointer.empty() ? "/"
-                                                      : found[i].schema_pointer,
-                      ": ", found[i].message);
+      absl::StrAppend(
+          &message,
+          found[i].schema_pointer.empty() ? "/" : found[i].schema_pointer, ": ",
+          found[i].message);
     }
     if (found.size() > 20) {
       absl::StrAppend(&message, "; and ", found.size() - 20, " more");

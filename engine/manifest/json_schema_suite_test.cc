@@ -82,7 +82,8 @@ const SuiteFile kDraft7Files[] = {
     {"optional/format/email.json", nullptr},
     {"optional/format/uri.json", nullptr},
     {"optional/format/hostname.json", "format hostname is an annotation here"},
-    {"optional/format/idn-email.json", "format idn-email is an annotation here"},
+    {"optional/format/idn-email.json",
+     "format idn-email is an annotation here"},
     {"optional/format/idn-hostname.json",
      "format idn-hostname is an annotation here"},
     {"optional/format/ipv4.json", "format ipv4 is an annotation here"},
@@ -254,8 +255,8 @@ struct Tally {
 };
 
 Tally RunFile(const std::string& dir, const std::string& name, bool draft7,
-              const std::map<std::pair<std::string, std::string>,
-                             std::string>& skipped_groups) {
+              const std::map<std::pair<std::string, std::string>, std::string>&
+                  skipped_groups) {
   Tally tally;
   std::ifstream in(dir + "/" + name);
   EXPECT_TRUE(in.good()) << "cannot read " << dir << "/" << name;
@@ -316,8 +317,8 @@ Tally RunFile(const std::string& dir, const std::string& name, bool draft7,
 
 void RunSuite(const std::string& dir, const SuiteFile* files, size_t count,
               bool draft7,
-              const std::map<std::pair<std::string, std::string>,
-                             std::string>& skipped_groups) {
+              const std::map<std::pair<std::string, std::string>, std::string>&
+                  skipped_groups) {
   Tally total;
   for (size_t i = 0; i < count; ++i) {
     if (files[i].skip_reason != nullptr) {
@@ -338,8 +339,8 @@ void RunSuite(const std::string& dir, const SuiteFile* files, size_t count,
   }
   for (const auto& [key, reason] : kSkippedTests) {
     std::cout << "  skipped test " << std::get<0>(key) << " / "
-              << std::get<1>(key) << " / " << std::get<2>(key) << ": "
-              << reason << "\n";
+              << std::get<1>(key) << " / " << std::get<2>(key) << ": " << reason
+              << "\n";
   }
   std::cout << dir << ": " << total.passed << " passed, " << total.failed
             << " failed; " << total.skipped_groups << " groups skipped, "

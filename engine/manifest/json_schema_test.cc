@@ -101,17 +101,14 @@ TEST(JsonSchemaTest, EveryFailureIsReportedByPointer) {
   ValidationResult r = schema->Validate(data);
   EXPECT_FALSE(r.valid());
   EXPECT_FALSE(r.truncated);
-  EXPECT_THAT(Summary(r),
-              ElementsAre("/applicant/born format", "/applicant/email format",
-                          "/applicant/id_number pattern",
-                          "/applicant/name maxLength",
-                          "/colour additionalProperties",
-                          "/documents/0/sha256 pattern",
-                          "/documents/1/sha256 pattern",
-                          "/documents uniqueItems",
-                          "/premises/kind required",
-                          "/premises/area exclusiveMinimum",
-                          "/premises/seats type", "/premises/seats multipleOf"))
+  EXPECT_THAT(
+      Summary(r),
+      ElementsAre("/applicant/born format", "/applicant/email format",
+                  "/applicant/id_number pattern", "/applicant/name maxLength",
+                  "/colour additionalProperties", "/documents/0/sha256 pattern",
+                  "/documents/1/sha256 pattern", "/documents uniqueItems",
+                  "/premises/kind required", "/premises/area exclusiveMinimum",
+                  "/premises/seats type", "/premises/seats multipleOf"))
       << ValidationStatus(r, "data");
   // Schema locations point at the failing keyword, through $ref too.
   for (const SchemaError& e : r.errors) {
@@ -132,8 +129,7 @@ TEST(JsonSchemaTest, EveryFailureIsReportedByPointer) {
   EXPECT_THAT(s.message(), HasSubstr("/premises/kind: is required"));
   EXPECT_THAT(s.message(),
               HasSubstr("/colour: is not an allowed property here"));
-  EXPECT_THAT(s.message(),
-              HasSubstr("/premises/area: must be > 0, got 0"));
+  EXPECT_THAT(s.message(), HasSubstr("/premises/area: must be > 0, got 0"));
   EXPECT_THAT(s.message(), HasSubstr("/applicant/born: is not a valid date "
                                      "(YYYY-MM-DD)"));
 }
@@ -141,18 +137,19 @@ TEST(JsonSchemaTest, EveryFailureIsReportedByPointer) {
 TEST(JsonSchemaTest, MissingTopLevelMembersAndWrongTopType) {
   auto schema = MustCompile(kFoodLicence);
   ValidationResult r = schema->Validate(Json::object());
-  EXPECT_THAT(Summary(r), ElementsAre("/applicant required",
-                                      "/premises required"));
+  EXPECT_THAT(Summary(r),
+              ElementsAre("/applicant required", "/premises required"));
   r = schema->Validate(Json::array());
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].instance_pointer, "");
   EXPECT_EQ(r.errors[0].message, "must be an object, got an array");
-  EXPECT_EQ(FormatSchemaError(r.errors[0]), "/: must be an object, got an array");
+  EXPECT_EQ(FormatSchemaError(r.errors[0]),
+            "/: must be an object, got an array");
 }
 
 TEST(JsonSchemaTest, LengthsCountCodePoints) {
-  auto schema = MustCompile({{"type", "string"}, {"minLength", 2},
-                             {"maxLength", 2}});
+  auto schema =
+      MustCompile({{"type", "string"}, {"minLength", 2}, {"maxLength", 2}});
   EXPECT_TRUE(schema->Validate("澳門").valid());
   EXPECT_TRUE(schema->Validate("\xF0\x9F\x92\xA9\xF0\x9F\x92\xA9").valid());
   EXPECT_FALSE(schema->Validate("澳").valid());
@@ -175,9 +172,10 @@ TEST(JsonSchemaTest, IntegersAndNumbers) {
   EXPECT_FALSE(big->Validate(Json(9007199254740994ll)).valid());
   auto unique = MustCompile({{"uniqueItems", true}});
   EXPECT_FALSE(unique->Validate(Json::parse("[1, 1.0]")).valid());
-  EXPECT_FALSE(
-      unique->Validate(Json::parse(R"js([{"a": [1], "b": 2}, {"b": 2.0, "a": [1.0]}])js"))
-          .valid());
+  EXPECT_FALSE(unique
+                   ->Validate(Json::parse(
+                       R"js([{"a": [1], "b": 2}, {"b": 2.0, "a": [1.0]}])js"))
+                   .valid());
   EXPECT_TRUE(unique->Validate(Json::parse(R"js([0, false, null, "0", [0]])js"))
                   .valid());
 }
@@ -193,14 +191,16 @@ TEST(JsonSchemaTest, CompositionAndConditionals) {
     "oneOf": [{"required": ["a"]}, {"required": ["b"]}],
     "not": {"required": ["forbidden"]}
   })js"));
-  ValidationResult r = schema->Validate(
-      Json::parse(R"js({"kind": "company", "a": 1, "b": 2, "forbidden": 1})js"));
+  ValidationResult r = schema->Validate(Json::parse(
+      R"js({"kind": "company", "a": 1, "b": 2, "forbidden": 1})js"));
   EXPECT_THAT(Summary(r), ElementsAre(" anyOf", " oneOf", " not",
                                       "/registration required"));
   EXPECT_THAT(r.errors[1].message, HasSubstr("more than one"));
-  EXPECT_TRUE(schema->Validate(Json::parse(
-                  R"js({"kind": "person", "id_number": "x", "email": "e", "a": 1})js"))
-                  .valid());
+  EXPECT_TRUE(
+      schema
+          ->Validate(Json::parse(
+              R"js({"kind": "person", "id_number": "x", "email": "e", "a": 1})js"))
+          .valid());
 }
 
 TEST(JsonSchemaTest, ArraysPrefixItemsContains) {
@@ -210,9 +210,10 @@ TEST(JsonSchemaTest, ArraysPrefixItemsContains) {
     "contains": {"const": true}, "minContains": 2, "maxContains": 3,
     "maxItems": 6
   })js"));
-  EXPECT_TRUE(schema->Validate(Json::parse(R"js(["a", 1, true, true])js")).valid());
-  ValidationResult r =
-      schema->Validate(Json::parse(R"js([1, "a", true, 5, true, true, true])js"));
+  EXPECT_TRUE(
+      schema->Validate(Json::parse(R"js(["a", 1, true, true])js")).valid());
+  ValidationResult r = schema->Validate(
+      Json::parse(R"js([1, "a", true, 5, true, true, true])js"));
   EXPECT_THAT(Summary(r), ElementsAre(" maxItems", "/0 type", "/1 type",
                                       "/3 type", " maxContains"));
 }
@@ -228,10 +229,10 @@ TEST(JsonSchemaTest, ObjectKeywords) {
   })js"));
   ValidationResult r = schema->Validate(
       Json::parse(R"js({"x-a": 1, "toolong": 1, "card": 4, "n": "s"})js"));
-  EXPECT_THAT(Summary(r),
-              ElementsAre("/expiry dependentRequired", " maxProperties",
-                          "/n type", "/toolong propertyNames", "/x-a type",
-                          "/holder required"));
+  EXPECT_THAT(
+      Summary(r),
+      ElementsAre("/expiry dependentRequired", " maxProperties", "/n type",
+                  "/toolong propertyNames", "/x-a type", "/holder required"));
   EXPECT_FALSE(schema->Validate(Json::object()).valid());
 }
 
@@ -257,18 +258,18 @@ TEST(JsonSchemaTest, RefsAnchorsAndDefinitions) {
     },
     "definitions": {"code": {"type": "integer"}}
   })js"));
-  EXPECT_TRUE(schema->Validate(Json::parse(
-                  R"js({"a": "x", "b": 1, "c": "28000000", "d": 1, "e": 2,
+  EXPECT_TRUE(schema
+                  ->Validate(Json::parse(
+                      R"js({"a": "x", "b": 1, "c": "28000000", "d": 1, "e": 2,
                       "tree": {"children": [{"children": []}]}})js"))
                   .valid());
   ValidationResult r = schema->Validate(Json::parse(
       R"js({"a": 1, "b": "x", "c": "1", "d": 2, "e": 1,
           "tree": {"children": [{"children": [{"leaf": 1}]}]}})js"));
-  EXPECT_THAT(Summary(r),
-              ElementsAre("/a type", "/b type", "/c pattern", "/d const",
-                          "/e const",
-                          "/tree/children/0/children/0/leaf "
-                          "additionalProperties"));
+  EXPECT_THAT(Summary(r), ElementsAre("/a type", "/b type", "/c pattern",
+                                      "/d const", "/e const",
+                                      "/tree/children/0/children/0/leaf "
+                                      "additionalProperties"));
 }
 
 TEST(JsonSchemaTest, AnnotationsAreKeptAndUnknownKeywordsIgnored) {
@@ -353,16 +354,17 @@ TEST(JsonSchemaTest, MalformedSchemasAreRefusedWithTheirLocation) {
   ExpectRefused({{"pattern", "^a\\Z"}}, "/pattern", "not ECMA-262");
   ExpectRefused({{"pattern", "(?i)abc"}}, "/pattern", "not ECMA-262");
   ExpectRefused({{"pattern", "a*+"}}, "/pattern", "possessive");
-  EXPECT_TRUE(JsonSchema::Compile({{"pattern", "^[*+]+(?:x)(?=y)(?<n>z)\\++$"}})
-                  .ok());
+  EXPECT_TRUE(
+      JsonSchema::Compile({{"pattern", "^[*+]+(?:x)(?=y)(?<n>z)\\++$"}}).ok());
 }
 
 TEST(JsonSchemaTest, RefCyclesThatNeverConsumeDataAreRefused) {
   ExpectRefused({{"$ref", "#"}}, "", "reference cycle");
-  ExpectRefused(Json::parse(R"js({"$defs": {"a": {"allOf": [{"$ref": "#/$defs/b"}]},
+  ExpectRefused(
+      Json::parse(R"js({"$defs": {"a": {"allOf": [{"$ref": "#/$defs/b"}]},
                                           "b": {"anyOf": [{"$ref": "#/$defs/a"}]}},
                                "$ref": "#/$defs/a"})js"),
-                "/$defs/a", "reference cycle");
+      "/$defs/a", "reference cycle");
   // Recursion through properties/items is fine (it descends).
   EXPECT_TRUE(JsonSchema::Compile(
                   Json::parse(R"js({"properties": {"next": {"$ref": "#"}}})js"))
@@ -372,8 +374,7 @@ TEST(JsonSchemaTest, RefCyclesThatNeverConsumeDataAreRefused) {
 TEST(JsonSchemaTest, ErrorCountIsBounded) {
   SchemaLimits limits;
   limits.max_errors = 10;
-  auto schema = *JsonSchema::Compile(
-      {{"items", {{"type", "string"}}}}, limits);
+  auto schema = *JsonSchema::Compile({{"items", {{"type", "string"}}}}, limits);
   ValidationResult r = schema->Validate(Json(std::vector<int>(1000, 1)));
   EXPECT_EQ(r.errors.size(), 10u);
   EXPECT_TRUE(r.truncated);
@@ -382,7 +383,8 @@ TEST(JsonSchemaTest, ErrorCountIsBounded) {
               HasSubstr("only the first 10 are listed"));
   // The default is 100.
   auto dflt = MustCompile({{"items", {{"type", "string"}}}});
-  EXPECT_EQ(dflt->Validate(Json(std::vector<int>(1000, 1))).errors.size(), 100u);
+  EXPECT_EQ(dflt->Validate(Json(std::vector<int>(1000, 1))).errors.size(),
+            100u);
 }
 
 TEST(JsonSchemaTest, DeepDataIsRefusedBeforeWalking) {

@@ -107,8 +107,8 @@ class ManifestChecker {
       } else if (key == "tasks") {
         Tasks(value, at, m);
       } else {
-        Error(at, absl::StrCat("unknown key \"", key, "\" (expected ",
-                               kTopKeys, ")"));
+        Error(at, absl::StrCat("unknown key \"", key, "\" (expected ", kTopKeys,
+                               ")"));
       }
     }
     if (!root.contains("title")) {
@@ -179,15 +179,15 @@ class ManifestChecker {
       std::string where = at;
       AppendPointerToken(&where, key);
       if (key != "working_days") {
-        Error(where,
-              absl::StrCat("unknown key \"", key, "\" (expected working_days)"));
+        Error(where, absl::StrCat("unknown key \"", key,
+                                  "\" (expected working_days)"));
         continue;
       }
-      bool integral = v.is_number_integer() ||
-                      (v.is_number_float() &&
-                       v.get<double>() == static_cast<double>(
-                                              static_cast<int64_t>(
-                                                  v.get<double>())));
+      bool integral =
+          v.is_number_integer() ||
+          (v.is_number_float() &&
+           v.get<double>() ==
+               static_cast<double>(static_cast<int64_t>(v.get<double>())));
       double d = v.is_number() ? v.get<double>() : 0;
       if (!integral || d < 1 || d > kMaxWorkingDays) {
         Error(where, absl::StrCat("must be a whole number of working days "
@@ -261,8 +261,8 @@ class ManifestChecker {
         std::string field_at = where;
         AppendPointerToken(&field_at, field);
         if (field != "deadline") {
-          Error(field_at,
-                absl::StrCat("unknown key \"", field, "\" (expected deadline)"));
+          Error(field_at, absl::StrCat("unknown key \"", field,
+                                       "\" (expected deadline)"));
           continue;
         }
         std::optional<int> days = Deadline(v, field_at);
@@ -402,10 +402,10 @@ absl::StatusOr<ServiceManifest> ServiceManifestFromProto(
   }
   if (!proto.calendar().empty()) doc["calendar"] = proto.calendar();
   if (proto.input_schema_json().size() > kMaxManifestBytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "service manifest: input_schema_json is ",
-        proto.input_schema_json().size(), " bytes; the limit is ",
-        kMaxManifestBytes));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("service manifest: input_schema_json is ",
+                     proto.input_schema_json().size(), " bytes; the limit is ",
+                     kMaxManifestBytes));
   }
   if (!proto.input_schema_json().empty()) {
     Json schema = Json::parse(proto.input_schema_json(), nullptr, false);

@@ -3,9 +3,9 @@
 // calendar, the JSON Schema its case data must meet, the applicant field
 // used for search, and per-task deadlines.
 //
-//   title: {zh-Hant: 飲食場所牌照, pt: Licença ..., en: Food establishment licence}
-//   case_prefix: FL                   # 2-4 capital letters; default OW
-//   deadline: {working_days: 30}      # 1..3650, counted from submission
+//   title: {zh-Hant: 飲食場所牌照, pt: Licença ..., en: Food establishment
+//   licence} case_prefix: FL                   # 2-4 capital letters; default
+//   OW deadline: {working_days: 30}      # 1..3650, counted from submission
 //   calendar: macau                   # NAME.yaml in the calendar dir
 //   input_schema: {type: object, ...} # JSON Schema 2020-12
 //   applicant_field: /applicant/name  # JSON pointer into the case data

@@ -75,9 +75,11 @@ TEST(ServiceManifestTest, ParsesEveryField) {
 
 TEST(ServiceManifestTest, ChecksCaseDataAgainstTheInputSchema) {
   ServiceManifest m = *ParseServiceManifest(kFoodLicence);
-  EXPECT_TRUE(m.CheckCaseData(Json::parse(
-                  R"({"applicant": {"name": "Chan"}, "premises": {"area": 80}})"))
-                  .ok());
+  EXPECT_TRUE(
+      m
+          .CheckCaseData(Json::parse(
+              R"({"applicant": {"name": "Chan"}, "premises": {"area": 80}})"))
+          .ok());
   absl::Status s = m.CheckCaseData(
       Json::parse(R"({"applicant": {"name": ""}, "premises": {"area": -1}})"));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
@@ -113,22 +115,22 @@ TEST(ServiceManifestTest, MissingTitleLanguagesAreWarnings) {
 
 TEST(ServiceManifestTest, EveryErrorNamesKeyAndLine) {
   ManifestCheck check = CheckServiceManifest(
-      "title: {en: X, fr: Y, pt: 5}\n"          // 1
-      "case_prefix: fl\n"                       // 2
-      "deadline:\n"                             // 3
-      "  working_days: 0\n"                     // 4
-      "  hours: 3\n"                            // 5
-      "calendar: Macau\n"                       // 6
-      "applicant_field: applicant/name\n"       // 7
-      "input_schema:\n"                         // 8
-      "  type: object\n"                        // 9
-      "  properties:\n"                         // 10
-      "    age: {type: int}\n"                  // 11
-      "tasks:\n"                                // 12
-      "  hygiene: {deadline: {working_days: 5}}\n"        // 13
-      "  IACM/check: {deadline: {working_days: 2.5}}\n"   // 14
-      "  IACM/other: {limit: 3}\n"              // 15
-      "colour: red\n");                         // 16
+      "title: {en: X, fr: Y, pt: 5}\n"                   // 1
+      "case_prefix: fl\n"                                // 2
+      "deadline:\n"                                      // 3
+      "  working_days: 0\n"                              // 4
+      "  hours: 3\n"                                     // 5
+      "calendar: Macau\n"                                // 6
+      "applicant_field: applicant/name\n"                // 7
+      "input_schema:\n"                                  // 8
+      "  type: object\n"                                 // 9
+      "  properties:\n"                                  // 10
+      "    age: {type: int}\n"                           // 11
+      "tasks:\n"                                         // 12
+      "  hygiene: {deadline: {working_days: 5}}\n"       // 13
+      "  IACM/check: {deadline: {working_days: 2.5}}\n"  // 14
+      "  IACM/other: {limit: 3}\n"                       // 15
+      "colour: red\n");                                  // 16
   EXPECT_FALSE(check.manifest.has_value());
   EXPECT_EQ(check.code, absl::StatusCode::kInvalidArgument);
   std::vector<std::string> lines;
@@ -154,9 +156,10 @@ TEST(ServiceManifestTest, EveryErrorNamesKeyAndLine) {
                              "a type"));
   EXPECT_THAT(all, HasSubstr("line 13, column 3: tasks.hygiene: \"hygiene\" is "
                              "not a department task type"));
-  EXPECT_THAT(all, HasSubstr("line 14, column 27: "
-                             "tasks.IACM/check.deadline.working_days: must be a "
-                             "whole number"));
+  EXPECT_THAT(all,
+              HasSubstr("line 14, column 27: "
+                        "tasks.IACM/check.deadline.working_days: must be a "
+                        "whole number"));
   EXPECT_THAT(all, HasSubstr("line 15, column 16: tasks.IACM/other.limit: "
                              "unknown key \"limit\" (expected deadline)"));
   EXPECT_THAT(all, HasSubstr("line 15, column 3: tasks.IACM/other: deadline is "
@@ -215,7 +218,8 @@ TEST(ServiceManifestTest, ApplicantFieldNotInSchemaIsAWarning) {
 
 TEST(ServiceManifestTest, JsonTextWorksToo) {
   ManifestCheck check = CheckServiceManifest(
-      "{\n  \"case_prefix\": \"DSAL\",\n  \"deadline\": {\"working_days\": 5},\n"
+      "{\n  \"case_prefix\": \"DSAL\",\n  \"deadline\": {\"working_days\": "
+      "5},\n"
       "  \"input_schema\": {\"type\": \"object\"},\n  \"x\": 1\n}\n");
   ASSERT_EQ(check.errors.size(), 1u);
   EXPECT_EQ(check.errors[0].ToString(),
@@ -278,7 +282,8 @@ TEST(ServiceManifestTest, NormalizeTaskKey) {
 
 // The manifest's JSON Schema (for editors) and the parser agree.
 TEST(ServiceManifestSchemaTest, SchemaFileAgreesWithTheParser) {
-  std::string text = ReadSourceFile("engine/manifest/schema/service.schema.json");
+  std::string text =
+      ReadSourceFile("engine/manifest/schema/service.schema.json");
   ASSERT_FALSE(text.empty());
   absl::StatusOr<std::shared_ptr<const JsonSchema>> schema =
       JsonSchema::Compile(Json::parse(text));
@@ -327,8 +332,15 @@ TEST(MacauCalendarTest, DeployedFileLoadsAndCountsHolidays) {
   EXPECT_FALSE(cal->HasHolidaysIn(2028));
   // Every fixed-date holiday of Executive Order 60/2000 is there each year.
   for (int year : {2026, 2027}) {
-    for (auto [m, d] : {std::pair{1, 1}, {5, 1}, {10, 1}, {10, 2}, {11, 2},
-                        {12, 8}, {12, 20}, {12, 24}, {12, 25}}) {
+    for (auto [m, d] : {std::pair{1, 1},
+                        {5, 1},
+                        {10, 1},
+                        {10, 2},
+                        {11, 2},
+                        {12, 8},
+                        {12, 20},
+                        {12, 24},
+                        {12, 25}}) {
       EXPECT_TRUE(cal->IsHoliday(*CivilDate::FromYmd(year, m, d)))
           << year << "-" << m << "-" << d;
     }
