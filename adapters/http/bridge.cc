@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "adapters/http/http_util.h"
+#include "adapters/http/listen.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
 
@@ -293,19 +294,14 @@ class Bridge::Impl {
             Reply(res, 413, {{"error", "body too large"}});
           }
         });
-    if (port == 0) {
-      port = server_->bind_to_any_port(host);
-      if (port <= 0) {
-        server_.reset();
-        return absl::FailedPreconditionError(
-            "--callback-listen " + opts_.callback_listen + ": cannot bind");
-      }
-    } else if (!server_->bind_to_port(host, port)) {
+    const int bound = BindServer(server_.get(), host, port);
+    if (bound < 0) {
       server_.reset();
       return absl::FailedPreconditionError(
           "--callback-listen " + opts_.callback_listen +
           ": cannot bind (address in use or not local?)");
     }
+    port = bound;
     callback_port_ = port;
     if (!opts_.callback_url.empty()) {
       callback_base_ = opts_.callback_url;
@@ -318,6 +314,7 @@ class Bridge::Impl {
       callback_base_ = "http://" + h + ":" + std::to_string(port);
     }
     server_thread_ = std::thread([this] { server_->listen_after_bind(); });
+    WaitUntilListening(server_.get());
     spdlog::info("bridge {}: callbacks on {} ({})", opts_.worker.department,
                  opts_.callback_listen, callback_base_);
     return absl::OkStatus();
@@ -571,6 +568,8 @@ class Bridge::Impl {
                         : abort_reason);
       }
       if (!ok) clients->Get(route.origin, true);
+      // A 204 or a HEAD-like answer has no body: the status is only here.
+      if (status == 0) status = res.status;
       return Map(status, received, abort_reason);
     }
   }
