@@ -341,7 +341,7 @@ TEST(BridgeTest, AcceptedTasksAreKeptAliveAndAnsweredByCallback) {
   ASSERT_TRUE(engine.engine().PushTask(TaskWith(t2, {{"n", 2}})));
   ASSERT_TRUE(WaitFor([&] { return bridge.stats().waiting == 2; }));
 
-  // Parked, the leases are renewed (every half lease: 500 ms).
+  // Parked, the leases are renewed (every third of the lease).
   ASSERT_TRUE(WaitFor([&] {
     int beats = 0;
     for (const auto& h : engine.engine().heartbeats()) {

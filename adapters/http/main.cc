@@ -45,7 +45,7 @@ constexpr char kUsage[] =
     "  --concurrency N      HTTP requests in flight at once (default 16)\n"
     "  --max-in-flight N    tasks held at once, waiting callbacks included\n"
     "                       (default 256; the engine caps it at 1024)\n"
-    "  --lease-ms MS        lease asked for; heartbeats at half of it "
+    "  --lease-ms MS        lease asked for; heartbeats every third of it "
     "(default 60000)\n"
     "  --worker NAME        worker name (default http-D)\n"
     "  --max-body-bytes N   largest answer or callback body (default "

@@ -315,7 +315,8 @@ TEST(WorkerTest, HeartbeatsWhileAHandlerRuns) {
       EXPECT_EQ(a.heartbeat().extend_ms(), 2000);
     }
   }
-  // The handler's own heartbeat, then automatic ones every half second.
+  // The handler's own heartbeat, then automatic ones every third of a
+  // second.
   EXPECT_GE(beats, 2);
   EXPECT_GE(worker.stats().heartbeats_sent, 2u);
   worker.Stop();

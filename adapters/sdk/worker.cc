@@ -415,6 +415,7 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
   struct Frame {
     uint64_t session_id = 0;
     std::vector<uint64_t> answers;
+    std::vector<v1::WorkerMessage> heartbeats;  // copies, to send again
     Clock::time_point sent;
   };
 
@@ -745,11 +746,17 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
         frames_.erase(f);
         if (ack.code() == kCodeOk) return;
         // The engine refused the batch frame as a whole (an engine that
-        // does not know batches): its answers go again one by one.
-        if (current_ != nullptr && current_->id() == frame.session_id) {
-          current_->batching = false;
-        }
+        // does not know batches): its answers and heartbeats go again one
+        // by one.
+        const bool same_stream =
+            current_ != nullptr && current_->id() == frame.session_id;
+        if (same_stream) current_->batching = false;
         std::vector<Out> again;
+        if (same_stream) {
+          for (auto& hb : frame.heartbeats) {
+            again.push_back(Out{hb.ref(), false, std::move(hb)});
+          }
+        }
         for (uint64_t ref : frame.answers) {
           auto p = unacked_.find(ref);
           if (p == unacked_.end() || p->second.queued ||
@@ -818,6 +825,7 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
         const size_t cap = s->batching ? opts_.max_batch : 1;
         frame.clear();
         std::vector<uint64_t> answer_refs;
+        std::vector<v1::WorkerMessage> heartbeats;
         size_t bytes = 0;
         while (!outq_.empty() && frame.size() < cap) {
           Out& o = outq_.front();
@@ -839,6 +847,7 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
           } else {
             const size_t size = o.heartbeat.ByteSizeLong();
             if (!frame.empty() && bytes + size > kMaxFrameBytes) break;
+            if (cap > 1) heartbeats.push_back(o.heartbeat);
             frame.push_back(std::move(o.heartbeat));
             bytes += size;
           }
@@ -853,7 +862,8 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
           out.set_ref(ref);
           auto* batch = out.mutable_batch();
           for (auto& m : frame) *batch->add_messages() = std::move(m);
-          frames_[ref] = Frame{s->id(), std::move(answer_refs), Clock::now()};
+          frames_[ref] = Frame{s->id(), std::move(answer_refs),
+                               std::move(heartbeats), Clock::now()};
         }
       }
       // When this fails the stream is broken: the reader notices, and the
@@ -890,15 +900,18 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
     }
   }
 
+  // A third of the state's HeartbeatSeconds, else of the lease: a late or
+  // lost heartbeat still leaves another before the limit.
   milliseconds HeartbeatInterval(const v1::Task& task) const {
     if (task.heartbeat_seconds() > 0) {
-      return milliseconds(int64_t{task.heartbeat_seconds()} * 1000 / 2);
+      return milliseconds(std::max<int64_t>(
+          int64_t{task.heartbeat_seconds()} * 1000 / 3, 200));
     }
     int64_t lease = task.lease_expires_at_ms() > 0
                         ? task.lease_expires_at_ms() - EpochMs()
                         : opts_.lease_ms;
     if (lease <= 0) lease = opts_.lease_ms > 0 ? opts_.lease_ms : 30000;
-    return milliseconds(std::max<int64_t>(lease / 2, 200));
+    return milliseconds(std::max<int64_t>(lease / 3, 200));
   }
 
   void TickerLoop() {

@@ -189,8 +189,8 @@ struct WorkerOptions {
   int max_in_flight = 0;
   // Lease asked for, in ms (0 = engine default).
   int64_t lease_ms = 30000;
-  // While a task is held unanswered, heartbeat automatically at half the
-  // task's heartbeat interval (or half the lease when it has none).
+  // While a task is held unanswered, heartbeat automatically every third
+  // of the task's heartbeat interval (or of the lease when it has none).
   bool auto_heartbeat = true;
   // Send several waiting answers and heartbeats as one batch frame.
   bool batch_answers = true;

@@ -147,10 +147,20 @@ TEST(WorkerAsyncTest, AnEngineWithoutBatchesGetsTheAnswersOneByOne) {
   ASSERT_TRUE(worker.Start());
   v1::EngineMessage m;
   for (int i = 0; i < 40; ++i) {
-    *m.mutable_tasks()->add_tasks() = MakeTask(Tok("t", i));
+    *m.mutable_tasks()->add_tasks() = MakeTask(Tok("t", i), 1);
   }
   ASSERT_TRUE(server.engine().Push(m));
   ASSERT_TRUE(WaitFor([&] { return holder.size() == 40; }));
+  // Heartbeats of a refused batch frame go again, one by one: every task
+  // gets its heartbeats.
+  ASSERT_TRUE(WaitFor([&] {
+    std::set<std::string> beaten;
+    for (const auto& h : server.engine().heartbeats()) {
+      beaten.insert(h.heartbeat().token());
+    }
+    return beaten.size() == 40;
+  }));
+  EXPECT_EQ(server.engine().batch_frames(), 1);
   for (auto& [ctx, r] : holder.Take()) r.Fail("Dept.Failure", "no");
   ASSERT_TRUE(WaitFor([&] { return worker.stats().answers_acked == 40; }));
   // Each task answered once individually (batched copies were refused).
@@ -368,7 +378,8 @@ TEST(WorkerAsyncTest, HeldTasksAreHeartbeatedAndAnswersAfterStopRefused) {
   }
   ASSERT_TRUE(server.engine().Push(m));
   ASSERT_TRUE(WaitFor([&] { return holder.size() == 20; }));
-  // Every held task is heartbeated every half second, together in frames.
+  // Every held task is heartbeated every third of a second, together in
+  // frames.
   ASSERT_TRUE(WaitFor([&] {
     std::set<std::string> beaten;
     for (const auto& h : server.engine().heartbeats()) {
