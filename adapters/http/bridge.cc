@@ -117,6 +117,9 @@ class ClientCache {
       slot = std::make_unique<httplib::Client>(origin);
       slot->set_keep_alive(true);
       slot->set_follow_location(false);
+      // Headers and body go in separate writes: without this, Nagle's
+      // algorithm and the peer's delayed ACK stall every request ~40 ms.
+      slot->set_tcp_nodelay(true);
       uses_[origin] = 0;
     }
     return slot.get();
@@ -275,6 +278,7 @@ class Bridge::Impl {
     }
     server_ = std::make_unique<httplib::Server>();
     server_->set_payload_max_length(opts_.max_body_bytes);
+    server_->set_tcp_nodelay(true);
     const int threads = opts_.callback_threads;
     server_->new_task_queue = [threads] {
       return new httplib::ThreadPool(static_cast<size_t>(threads));

@@ -267,6 +267,7 @@ int main(int argc, char** argv) {
   httplib::Server server;
   server.new_task_queue = [] { return new httplib::ThreadPool(32); };
   server.set_keep_alive_max_count(100000);
+  server.set_tcp_nodelay(true);
   dept.Serve(&server);
   const int port = onewindow::http_bridge::BindServer(
       &server, listen.substr(0, colon), std::stoi(listen.substr(colon + 1)));
