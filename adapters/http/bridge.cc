@@ -24,8 +24,8 @@ namespace {
 
 namespace v1 = ::onewindow::v1;
 using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 using nlohmann::json;
+using std::chrono::milliseconds;
 
 // How much of a department's error body goes into a cause.
 constexpr size_t kCauseBodyBytes = 1024;
@@ -48,7 +48,7 @@ struct PostResult {
   std::string body;   // kComplete: the result JSON
   std::string error;  // kFail
   std::string cause;
-  int status = 0;     // HTTP status, 0 when none came back
+  int status = 0;  // HTTP status, 0 when none came back
 };
 
 PostResult Fail(const char* error, std::string cause, int status = 0) {
@@ -64,7 +64,8 @@ std::string TransportReason(httplib::Error err, int64_t elapsed_ms,
                             int64_t timeout_ms, const std::string& origin) {
   switch (err) {
     case httplib::Error::Connection:
-      return "cannot connect to " + origin + " (connection refused or host "
+      return "cannot connect to " + origin +
+             " (connection refused or host "
              "unreachable)";
     case httplib::Error::ConnectionTimeout:
       return "timed out after " + std::to_string(elapsed_ms) +
@@ -75,8 +76,7 @@ std::string TransportReason(httplib::Error err, int64_t elapsed_ms,
                " ms waiting for " + origin + " to answer (timeout_ms " +
                std::to_string(timeout_ms) + ")";
       }
-      return "the connection to " + origin +
-             " closed before a complete answer";
+      return "the connection to " + origin + " closed before a complete answer";
     case httplib::Error::Write:
       return "sending the request to " + origin + " failed";
     case httplib::Error::SSLConnection:
@@ -383,8 +383,7 @@ class Bridge::Impl {
   // Answers a held task; returns the outcome to come, or an invalid future
   // when the bridge no longer holds the task.
   std::shared_future<adapter::AnswerOutcome> AnswerHeld(
-      const std::string& token, adapter::TaskResult result,
-      bool via_callback) {
+      const std::string& token, adapter::TaskResult result, bool via_callback) {
     adapter::Responder responder;
     auto promise = std::make_shared<std::promise<adapter::AnswerOutcome>>();
     std::shared_future<adapter::AnswerOutcome> outcome =
@@ -397,10 +396,9 @@ class Bridge::Impl {
       held_.erase(it);
       RememberLocked(token, outcome, via_callback);
     }
-    responder.Answer(std::move(result),
-                     [promise](const adapter::AnswerOutcome& o) {
-                       promise->set_value(o);
-                     });
+    responder.Answer(
+        std::move(result),
+        [promise](const adapter::AnswerOutcome& o) { promise->set_value(o); });
     return outcome;
   }
 
@@ -442,10 +440,10 @@ class Bridge::Impl {
           }
           spdlog::debug("bridge: task {} (case {}, {}): {}: {}", token,
                         task.case_id(), task.task_type(), r.error, r.cause);
-          AnswerHeld(token,
-                     adapter::TaskResult::Fail(std::move(r.error),
-                                               std::move(r.cause)),
-                     false);
+          AnswerHeld(
+              token,
+              adapter::TaskResult::Fail(std::move(r.error), std::move(r.cause)),
+              false);
           break;
         case PostResult::kPark: {
           ++parked_;
@@ -462,9 +460,10 @@ class Bridge::Impl {
           std::lock_guard<std::mutex> lock(mu_);
           auto it = held_.find(token);
           if (it != held_.end()) it->second.phase = Phase::kParked;
-          spdlog::info("bridge: task {} (case {}, {}) accepted by the "
-                       "department; waiting for its callback",
-                       token, task.case_id(), task.task_type());
+          spdlog::info(
+              "bridge: task {} (case {}, {}) accepted by the "
+              "department; waiting for its callback",
+              token, task.case_id(), task.task_type());
           break;
         }
       }
@@ -484,9 +483,9 @@ class Bridge::Impl {
     body += ",\"input\":";
     body += task.input_json().empty() ? "null" : task.input_json();
     if (!callback_base_.empty()) {
-      body += ",\"callback_url\":" +
-              json(callback_base_ + "/tasks/" + PercentEncode(task.token()))
-                  .dump();
+      body +=
+          ",\"callback_url\":" +
+          json(callback_base_ + "/tasks/" + PercentEncode(task.token())).dump();
     }
     body += "}";
     return body;
@@ -525,8 +524,7 @@ class Bridge::Impl {
         if (res.has_header("Content-Length")) {
           const std::string len = res.get_header_value("Content-Length");
           if (len.size() > 12 ||
-              std::strtoull(len.c_str(), nullptr, 10) >
-                  opts_.max_body_bytes) {
+              std::strtoull(len.c_str(), nullptr, 10) > opts_.max_body_bytes) {
             abort_reason = "the answer's body (" + len +
                            " bytes) is over the limit of " +
                            std::to_string(opts_.max_body_bytes) + " bytes";
@@ -565,11 +563,11 @@ class Bridge::Impl {
           continue;
         }
         clients->Get(route.origin, true);  // drop the broken connection
-        return Fail(kUnavailableError,
-                    abort_reason.empty()
-                        ? TransportReason(err, elapsed, timeout_ms,
-                                          route.origin)
-                        : abort_reason);
+        return Fail(
+            kUnavailableError,
+            abort_reason.empty()
+                ? TransportReason(err, elapsed, timeout_ms, route.origin)
+                : abort_reason);
       }
       if (!ok) clients->Get(route.origin, true);
       // A 204 or a HEAD-like answer has no body: the status is only here.
@@ -592,10 +590,10 @@ class Bridge::Impl {
                     status);
       }
       if (!json::accept(body)) {
-        return Fail(kUnavailableError,
-                    head + " with a body that is not JSON: " +
-                        Utf8Prefix(body, 200),
-                    status);
+        return Fail(
+            kUnavailableError,
+            head + " with a body that is not JSON: " + Utf8Prefix(body, 200),
+            status);
       }
       PostResult r;
       r.kind = PostResult::kComplete;
@@ -628,8 +626,8 @@ class Bridge::Impl {
   void OnCallback(const httplib::Request& req, httplib::Response& res) {
     std::string raw = req.matches[1];
     const bool complete = req.matches[2] == "complete";
-    std::optional<std::string> token =
-        raw.find('%') == std::string::npos ? std::optional<std::string>(raw)
+    std::optional<std::string> token = raw.find('%') == std::string::npos
+                                           ? std::optional<std::string>(raw)
                                            : PercentDecode(raw);
     if (!token) {
       ++callbacks_refused_;
@@ -640,7 +638,8 @@ class Bridge::Impl {
     if (complete) {
       if (!json::accept(req.body)) {
         ++callbacks_refused_;
-        Reply(res, 400, {{"error", "the body (the task's result) is not JSON"}});
+        Reply(res, 400,
+              {{"error", "the body (the task's result) is not JSON"}});
         return;
       }
       result = adapter::TaskResult::Complete(req.body);
@@ -680,15 +679,17 @@ class Bridge::Impl {
       if (it == answered_.end()) {
         ++callbacks_refused_;
         Reply(res, 404,
-              {{"error", "this bridge holds no task with this token (it may "
-                         "be handed back after a restart: try again later)"}});
+              {{"error",
+                "this bridge holds no task with this token (it may "
+                "be handed back after a restart: try again later)"}});
         return;
       }
       if (!it->second.via_callback) {
         ++callbacks_refused_;
         Reply(res, 409,
-              {{"error", "task already answered by the department's reply to "
-                         "the request"},
+              {{"error",
+                "task already answered by the department's reply to "
+                "the request"},
                {"code", "FAILED_PRECONDITION"}});
         return;
       }
@@ -699,9 +700,10 @@ class Bridge::Impl {
       ++callbacks_refused_;
       res.set_header("Retry-After", "5");
       Reply(res, 503,
-            {{"error", "the engine has not acknowledged the answer yet; the "
-                       "bridge keeps it and sends it when it can: call "
-                       "again to learn the outcome"}});
+            {{"error",
+              "the engine has not acknowledged the answer yet; the "
+              "bridge keeps it and sends it when it can: call "
+              "again to learn the outcome"}});
       return;
     }
     const adapter::AnswerOutcome o = outcome.get();

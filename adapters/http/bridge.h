@@ -70,16 +70,16 @@ struct BridgeOptions {
 
 // Counters, for logs and tests. A snapshot.
 struct BridgeStats {
-  uint64_t posts = 0;                // requests sent to departments
-  uint64_t completed = 0;            // 200/201 + JSON
-  uint64_t parked = 0;               // 202
-  uint64_t rejected = 0;             // Dept.Rejected
-  uint64_t unavailable = 0;          // Dept.Unavailable
-  uint64_t callbacks_accepted = 0;   // callbacks answered 200
-  uint64_t callbacks_refused = 0;    // callbacks answered 4xx/5xx
-  uint64_t queued = 0;               // now: waiting for a request slot
-  uint64_t posting = 0;              // now: request in flight
-  uint64_t waiting = 0;              // now: parked, waiting for a callback
+  uint64_t posts = 0;               // requests sent to departments
+  uint64_t completed = 0;           // 200/201 + JSON
+  uint64_t parked = 0;              // 202
+  uint64_t rejected = 0;            // Dept.Rejected
+  uint64_t unavailable = 0;         // Dept.Unavailable
+  uint64_t callbacks_accepted = 0;  // callbacks answered 200
+  uint64_t callbacks_refused = 0;   // callbacks answered 4xx/5xx
+  uint64_t queued = 0;              // now: waiting for a request slot
+  uint64_t posting = 0;             // now: request in flight
+  uint64_t waiting = 0;             // now: parked, waiting for a callback
   adapter::WorkerStats worker;
 };
 

@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
   dept.Post("/tasks", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"ok": true})", "application/json");
   });
-  const int dept_port = onewindow::http_bridge::BindServer(&dept, "127.0.0.1", 0);
+  const int dept_port =
+      onewindow::http_bridge::BindServer(&dept, "127.0.0.1", 0);
   std::thread dept_thread([&] { dept.listen_after_bind(); });
   onewindow::http_bridge::WaitUntilListening(&dept);
 
@@ -123,8 +124,8 @@ int main(int argc, char** argv) {
 
   std::printf("cores: %u, tasks per run: %d, max in flight: %d\n",
               std::thread::hardware_concurrency(), tasks, max_in_flight);
-  std::printf("%12s %12s %14s %16s\n", "concurrency", "tasks/s",
-              "bridge CPU %", "bridge us/task");
+  std::printf("%12s %12s %14s %16s\n", "concurrency", "tasks/s", "bridge CPU %",
+              "bridge us/task");
   std::fflush(stdout);
   for (int level : levels) {
     EngineServer engine(0, [&](ScriptedEngine& e) {
@@ -132,12 +133,12 @@ int main(int argc, char** argv) {
       e.set_record(false);
       e.Feed(tasks, R"({"applicant": "Chan Tai Man", "seats": 36})");
     });
-    const pid_t pid = Spawn(
-        {bridge_path, "--addr", engine.address(), "--department", "DSF",
-         "--config", config, "--concurrency", std::to_string(level),
-         "--max-in-flight", std::to_string(max_in_flight), "--log-level",
-         "warn"},
-        log);
+    const pid_t pid =
+        Spawn({bridge_path, "--addr", engine.address(), "--department", "DSF",
+               "--config", config, "--concurrency", std::to_string(level),
+               "--max-in-flight", std::to_string(max_in_flight), "--log-level",
+               "warn"},
+              log);
     if (pid < 0) {
       std::fprintf(stderr, "cannot start %s\n", bridge_path.c_str());
       return 1;

@@ -154,9 +154,9 @@ class BridgeE2eTest : public ::testing::Test {
         std::vector<std::string>{
             BRIDGE_PATH, "--addr", server_->addr(), "--department", "HTTPD",
             "--config", config_, "--callback-listen",
-            "127.0.0.1:" + std::to_string(callback_port_), "--concurrency",
-            "8", "--lease-ms", "2000", "--log-level", "debug",
-            "--summary-ms", "1000"},
+            "127.0.0.1:" + std::to_string(callback_port_), "--concurrency", "8",
+            "--lease-ms", "2000", "--log-level", "debug", "--summary-ms",
+            "1000"},
         bridge_log_);
     ASSERT_TRUE(WaitFor([&] { return PortOpen(callback_port_); }, seconds(10)))
         << Tail(bridge_log_);
@@ -213,7 +213,8 @@ class BridgeE2eTest : public ::testing::Test {
     for (const auto& e : resp.events()) {
       EXPECT_EQ(e.seq(), ++seq) << id;
       if (e.type() == "TaskSucceeded") ++succeeded[e.task_id()];
-      if (e.type().rfind("Execution", 0) == 0 && e.type() != "ExecutionStarted") {
+      if (e.type().rfind("Execution", 0) == 0 &&
+          e.type() != "ExecutionStarted") {
         ++ended;
       }
     }
@@ -257,14 +258,14 @@ TEST_F(BridgeE2eTest, EveryKindOfAnswerTakesItsRoute) {
       Submit("bridge-hb", {{"mode", "async"}, {"n", 10}, {"delay_ms", 3500}});
   ids["async2"] =
       Submit("bridge-hb", {{"mode", "async"}, {"n", 11}, {"delay_ms", 3500}});
-  ids["async-fail"] = Submit(
-      "bridge", {{"mode", "async-fail"}, {"n", 12}, {"delay_ms", 500}});
+  ids["async-fail"] =
+      Submit("bridge", {{"mode", "async-fail"}, {"n", 12}, {"delay_ms", 500}});
   ids["reject"] = Submit("bridge", {{"mode", "reject"}, {"n", 20}});
-  ids["flaky"] = Submit("bridge", {{"mode", "flaky"}, {"n", 30}, {"failures", 2}});
-  ids["slow"] = Submit("bridge", {{"mode", "slow"},
-                                  {"n", 40},
-                                  {"failures", 1},
-                                  {"sleep_ms", 1500}});
+  ids["flaky"] =
+      Submit("bridge", {{"mode", "flaky"}, {"n", 30}, {"failures", 2}});
+  ids["slow"] = Submit(
+      "bridge",
+      {{"mode", "slow"}, {"n", 40}, {"failures", 1}, {"sleep_ms", 1500}});
   ids["nonjson"] = Submit("bridge", {{"mode", "nonjson"}, {"n", 50}});
   ids["huge"] = Submit("bridge", {{"mode", "huge"}, {"n", 60}});
   std::vector<std::string> all;
@@ -301,8 +302,8 @@ TEST_F(BridgeE2eTest, EveryKindOfAnswerTakesItsRoute) {
   // Parked tasks were asked once: heartbeats kept their leases.
   EXPECT_EQ(PostsFor(stats, ids["async1"]), 1);
   EXPECT_EQ(PostsFor(stats, ids["async2"]), 1);
-  EXPECT_EQ(PostsFor(stats, ids["flaky"]), 3);   // 2 x 503, then 200
-  EXPECT_EQ(PostsFor(stats, ids["slow"]), 2);    // a timeout, then 200
+  EXPECT_EQ(PostsFor(stats, ids["flaky"]), 3);    // 2 x 503, then 200
+  EXPECT_EQ(PostsFor(stats, ids["slow"]), 2);     // a timeout, then 200
   EXPECT_EQ(PostsFor(stats, ids["nonjson"]), 5);  // 1 + 4 retries
   for (const auto& [token, status] : stats["callbacks"].items()) {
     EXPECT_EQ(status, 200) << token;
@@ -328,8 +329,8 @@ TEST_F(BridgeE2eTest, DepartmentKilledAndRestarted) {
     ids.push_back(
         Submit("bridge", {{"mode", "sleep"}, {"n", n}, {"sleep_ms", 700}}));
   }
-  ASSERT_TRUE(WaitFor(
-      [&] { return DepartmentStats()["tokens"].size() >= 2; }, seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return DepartmentStats()["tokens"].size() >= 2; },
+                      seconds(10)));
   dept_->Kill();  // two requests in flight
   for (int n = 3; n <= 6; ++n) {
     ids.push_back(Submit("bridge", {{"mode", "sync"}, {"n", n}}));
@@ -357,12 +358,12 @@ TEST_F(BridgeE2eTest, BridgeKilledAndRestarted) {
         Submit("bridge", {{"mode", "sleep"}, {"n", n}, {"sleep_ms", 800}}));
   }
   for (int n = 4; n <= 5; ++n) {
-    ids.push_back(Submit(
-        "bridge", {{"mode", "async"}, {"n", n}, {"delay_ms", 2500}}));
+    ids.push_back(
+        Submit("bridge", {{"mode", "async"}, {"n", n}, {"delay_ms", 2500}}));
   }
   // Every task is with the department (three in flight, two parked).
-  ASSERT_TRUE(WaitFor(
-      [&] { return DepartmentStats()["tokens"].size() >= 5; }, seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return DepartmentStats()["tokens"].size() >= 5; },
+                      seconds(10)));
   bridge_->Kill();
   std::this_thread::sleep_for(milliseconds(1000));
   StartBridge();
@@ -388,11 +389,11 @@ TEST_F(BridgeE2eTest, EngineKilledAndRestarted) {
         Submit("bridge", {{"mode", "sleep"}, {"n", n}, {"sleep_ms", 800}}));
   }
   for (int n = 3; n <= 4; ++n) {
-    ids.push_back(Submit(
-        "bridge", {{"mode", "async"}, {"n", n}, {"delay_ms", 2500}}));
+    ids.push_back(
+        Submit("bridge", {{"mode", "async"}, {"n", n}, {"delay_ms", 2500}}));
   }
-  ASSERT_TRUE(WaitFor(
-      [&] { return DepartmentStats()["tokens"].size() >= 4; }, seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return DepartmentStats()["tokens"].size() >= 4; },
+                      seconds(10)));
   server_->Kill();  // answers of the requests in flight come back meanwhile
   std::this_thread::sleep_for(milliseconds(1200));
   ASSERT_TRUE(server_->Start()) << Tail(server_log_);

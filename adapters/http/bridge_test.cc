@@ -37,22 +37,21 @@ using std::chrono::milliseconds;
 // of POST /tasks.
 class Department {
  public:
-  using Handler =
-      std::function<void(const json& body, const httplib::Request& req,
-                         httplib::Response& res)>;
+  using Handler = std::function<void(
+      const json& body, const httplib::Request& req, httplib::Response& res)>;
 
   explicit Department(Handler handler) : handler_(std::move(handler)) {
     server_.new_task_queue = [] { return new httplib::ThreadPool(16); };
-    server_.Post("/tasks", [this](const httplib::Request& req,
-                                  httplib::Response& res) {
-      json body = json::parse(req.body, nullptr, false);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        posts_.push_back(body);
-        requests_.push_back(req);
-      }
-      handler_(body, req, res);
-    });
+    server_.Post("/tasks",
+                 [this](const httplib::Request& req, httplib::Response& res) {
+                   json body = json::parse(req.body, nullptr, false);
+                   {
+                     std::lock_guard<std::mutex> lock(mu_);
+                     posts_.push_back(body);
+                     requests_.push_back(req);
+                   }
+                   handler_(body, req, res);
+                 });
     port_ = BindServer(&server_, "127.0.0.1", 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     WaitUntilListening(&server_);
@@ -90,12 +89,11 @@ class Department {
 };
 
 BridgeConfig Config(int port, int timeout_ms = 2000) {
-  const std::string yaml = "tasks:\n  \"*\":\n    url: http://127.0.0.1:" +
-                           std::to_string(port) +
-                           "/tasks\n    timeout_ms: " +
-                           std::to_string(timeout_ms) +
-                           "\n    headers: {Authorization: \"Bearer "
-                           "${DEPT_SECRET}\", X-Dept: DSF}\n";
+  const std::string yaml =
+      "tasks:\n  \"*\":\n    url: http://127.0.0.1:" + std::to_string(port) +
+      "/tasks\n    timeout_ms: " + std::to_string(timeout_ms) +
+      "\n    headers: {Authorization: \"Bearer "
+      "${DEPT_SECRET}\", X-Dept: DSF}\n";
   auto c = ParseBridgeConfig(yaml, "test.yaml", [](const std::string& n) {
     return n == "DEPT_SECRET" ? "s3cr3t" : nullptr;
   });
@@ -262,9 +260,9 @@ TEST(BridgeTest, MapsEveryKindOfAnswer) {
   ASSERT_TRUE(bridge.Start().ok());
 
   const std::vector<std::string> modes = {
-      "reject",   "long-reject", "bad-utf8", "busy",  "slow-down",
-      "no-content", "redirect",  "not-json", "empty", "huge",
-      "huge-chunked", "slow",    "created"};
+      "reject",       "long-reject", "bad-utf8", "busy",  "slow-down",
+      "no-content",   "redirect",    "not-json", "empty", "huge",
+      "huge-chunked", "slow",        "created"};
   v1::EngineMessage batch;
   for (const auto& m : modes) {
     *batch.mutable_tasks()->add_tasks() = TaskWith(m, {{"mode", m}});
@@ -273,9 +271,8 @@ TEST(BridgeTest, MapsEveryKindOfAnswer) {
   closed_task.set_task_type("closed");
   *batch.mutable_tasks()->add_tasks() = closed_task;
   ASSERT_TRUE(engine.engine().Push(batch));
-  ASSERT_TRUE(WaitFor([&] {
-    return engine.engine().answers().size() == modes.size() + 1;
-  }));
+  ASSERT_TRUE(WaitFor(
+      [&] { return engine.engine().answers().size() == modes.size() + 1; }));
 
   auto fail = [&](const std::string& token) {
     const v1::WorkerMessage a = AnswerFor(engine.engine(), token);
@@ -289,7 +286,8 @@ TEST(BridgeTest, MapsEveryKindOfAnswer) {
   EXPECT_LE(fail("long-reject").cause().size(), 1024u + 16u);
   EXPECT_EQ(fail("long-reject").cause().rfind("HTTP 400: xxx", 0), 0u);
   EXPECT_EQ(fail("bad-utf8").error(), kRejectedError);
-  EXPECT_EQ(fail("bad-utf8").cause(), "HTTP 409: caf\xEF\xBF\xBD \xEF\xBF\xBD end");
+  EXPECT_EQ(fail("bad-utf8").cause(),
+            "HTTP 409: caf\xEF\xBF\xBD \xEF\xBF\xBD end");
   EXPECT_EQ(fail("busy").error(), kUnavailableError);
   EXPECT_EQ(fail("busy").cause(), "HTTP 503: try later");
   EXPECT_EQ(fail("slow-down").error(), kUnavailableError);
@@ -328,11 +326,11 @@ TEST(BridgeTest, MapsEveryKindOfAnswer) {
 TEST(BridgeTest, AcceptedTasksAreKeptAliveAndAnsweredByCallback) {
   EngineServer engine;
   ASSERT_TRUE(engine.ok());
-  Department dept([](const json&, const httplib::Request&,
-                     httplib::Response& res) {
-    res.status = 202;
-    res.set_content(R"({"queued": true})", "application/json");
-  });
+  Department dept(
+      [](const json&, const httplib::Request&, httplib::Response& res) {
+        res.status = 202;
+        res.set_content(R"({"queued": true})", "application/json");
+      });
   Bridge bridge(Options(engine.address(), dept.port()));
   ASSERT_TRUE(bridge.Start().ok());
   const std::string t1 = "C-1/t1/1/00000000aaaa";
@@ -355,8 +353,7 @@ TEST(BridgeTest, AcceptedTasksAreKeptAliveAndAnsweredByCallback) {
   EXPECT_EQ(Callback(base, "C-9/t1/1/0000000000ff", "complete", "{}").status,
             404);
   EXPECT_EQ(Callback(base, t1, "complete", "{not json").status, 400);
-  EXPECT_EQ(Callback(base, t2, "fail", R"({"cause": "no error"})").status,
-            400);
+  EXPECT_EQ(Callback(base, t2, "fail", R"({"cause": "no error"})").status, 400);
   EXPECT_EQ(Callback(base, t2, "fail", R"({"error": 5})").status, 400);
   EXPECT_TRUE(engine.engine().answers().empty());
 
@@ -399,10 +396,10 @@ TEST(BridgeTest, CallbackGetsTheEnginesVerdict) {
     }
     if (mode == "early") {
       // The department answers before it even replies 202.
-      EXPECT_EQ(Callback(base, body["task_token"], "complete",
-                         R"({"early": true})")
-                    .status,
-                200);
+      EXPECT_EQ(
+          Callback(base, body["task_token"], "complete", R"({"early": true})")
+              .status,
+          200);
     }
     res.status = 202;
   });
@@ -451,17 +448,17 @@ TEST(BridgeTest, ConcurrencyIsBounded) {
   int active = 0;
   int peak = 0;
   bool release = false;
-  Department dept([&](const json&, const httplib::Request&,
-                      httplib::Response& res) {
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      peak = std::max(peak, ++active);
-      cv.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
-      --active;
-    }
-    res.status = 200;
-    res.set_content("{}", "application/json");
-  });
+  Department dept(
+      [&](const json&, const httplib::Request&, httplib::Response& res) {
+        {
+          std::unique_lock<std::mutex> lock(mu);
+          peak = std::max(peak, ++active);
+          cv.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
+          --active;
+        }
+        res.status = 200;
+        res.set_content("{}", "application/json");
+      });
   BridgeOptions opts = Options(engine.address(), dept.port());
   opts.concurrency = 3;
   Bridge bridge(std::move(opts));
@@ -503,7 +500,8 @@ TEST(BridgeTest, ParkedTaskSurvivesAnEngineRestartWithoutASecondRequest) {
   engine = std::make_unique<EngineServer>(
       port, [&](ScriptedEngine& e) { e.PushOnSubscribe({task}); });
   ASSERT_TRUE(engine->ok());
-  ASSERT_TRUE(WaitFor([&] { return bridge.stats().worker.tasks_reoffered == 1; }));
+  ASSERT_TRUE(
+      WaitFor([&] { return bridge.stats().worker.tasks_reoffered == 1; }));
   const CallbackReply r =
       Callback(bridge.callback_url(), task.token(), "complete", R"({"a": 1})");
   EXPECT_EQ(r.status, 200);

@@ -136,7 +136,8 @@ absl::Status ParseUrl(const std::string& url, const std::string& written,
   }
   if (!port.empty() || authority.find(':') != std::string::npos) {
     bool digits = !port.empty() && port.size() <= 5;
-    for (char c : port) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+    for (char c : port)
+      digits = digits && std::isdigit(static_cast<unsigned char>(c));
     const long n = digits ? std::strtol(port.c_str(), nullptr, 10) : 0;
     if (!digits || n < 1 || n > 65535) {
       return err.At(line, what + ": port must be a number in 1..65535");
@@ -158,7 +159,8 @@ bool IsTokenChar(char c) {
 }
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -203,14 +205,12 @@ absl::Status ParseHeaders(const YAML::Node& node, const std::string& where,
     if (!v.ok()) return v.status();
     if (v->size() > kMaxHeaderValueBytes) {
       return err.At(value, what + ": the value is over " +
-                               std::to_string(kMaxHeaderValueBytes) +
-                               " bytes");
+                               std::to_string(kMaxHeaderValueBytes) + " bytes");
     }
     for (unsigned char c : *v) {
       if (c == '\r' || c == '\n' || c == 0 || (c < 0x20 && c != '\t') ||
           c == 0x7f) {
-        return err.At(value,
-                      what + ": the value holds a control character");
+        return err.At(value, what + ": the value holds a control character");
       }
     }
     route->headers.emplace_back(name, std::move(*v));
@@ -219,8 +219,7 @@ absl::Status ParseHeaders(const YAML::Node& node, const std::string& where,
 }
 
 absl::Status ParseRoute(const YAML::Node& key, const YAML::Node& body,
-                        const Errors& err, const EnvLookup& env,
-                        Route* route) {
+                        const Errors& err, const EnvLookup& env, Route* route) {
   const std::string where = "tasks." + route->task_type;
   if (!body.IsMap()) {
     return err.At(body.IsNull() ? key : body,
@@ -243,8 +242,8 @@ absl::Status ParseRoute(const YAML::Node& key, const YAML::Node& body,
       absl::StatusOr<std::string> url = Expand(
           route->url_template, where + ".url", v.Mark().line + 1, err, env);
       if (!url.ok()) return url.status();
-      absl::Status s = ParseUrl(*url, route->url_template, v.Mark().line + 1,
-                                err, route);
+      absl::Status s =
+          ParseUrl(*url, route->url_template, v.Mark().line + 1, err, route);
       if (!s.ok()) return s;
       has_url = true;
     } else if (name == "timeout_ms") {
@@ -355,8 +354,8 @@ absl::StatusOr<BridgeConfig> ParseBridgeConfig(std::string_view text,
       return err.At(k, "tasks: duplicate task type '" + type + "'");
     }
     if (config.routes.size() >= kMaxRoutes) {
-      return err.At(k, "tasks: more than " + std::to_string(kMaxRoutes) +
-                           " task types");
+      return err.At(
+          k, "tasks: more than " + std::to_string(kMaxRoutes) + " task types");
     }
     Route route;
     route.task_type = type;

@@ -13,7 +13,8 @@ namespace onewindow::http_bridge {
 namespace {
 
 const std::map<std::string, std::string> kEnv = {
-    {"TAX_TOKEN", "tok-123"}, {"TAX_HOST", "tax.example.gov.mo"},
+    {"TAX_TOKEN", "tok-123"},
+    {"TAX_HOST", "tax.example.gov.mo"},
     {"EMPTY", ""}};
 
 absl::StatusOr<BridgeConfig> Parse(const std::string& yaml) {
@@ -71,7 +72,8 @@ tasks:
   EXPECT_EQ(other->timeout.count(), kDefaultTimeoutMs);
   EXPECT_TRUE(c->SubscribedTypes().empty());  // "*": all types
 
-  auto only = Parse("tasks:\n  a: {url: 'http://h/a'}\n  b: {url: 'http://h/b'}\n");
+  auto only =
+      Parse("tasks:\n  a: {url: 'http://h/a'}\n  b: {url: 'http://h/b'}\n");
   ASSERT_TRUE(only.ok()) << only.status();
   EXPECT_EQ(only->SubscribedTypes(), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(only->Find("c"), nullptr);
@@ -95,9 +97,10 @@ TEST(BridgeConfigTest, RefusesBadFilesNamingTheLine) {
   ExpectRefused("tasks:\n  a:\n    url: http://h/#top\n", 3, "fragment");
   ExpectRefused("tasks:\n  a:\n    url: http://${NOPE}/x\n", 3,
                 "${NOPE} is not set in the environment");
-  ExpectRefused("tasks:\n  a:\n    url: http://h/x\n    headers:\n      "
-                "X-Key: ${EMPTY}\n",
-                5, "${EMPTY} is not set");
+  ExpectRefused(
+      "tasks:\n  a:\n    url: http://h/x\n    headers:\n      "
+      "X-Key: ${EMPTY}\n",
+      5, "${EMPTY} is not set");
   ExpectRefused("tasks:\n  a:\n    url: http://h/${TAX_TOKEN\n", 3,
                 "without a closing");
   ExpectRefused("tasks:\n  a:\n    url: http://h/${1X}\n", 3,
@@ -106,19 +109,22 @@ TEST(BridgeConfigTest, RefusesBadFilesNamingTheLine) {
                 "timeout_ms: expected an integer in 1..600000");
   ExpectRefused("tasks:\n  a:\n    url: http://h/\n    timeout_ms: soon\n", 4,
                 "timeout_ms");
-  ExpectRefused("tasks:\n  a:\n    url: http://h/\n    headers:\n"
-                "      Bad Name: x\n",
-                5, "not a valid header name");
-  ExpectRefused("tasks:\n  a:\n    url: http://h/\n    headers:\n"
-                "      Content-Length: 5\n",
-                5, "set by the bridge");
-  ExpectRefused("tasks:\n  a:\n    url: http://h/\n    headers:\n"
-                "      X-A: \"one\\r\\nX-Injected: two\"\n",
-                5, "control character");
+  ExpectRefused(
+      "tasks:\n  a:\n    url: http://h/\n    headers:\n"
+      "      Bad Name: x\n",
+      5, "not a valid header name");
+  ExpectRefused(
+      "tasks:\n  a:\n    url: http://h/\n    headers:\n"
+      "      Content-Length: 5\n",
+      5, "set by the bridge");
+  ExpectRefused(
+      "tasks:\n  a:\n    url: http://h/\n    headers:\n"
+      "      X-A: \"one\\r\\nX-Injected: two\"\n",
+      5, "control character");
   ExpectRefused("tasks:\n  a:\n    url: http://h/\n    headers: [x]\n", 4,
                 "expected a map");
-  ExpectRefused("tasks:\n  a: {url: 'http://h/'}\n  a: {url: 'http://h/'}\n",
-                3, "duplicate task type 'a'");
+  ExpectRefused("tasks:\n  a: {url: 'http://h/'}\n  a: {url: 'http://h/'}\n", 3,
+                "duplicate task type 'a'");
   ExpectRefused("tasks:\n  a:\n    url: http://h/\n    url: http://g/\n", 4,
                 "duplicate key 'url'");
   ExpectRefused("tasks: {}\n", 1, "tasks: expected a map");
@@ -167,7 +173,11 @@ TEST(HttpUtilTest, Utf8PrefixIsValidAndBounded) {
   EXPECT_EQ(Utf8Prefix("hello world", 8), "hello wo...");
   // Not cut inside a character: "澳門" is 6 bytes.
   EXPECT_EQ(Utf8Prefix("\xE6\xBE\xB3\xE9\x96\x80", 4), "\xE6\xBE\xB3...");
-  EXPECT_EQ(Utf8Prefix("a\xFF" "b", 10), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(Utf8Prefix("a\xFF"
+                       "b",
+                       10),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(Utf8Prefix("\xC0\xAF", 10), "\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(Utf8Prefix("\xED\xA0\x80", 10),
             "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate

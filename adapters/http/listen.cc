@@ -5,8 +5,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
 #include <memory>
+#include <thread>
 
 namespace onewindow::http_bridge {
 
@@ -30,8 +30,7 @@ int BindServer(httplib::Server* server, const std::string& host, int port,
 }
 
 bool WaitUntilListening(httplib::Server* server) {
-  const auto until =
-      std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!server->is_running()) {
     if (std::chrono::steady_clock::now() > until) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -45,10 +45,9 @@ absl::StatusOr<std::string> ReadCredentialFile(std::string_view flag,
     return absl::InvalidArgumentError(what + ": not a regular file");
   }
   if (st.st_size > kMaxCredentialFileBytes) {
-    return absl::InvalidArgumentError(
-        what + ": " + std::to_string(st.st_size) +
-        " bytes, more than the limit of " +
-        std::to_string(kMaxCredentialFileBytes));
+    return absl::InvalidArgumentError(what + ": " + std::to_string(st.st_size) +
+                                      " bytes, more than the limit of " +
+                                      std::to_string(kMaxCredentialFileBytes));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -113,9 +112,9 @@ absl::StatusOr<ClientCredentials> LoadClientCredentials(
   }
 
   if (flags.tls_cert.empty() != flags.tls_key.empty()) {
-    return absl::InvalidArgumentError(
-        flags.tls_cert.empty() ? "--tls-key needs --tls-cert"
-                               : "--tls-cert needs --tls-key");
+    return absl::InvalidArgumentError(flags.tls_cert.empty()
+                                          ? "--tls-key needs --tls-cert"
+                                          : "--tls-cert needs --tls-key");
   }
   creds.tls.enabled = !flags.tls_ca.empty() || !flags.tls_cert.empty();
   creds.tls.ca_file = flags.tls_ca;

@@ -85,8 +85,7 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
 MakeChannelCredentials(const TlsOptions& tls);
 
 // Adds `authorization: Bearer <token>` to a call (nothing when empty).
-void AddAuthMetadata(const std::string& bearer_token,
-                     grpc::ClientContext* ctx);
+void AddAuthMetadata(const std::string& bearer_token, grpc::ClientContext* ctx);
 
 // Copies the token and TLS options into a worker's options.
 void ApplyTo(const ClientCredentials& creds, WorkerOptions* options);

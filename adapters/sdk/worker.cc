@@ -405,7 +405,7 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
   };
   struct Out {
     uint64_t ref = 0;
-    bool answer = false;         // else a heartbeat, in `heartbeat`
+    bool answer = false;  // else a heartbeat, in `heartbeat`
     v1::WorkerMessage heartbeat;
   };
   struct HeartbeatRef {
@@ -621,8 +621,7 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
         return;
       }
       st = std::make_shared<TaskState>(weak_from_this(), task);
-      held_[task.token()] =
-          Held{st, Clock::now(), HeartbeatInterval(task)};
+      held_[task.token()] = Held{st, Clock::now(), HeartbeatInterval(task)};
       if (sync_handler_) {
         sync_queue_.push_back(st);
         // cv_ has waiters with other predicates too (reconnect, stop):
@@ -700,10 +699,11 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
         if (ack.code() != kCodeOk && Transient(ack.code()) &&
             Clock::now() - p.created < opts_.answer_retention) {
           // The engine could not take it now: send it again shortly.
-          spdlog::debug("adapter {}: answer for task {} not taken yet ({}: "
-                        "{}); sending it again",
-                        opts_.department, AnswerToken(p.msg),
-                        CodeName(ack.code()), ack.message());
+          spdlog::debug(
+              "adapter {}: answer for task {} not taken yet ({}: "
+              "{}); sending it again",
+              opts_.department, AnswerToken(p.msg), CodeName(ack.code()),
+              ack.message());
           p.retry_at = Clock::now() + kTransientRetry;
           p.session_id = 0;
           return;
@@ -734,12 +734,12 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
         writer_cv_.notify_one();
         if (ack.code() != kCodeOk) {
           // A resent answer the engine had already taken is expected.
-          spdlog::log(outcome.resent ? spdlog::level::info
-                                     : spdlog::level::warn,
-                      "adapter {}: {}{} of task {} rejected: {}: {}",
-                      opts_.department, outcome.resent ? "resent " : "",
-                      complete ? "completion" : "failure", token,
-                      CodeName(ack.code()), ack.message());
+          spdlog::log(
+              outcome.resent ? spdlog::level::info : spdlog::level::warn,
+              "adapter {}: {}{} of task {} rejected: {}: {}", opts_.department,
+              outcome.resent ? "resent " : "",
+              complete ? "completion" : "failure", token, CodeName(ack.code()),
+              ack.message());
         }
       } else if (auto f = frames_.find(ack.ref()); f != frames_.end()) {
         Frame frame = std::move(f->second);
@@ -904,8 +904,8 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
   // lost heartbeat still leaves another before the limit.
   milliseconds HeartbeatInterval(const v1::Task& task) const {
     if (task.heartbeat_seconds() > 0) {
-      return milliseconds(std::max<int64_t>(
-          int64_t{task.heartbeat_seconds()} * 1000 / 3, 200));
+      return milliseconds(
+          std::max<int64_t>(int64_t{task.heartbeat_seconds()} * 1000 / 3, 200));
     }
     int64_t lease = task.lease_expires_at_ms() > 0
                         ? task.lease_expires_at_ms() - EpochMs()
@@ -1070,7 +1070,7 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
   // Tasks waiting for a synchronous handler thread.
   std::deque<std::shared_ptr<TaskState>> sync_queue_;  // GUARDED_BY(mu_)
   // Answers given and not yet acknowledged, by ref; and their tokens.
-  std::map<uint64_t, Pending> unacked_;                      // GUARDED_BY(mu_)
+  std::map<uint64_t, Pending> unacked_;                       // GUARDED_BY(mu_)
   std::unordered_map<std::string, uint64_t> pending_tokens_;  // GUARDED_BY(mu_)
   // What the writer sends next.
   std::deque<Out> outq_;                             // GUARDED_BY(mu_)
@@ -1168,15 +1168,15 @@ bool Responder::done() const { return state_ && state_->answered(); }
 
 Worker::Worker(WorkerOptions options, TaskHandler handler,
                CancelHandler on_cancel)
-    : core_(std::make_shared<internal::WorkerCore>(
-          std::move(options), std::move(handler), nullptr,
-          std::move(on_cancel))) {}
+    : core_(std::make_shared<internal::WorkerCore>(std::move(options),
+                                                   std::move(handler), nullptr,
+                                                   std::move(on_cancel))) {}
 
 Worker::Worker(WorkerOptions options, AsyncTaskHandler handler,
                CancelHandler on_cancel)
-    : core_(std::make_shared<internal::WorkerCore>(
-          std::move(options), nullptr, std::move(handler),
-          std::move(on_cancel))) {}
+    : core_(std::make_shared<internal::WorkerCore>(std::move(options), nullptr,
+                                                   std::move(handler),
+                                                   std::move(on_cancel))) {}
 
 Worker::~Worker() { core_->Stop(); }
 

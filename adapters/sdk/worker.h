@@ -217,11 +217,11 @@ struct WorkerStats {
   uint64_t answers_rejected = 0;
   uint64_t answers_resent = 0;  // sent again on a later stream
   uint64_t heartbeats_sent = 0;
-  uint64_t batches_sent = 0;    // batch frames (two or more messages)
-  uint64_t messages_sent = 0;   // answers and heartbeats, batched or not
-  uint64_t sessions = 0;        // task streams opened (first one included)
-  uint64_t tasks_held = 0;      // unanswered tasks held now
-  bool connected = false;       // a stream is open now
+  uint64_t batches_sent = 0;   // batch frames (two or more messages)
+  uint64_t messages_sent = 0;  // answers and heartbeats, batched or not
+  uint64_t sessions = 0;       // task streams opened (first one included)
+  uint64_t tasks_held = 0;     // unanswered tasks held now
+  bool connected = false;      // a stream is open now
 };
 
 class Worker {

@@ -100,8 +100,7 @@ TEST(WorkerAsyncTest, HoldsManyTasksWithoutThreadsAndBatchesTheAnswers) {
   for (int b = 0; b < 5; ++b) {
     v1::EngineMessage m;
     for (int i = 0; i < 100; ++i) {
-      *m.mutable_tasks()->add_tasks() =
-          MakeTask(Tok("t", b * 100 + i));
+      *m.mutable_tasks()->add_tasks() = MakeTask(Tok("t", b * 100 + i));
     }
     ASSERT_TRUE(server.engine().Push(m));
   }
@@ -259,9 +258,8 @@ TEST(WorkerAsyncTest, TaskOfferedAgainWhileHeldRunsOnce) {
   ASSERT_TRUE(WaitFor([&] { return worker.stats().tasks_reoffered == 1; }));
   server->Kill();
   ASSERT_TRUE(WaitFor([&] { return !worker.stats().connected; }));
-  server = std::make_unique<EngineServer>(port, [](ScriptedEngine& e) {
-    e.PushOnSubscribe({MakeTask("t1")});
-  });
+  server = std::make_unique<EngineServer>(
+      port, [](ScriptedEngine& e) { e.PushOnSubscribe({MakeTask("t1")}); });
   ASSERT_TRUE(server->ok());
   ASSERT_TRUE(WaitFor([&] { return worker.stats().tasks_reoffered == 2; }));
   EXPECT_EQ(holder.calls("t1"), 1);
@@ -273,9 +271,8 @@ TEST(WorkerAsyncTest, TaskOfferedAgainWhileHeldRunsOnce) {
   std::promise<AnswerOutcome> outcome;
   auto held = holder.Take();
   ASSERT_EQ(held.size(), 1u);
-  held[0].second.Complete(R"({"ok": true})", [&](const AnswerOutcome& o) {
-    outcome.set_value(o);
-  });
+  held[0].second.Complete(
+      R"({"ok": true})", [&](const AnswerOutcome& o) { outcome.set_value(o); });
   ASSERT_TRUE(WaitFor([&] { return server->engine().answers_for("t1") == 1; }));
   server->Kill();
   ASSERT_TRUE(WaitFor([&] { return !worker.stats().connected; }));
@@ -391,8 +388,8 @@ TEST(WorkerAsyncTest, HeldTasksAreHeartbeatedAndAnswersAfterStopRefused) {
   auto held = holder.Take();
   worker.Stop();
   AnswerOutcome got;
-  EXPECT_FALSE(held[0].second.Complete(
-      "{}", [&](const AnswerOutcome& o) { got = o; }));
+  EXPECT_FALSE(
+      held[0].second.Complete("{}", [&](const AnswerOutcome& o) { got = o; }));
   EXPECT_EQ(got.code, 14);
   EXPECT_FALSE(held[0].first->Heartbeat());
   EXPECT_TRUE(held[0].first->stopping());
@@ -495,7 +492,8 @@ TEST(ClientOptionsTest, BadTokenFilesAreRefusedWithoutShowingTheToken) {
   c = LoadClientCredentials(flags, nullptr);
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
 
-  flags.token_file = dir.Write("two-words", "secretpart1 secretpart2\n").string();
+  flags.token_file =
+      dir.Write("two-words", "secretpart1 secretpart2\n").string();
   c = LoadClientCredentials(flags, nullptr);
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(c.status().message().find("secretpart"), std::string::npos);
@@ -541,19 +539,21 @@ bool MakeCertificates(const std::filesystem::path& d) {
   const std::string q = "'" + d.string() + "'";
   const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 ";
   const std::string cmd =
-      "cd " + q + " && " +
-      "openssl req -x509 -nodes" + ec +
+      "cd " + q + " && " + "openssl req -x509 -nodes" + ec +
       "-keyout ca.key -out ca.crt -days 2 -subj /CN=test-ca && "
-      "openssl req -nodes" + ec +
+      "openssl req -nodes" +
+      ec +
       "-keyout server.key -out server.csr -subj /CN=localhost && "
       "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext && "
       "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key "
       "-CAcreateserial -out server.crt -days 2 -extfile san.ext && "
-      "openssl req -nodes" + ec +
+      "openssl req -nodes" +
+      ec +
       "-keyout client.key -out client.csr -subj /CN=dept-dsf && "
       "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key "
       "-CAcreateserial -out client.crt -days 2 && "
-      "openssl req -x509 -nodes" + ec +
+      "openssl req -x509 -nodes" +
+      ec +
       "-keyout other.key -out other.crt -days 2 -subj /CN=other-ca"
       " > openssl.log 2>&1";
   return std::system(cmd.c_str()) == 0;

@@ -13,11 +13,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -271,10 +271,10 @@ class Department {
       spdlog::debug("task {} case {} state {} type {} attempt {}: failed",
                     task.token(), task.case_id(), task.state(),
                     task.task_type(), task.attempt());
-      job.responder.Fail("Dept.Failure",
-                         "simulated failure at department " + code_ +
-                             " (task " + task.task_type() + " of case " +
-                             task.case_id() + ")");
+      job.responder.Fail("Dept.Failure", "simulated failure at department " +
+                                             code_ + " (task " +
+                                             task.task_type() + " of case " +
+                                             task.case_id() + ")");
       return;
     }
     spdlog::debug("task {} case {} state {} type {} attempt {}: completed",
@@ -330,11 +330,11 @@ class Department {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopped_ = false;                                  // GUARDED_BY(mu_)
-  int active_ = 0;                                        // GUARDED_BY(mu_)
-  uint64_t seq_ = 0;                                      // GUARDED_BY(mu_)
+  bool stopped_ = false;                                      // GUARDED_BY(mu_)
+  int active_ = 0;                                            // GUARDED_BY(mu_)
+  uint64_t seq_ = 0;                                          // GUARDED_BY(mu_)
   std::priority_queue<Job, std::vector<Job>, Later> timers_;  // GUARDED_BY(mu_)
-  std::deque<Job> waiting_;                               // GUARDED_BY(mu_)
+  std::deque<Job> waiting_;                                   // GUARDED_BY(mu_)
   std::thread timer_;  // last: started once the members above exist
 };
 

@@ -26,6 +26,7 @@
 //
 // GET /stats: {"posts": {token: n}, "cases": {case_id: n},
 //              "callbacks": {token: final HTTP status}, "tokens": [..]}
+#include <httplib.h>
 #include <signal.h>
 
 #include <chrono>
@@ -38,8 +39,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <httplib.h>
 
 #include "adapters/http/listen.h"
 #include "nlohmann/json.hpp"
@@ -64,15 +63,15 @@ class Department {
   void Serve(httplib::Server* server) {
     server->Post(".*", [this](const httplib::Request& req,
                               httplib::Response& res) { OnPost(req, res); });
-    server->Get("/stats", [this](const httplib::Request&,
-                                 httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu_);
-      json s = {{"posts", posts_},
-                {"cases", cases_},
-                {"callbacks", callback_status_},
-                {"tokens", tokens_}};
-      res.set_content(s.dump(), "application/json");
-    });
+    server->Get("/stats",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  std::lock_guard<std::mutex> lock(mu_);
+                  json s = {{"posts", posts_},
+                            {"cases", cases_},
+                            {"callbacks", callback_status_},
+                            {"tokens", tokens_}};
+                  res.set_content(s.dump(), "application/json");
+                });
   }
 
   void RunCallbacks() {
@@ -128,8 +127,8 @@ class Department {
   static int Send(const std::string& url, const std::string& what,
                   const json& body) {
     const size_t scheme = url.find("://");
-    const size_t path = url.find('/', scheme == std::string::npos ? 0
-                                                                  : scheme + 3);
+    const size_t path =
+        url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
     if (scheme == std::string::npos || path == std::string::npos) return 0;
     httplib::Client cli(url.substr(0, path));
     cli.set_connection_timeout(std::chrono::seconds(2));
@@ -182,14 +181,14 @@ class Department {
         p.body = {{"approved", true}, {"n", n}, {"via", "callback"}};
       } else {
         p.what = "fail";
-        p.body = {{"error", "Dept.Rejected"},
-                  {"cause", "premises too small"}};
+        p.body = {{"error", "Dept.Rejected"}, {"cause", "premises too small"}};
       }
       std::lock_guard<std::mutex> lock(mu_);
       const bool scheduled = pending_.count(token) != 0;
       pending_[token] = p;
       if (!scheduled) {
-        const auto due = Clock::now() + milliseconds(input.value("delay_ms", 0));
+        const auto due =
+            Clock::now() + milliseconds(input.value("delay_ms", 0));
         due_.push(Callback{due, due + std::chrono::seconds(30), token});
         cv_.notify_all();
       }

@@ -32,7 +32,7 @@ using std::chrono::milliseconds;
 
 // Polls `pred` every 5 ms until true or `timeout`.
 inline bool WaitFor(const std::function<bool()>& pred,
-             milliseconds timeout = milliseconds(10000)) {
+                    milliseconds timeout = milliseconds(10000)) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {
     if (pred()) return true;
@@ -226,8 +226,8 @@ class ScriptedEngine final : public v1::AdapterService::Service {
     std::lock_guard<std::mutex> lock(mu_);
     int n = 0;
     for (const auto& a : answers_) {
-      const auto& t = a.has_complete() ? a.complete().token()
-                                       : a.fail().token();
+      const auto& t =
+          a.has_complete() ? a.complete().token() : a.fail().token();
       if (t == token) ++n;
     }
     return n;
@@ -263,8 +263,8 @@ class ScriptedEngine final : public v1::AdapterService::Service {
     const auto& md = ctx->client_metadata();
     auto it = md.find("authorization");
     authorizations_.push_back(
-        it == md.end() ? "" : std::string(it->second.data(),
-                                          it->second.size()));
+        it == md.end() ? ""
+                       : std::string(it->second.data(), it->second.size()));
     auto auth = ctx->auth_context();
     if (auth) {
       for (const auto& v : auth->FindPropertyValues("x509_common_name")) {
@@ -352,15 +352,14 @@ class ScriptedEngine final : public v1::AdapterService::Service {
 class EngineServer {
  public:
   // `setup` prepares the engine before it accepts calls.
-  explicit EngineServer(
-      int port = 0, const std::function<void(ScriptedEngine&)>& setup = {},
-      std::shared_ptr<grpc::ServerCredentials> creds =
-          grpc::InsecureServerCredentials(),
-      const std::string& host = "127.0.0.1") {
+  explicit EngineServer(int port = 0,
+                        const std::function<void(ScriptedEngine&)>& setup = {},
+                        std::shared_ptr<grpc::ServerCredentials> creds =
+                            grpc::InsecureServerCredentials(),
+                        const std::string& host = "127.0.0.1") {
     if (setup) setup(engine_);
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(host + ":" + std::to_string(port), creds,
-                             &port_);
+    builder.AddListeningPort(host + ":" + std::to_string(port), creds, &port_);
     builder.RegisterService(&engine_);
     server_ = builder.BuildAndStart();
   }
