@@ -81,28 +81,45 @@ class FakeAdapterService final : public v1::AdapterService::Service {
       if (!stream->Write(out)) return grpc::Status::OK;
     }
     while (stream->Read(&msg)) {
-      std::string token;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        answers_.push_back(msg);
-        if (msg.has_complete()) token = msg.complete().token();
-        if (msg.has_fail()) token = msg.fail().token();
-        if (!token.empty() && token == reject_token_) token = "reject";
+      // A batch frame carries several messages, each acknowledged alone.
+      std::vector<v1::WorkerMessage> items;
+      if (msg.has_batch()) {
+        items.assign(msg.batch().messages().begin(),
+                     msg.batch().messages().end());
+      } else {
+        items.push_back(msg);
       }
-      if (msg.ref() != 0) {
-        v1::EngineMessage out;
-        out.mutable_ack()->set_ref(msg.ref());
-        if (token == "reject") {
-          out.mutable_ack()->set_code(
-              static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
-          out.mutable_ack()->set_message("token stale");
-        }
-        if (!stream->Write(out)) break;
+      for (const auto& item : items) {
+        if (!Answer(item, stream)) return grpc::Status::OK;
       }
     }
     std::lock_guard<std::mutex> lock(mu_);
     ++half_closed_;
     return grpc::Status::OK;
+  }
+
+  // Records one worker message and acknowledges it; false when the stream
+  // broke.
+  bool Answer(
+      const v1::WorkerMessage& msg,
+      grpc::ServerReaderWriter<v1::EngineMessage, v1::WorkerMessage>* stream) {
+    std::string token;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      answers_.push_back(msg);
+      if (msg.has_complete()) token = msg.complete().token();
+      if (msg.has_fail()) token = msg.fail().token();
+      if (!token.empty() && token == reject_token_) token = "reject";
+    }
+    if (msg.ref() == 0) return true;
+    v1::EngineMessage out;
+    out.mutable_ack()->set_ref(msg.ref());
+    if (token == "reject") {
+      out.mutable_ack()->set_code(
+          static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
+      out.mutable_ack()->set_message("token stale");
+    }
+    return stream->Write(out);
   }
 
   int subscribes() {
@@ -298,7 +315,8 @@ TEST(WorkerTest, HeartbeatsWhileAHandlerRuns) {
       EXPECT_EQ(a.heartbeat().extend_ms(), 2000);
     }
   }
-  // The handler's own heartbeat, then automatic ones every half second.
+  // The handler's own heartbeat, then automatic ones every third of a
+  // second.
   EXPECT_GE(beats, 2);
   EXPECT_GE(worker.stats().heartbeats_sent, 2u);
   worker.Stop();

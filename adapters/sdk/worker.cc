@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #include "nlohmann/json.hpp"
@@ -24,22 +26,75 @@ using Clock = std::chrono::steady_clock;
 using Stream = grpc::ClientReaderWriter<v1::WorkerMessage, v1::EngineMessage>;
 using std::chrono::milliseconds;
 
+// google.rpc.Code values used here.
+constexpr int kCodeOk = 0;
+constexpr int kCodeInvalidArgument = 3;
+constexpr int kCodeDeadlineExceeded = 4;
+constexpr int kCodeResourceExhausted = 8;
+constexpr int kCodeFailedPrecondition = 9;
+constexpr int kCodeAborted = 10;
+constexpr int kCodeUnavailable = 14;
+
+// A batch frame stays well under gRPC's default 4 MiB message limit.
+constexpr size_t kMaxFrameBytes = 1 << 20;
+// A refused-for-now answer (engine busy or shutting down) is sent again
+// after this long.
+constexpr milliseconds kTransientRetry{500};
+// Heartbeat and frame bookkeeping older than this is forgotten.
+constexpr auto kRefRetention = std::chrono::minutes(1);
+// The ticker's period: heartbeats, retries, retention.
+constexpr milliseconds kTick{100};
+
 int64_t EpochMs() {
   return std::chrono::duration_cast<milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
+const char* CodeName(int code) {
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
+  if (code < 0 || code > 16) return "UNKNOWN";
+  return kNames[code];
+}
+
+// Codes after which the same answer is worth sending again.
+bool Transient(int code) {
+  return code == kCodeUnavailable || code == kCodeAborted ||
+         code == kCodeDeadlineExceeded;
+}
+
+const std::string& AnswerToken(const v1::WorkerMessage& m) {
+  return m.has_complete() ? m.complete().token() : m.fail().token();
+}
+
 // One task stream: the call, its context, and serialised writes.
-// Read/Finish are used only by the reader thread; Write from any thread.
+// Read/Finish are used only by the reader thread; Write from the writer
+// thread and the reader (the subscription), serialised here.
 class Session {
  public:
-  explicit Session(uint64_t id) : id_(id) {}
+  Session(uint64_t id, const std::string& bearer_token) : id_(id) {
+    AddAuthMetadata(bearer_token, &ctx_);
+  }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   uint64_t id() const { return id_; }
-  grpc::ClientContext* context() { return &ctx_; }
   // REQUIRES: called once, by the reader thread, before any other use.
   void Open(v1::AdapterService::Stub* stub) {
     stream_ = stub->TaskStream(&ctx_);
@@ -73,6 +128,10 @@ class Session {
 
   void Cancel() { ctx_.TryCancel(); }
 
+  // Whether answers may go as batch frames on this stream; turned off when
+  // the engine refuses one. Guarded by the worker's mutex.
+  bool batching = false;
+
  private:
   const uint64_t id_;
   grpc::ClientContext ctx_;
@@ -81,41 +140,74 @@ class Session {
   bool closed_ = false;  // GUARDED_BY(write_mu_)
 };
 
-const char* CodeName(int code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  if (code < 0 || code > 16) return "UNKNOWN";
-  return kNames[code];
-}
-
 }  // namespace
 
-class Worker::Impl {
- public:
-  Impl(WorkerOptions options, TaskHandler handler)
-      : opts_(Normalize(std::move(options))), handler_(std::move(handler)) {}
+namespace internal {
 
-  ~Impl() { Stop(); }
+class WorkerCore;
+
+// One task the worker holds: what the handler sees through TaskContext.
+class TaskState final : public TaskContext {
+ public:
+  TaskState(std::weak_ptr<WorkerCore> core, v1::Task task)
+      : core_(std::move(core)), task_(std::move(task)) {}
+
+  const v1::Task& task() const override { return task_; }
+  bool Heartbeat(int64_t extend_ms) override;
+  bool stopping() const override;
+  bool cancelled() const override { return cancelled_.load(); }
+  std::string cancel_reason() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cancel_reason_;
+  }
+
+  void MarkCancelled(const std::string& reason) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cancel_reason_ = reason;
+    }
+    cancelled_ = true;
+  }
+  const std::weak_ptr<WorkerCore>& core() const { return core_; }
+
+  // Set once, under the core's mutex, when the task is answered.
+  bool answered = false;
+
+ private:
+  const std::weak_ptr<WorkerCore> core_;
+  const v1::Task task_;
+  std::atomic<bool> cancelled_{false};
+  mutable std::mutex mu_;
+  std::string cancel_reason_;  // GUARDED_BY(mu_)
+};
+
+class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
+ public:
+  WorkerCore(WorkerOptions options, TaskHandler sync_handler,
+             AsyncTaskHandler async_handler, CancelHandler on_cancel)
+      : opts_(Normalize(std::move(options))),
+        sync_handler_(std::move(sync_handler)),
+        async_handler_(std::move(async_handler)),
+        on_cancel_(std::move(on_cancel)) {}
 
   bool Start() {
-    if (opts_.department.empty() || !handler_) {
+    if (opts_.department.empty() || (!sync_handler_ && !async_handler_)) {
       spdlog::error("adapter: a department and a handler are required");
       return false;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (started_) return false;
+    }
+    std::shared_ptr<grpc::ChannelCredentials> creds = opts_.credentials;
+    if (!creds) {
+      auto made = MakeChannelCredentials(opts_.tls);
+      if (!made.ok()) {
+        spdlog::error("adapter {}: {}", opts_.department,
+                      made.status().ToString());
+        return false;
+      }
+      creds = *made;
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -131,8 +223,6 @@ class Worker::Impl {
                 static_cast<int>(opts_.initial_backoff.count()));
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
                 static_cast<int>(opts_.max_backoff.count()));
-    auto creds = opts_.credentials ? opts_.credentials
-                                   : grpc::InsecureChannelCredentials();
     channel_ = grpc::CreateCustomChannel(opts_.address, creds, args);
     stub_ = v1::AdapterService::NewStub(channel_);
 
@@ -143,10 +233,13 @@ class Worker::Impl {
     sub->set_lease_ms(opts_.lease_ms);
     for (const auto& t : opts_.task_types) sub->add_task_types(t);
 
-    for (int i = 0; i < opts_.concurrency; ++i) {
-      pool_.emplace_back([this] { PoolLoop(); });
+    if (sync_handler_) {
+      for (int i = 0; i < opts_.concurrency; ++i) {
+        pool_.emplace_back([this] { PoolLoop(); });
+      }
     }
     reader_ = std::thread([this] { ReaderLoop(); });
+    writer_ = std::thread([this] { WriterLoop(); });
     ticker_ = std::thread([this] { TickerLoop(); });
     return true;
   }
@@ -154,13 +247,13 @@ class Worker::Impl {
   void Stop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!started_ || stopped_) return;
-      stopped_ = true;
+      if (!started_ || stop_called_) return;
+      stop_called_ = true;
       stopping_ = true;
-      queue_.clear();
+      sync_queue_.clear();
     }
     cv_.notify_all();
-    // Running handlers finish and send their answers.
+    // Running synchronous handlers finish and give their answers.
     for (auto& t : pool_) t.join();
     pool_.clear();
 
@@ -171,8 +264,19 @@ class Worker::Impl {
       cv_.wait_until(lock, deadline, [this] {
         return unacked_.empty() || current_ == nullptr;
       });
+      writer_stop_ = true;
       active = active_;
     }
+    writer_cv_.notify_all();
+    {
+      // A write blocked by a stalled engine ends when the call is cancelled.
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!cv_.wait_until(lock, deadline + opts_.stop_grace,
+                          [this] { return writer_done_; })) {
+        if (active_) active_->Cancel();
+      }
+    }
+    writer_.join();
     if (active) active->HalfClose();
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -183,6 +287,11 @@ class Worker::Impl {
       }
     }
     reader_.join();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ticker_stop_ = true;
+    }
+    cv_.notify_all();
     ticker_.join();
     FlushUnackedByUnary(Clock::now() + opts_.stop_grace);
     connected_ = false;
@@ -193,70 +302,121 @@ class Worker::Impl {
     s.tasks_received = tasks_received_;
     s.tasks_completed = tasks_completed_;
     s.tasks_failed = tasks_failed_;
+    s.tasks_reoffered = tasks_reoffered_;
+    s.tasks_cancelled = tasks_cancelled_;
     s.answers_acked = answers_acked_;
     s.answers_rejected = answers_rejected_;
+    s.answers_resent = answers_resent_;
     s.heartbeats_sent = heartbeats_sent_;
+    s.batches_sent = batches_sent_;
+    s.messages_sent = messages_sent_;
     s.sessions = sessions_;
     s.connected = connected_;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      s.tasks_held = held_.size();
+    }
     return s;
   }
 
   bool stopping() const { return stopping_; }
 
-  // Sends a heartbeat for `token` on the current stream.
+  // Queues a heartbeat for a held task.
   bool SendHeartbeat(const std::string& token, int64_t extend_ms) {
-    std::shared_ptr<Session> s;
-    v1::WorkerMessage msg;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (current_ == nullptr) return false;
-      s = current_;
-      const uint64_t ref = next_ref_++;
-      heartbeat_refs_[ref] = HeartbeatRef{token, Clock::now()};
-      msg.set_ref(ref);
-      auto it = running_.find(token);
-      if (it != running_.end()) it->second.last_beat = Clock::now();
+      auto it = held_.find(token);
+      if (it == held_.end() || current_ == nullptr) return false;
+      it->second.last_beat = Clock::now();
+      QueueHeartbeatLocked(token, extend_ms);
     }
-    auto* hb = msg.mutable_heartbeat();
-    hb->set_token(token);
-    hb->set_extend_ms(extend_ms);
-    if (!s->Write(msg)) {
-      std::lock_guard<std::mutex> lock(mu_);
-      heartbeat_refs_.erase(msg.ref());
-      return false;
-    }
-    ++heartbeats_sent_;
+    writer_cv_.notify_one();
     return true;
   }
 
+  // Gives the answer of `st`. See Responder::Answer.
+  bool Answer(const std::shared_ptr<TaskState>& st, TaskResult result,
+              AnswerCallback done) {
+    const v1::Task& task = st->task();
+    if (result.ok && !nlohmann::json::accept(result.result_json)) {
+      spdlog::error("adapter {}: result for task {} is not JSON",
+                    opts_.department, task.token());
+      result = TaskResult::Fail(kInvalidResultError,
+                                "the adapter's result is not valid JSON");
+    }
+    if (!result.ok && result.error.empty()) result.error = "Adapter.Error";
+
+    AnswerOutcome refused;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (st->answered) {
+        refused = {kCodeFailedPrecondition, "task already answered", false};
+      } else if (st->cancelled()) {
+        st->answered = true;
+        refused = {kCodeFailedPrecondition,
+                   "task withdrawn by the engine: " + st->cancel_reason(),
+                   false};
+      } else if (finished_) {
+        st->answered = true;
+        refused = {kCodeUnavailable, "the worker has stopped", false};
+      } else {
+        st->answered = true;
+        auto h = held_.find(task.token());
+        if (h != held_.end() && h->second.state == st) held_.erase(h);
+        v1::WorkerMessage msg;
+        if (result.ok) {
+          ++tasks_completed_;
+          auto* c = msg.mutable_complete();
+          c->set_token(task.token());
+          c->set_result_json(std::move(result.result_json));
+        } else {
+          ++tasks_failed_;
+          auto* f = msg.mutable_fail();
+          f->set_token(task.token());
+          f->set_error(std::move(result.error));
+          f->set_cause(std::move(result.cause));
+        }
+        QueueAnswerLocked(std::move(msg), std::move(done));
+        done = nullptr;
+      }
+    }
+    if (done == nullptr) {
+      writer_cv_.notify_one();
+      return true;
+    }
+    done(refused);
+    return false;
+  }
+
  private:
-  struct PendingAnswer {
+  struct Held {
+    std::shared_ptr<TaskState> state;
+    Clock::time_point last_beat;
+    milliseconds interval;
+  };
+  struct Pending {
     v1::WorkerMessage msg;
+    AnswerCallback done;
     uint64_t session_id = 0;  // stream it was last written to; 0 = none
+    bool queued = false;      // waiting in outq_
     Clock::time_point created;
+    Clock::time_point retry_at{};  // set: waiting to be sent again
     int sends = 0;
+  };
+  struct Out {
+    uint64_t ref = 0;
+    bool answer = false;  // else a heartbeat, in `heartbeat`
+    v1::WorkerMessage heartbeat;
   };
   struct HeartbeatRef {
     std::string token;
     Clock::time_point sent;
   };
-  struct Running {
-    Clock::time_point last_beat;
-    milliseconds interval;
-  };
-
-  class Context final : public TaskContext {
-   public:
-    Context(Impl* impl, const v1::Task& task) : impl_(impl), task_(task) {}
-    const v1::Task& task() const override { return task_; }
-    bool Heartbeat(int64_t extend_ms) override {
-      return impl_->SendHeartbeat(task_.token(), extend_ms);
-    }
-    bool stopping() const override { return impl_->stopping(); }
-
-   private:
-    Impl* const impl_;
-    const v1::Task& task_;
+  struct Frame {
+    uint64_t session_id = 0;
+    std::vector<uint64_t> answers;
+    std::vector<v1::WorkerMessage> heartbeats;  // copies, to send again
+    Clock::time_point sent;
   };
 
   static WorkerOptions Normalize(WorkerOptions o) {
@@ -265,7 +425,44 @@ class Worker::Impl {
     if (o.max_in_flight <= 0) o.max_in_flight = o.concurrency;
     if (o.initial_backoff.count() <= 0) o.initial_backoff = milliseconds(100);
     if (o.max_backoff < o.initial_backoff) o.max_backoff = o.initial_backoff;
+    o.max_batch = std::clamp(o.max_batch, 1, 4096);
     return o;
+  }
+
+  // REQUIRES: mu_ held.
+  void QueueAnswerLocked(v1::WorkerMessage msg, AnswerCallback done) {
+    const uint64_t ref = next_ref_++;
+    msg.set_ref(ref);
+    pending_tokens_[AnswerToken(msg)] = ref;
+    Pending& p = unacked_[ref];
+    p.msg = std::move(msg);
+    p.done = std::move(done);
+    p.created = Clock::now();
+    p.queued = true;
+    outq_.push_back(Out{ref, true, {}});
+  }
+
+  // REQUIRES: mu_ held.
+  void QueueHeartbeatLocked(const std::string& token, int64_t extend_ms) {
+    Out o;
+    o.ref = next_ref_++;
+    o.heartbeat.set_ref(o.ref);
+    o.heartbeat.mutable_heartbeat()->set_token(token);
+    o.heartbeat.mutable_heartbeat()->set_extend_ms(extend_ms);
+    heartbeat_refs_[o.ref] = HeartbeatRef{token, Clock::now()};
+    outq_.push_back(std::move(o));
+    ++heartbeats_sent_;
+  }
+
+  // REQUIRES: mu_ held. Removes a finished answer.
+  Pending TakePendingLocked(std::map<uint64_t, Pending>::iterator it) {
+    Pending p = std::move(it->second);
+    auto t = pending_tokens_.find(AnswerToken(p.msg));
+    if (t != pending_tokens_.end() && t->second == it->first) {
+      pending_tokens_.erase(t);
+    }
+    unacked_.erase(it);
+    return p;
   }
 
   void ReaderLoop() {
@@ -277,7 +474,7 @@ class Worker::Impl {
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (stopping_) break;
-        s = std::make_shared<Session>(++session_seq_);
+        s = std::make_shared<Session>(++session_seq_, opts_.bearer_token);
         active_ = s;
       }
       s->Open(stub_.get());
@@ -285,7 +482,7 @@ class Worker::Impl {
       const auto started = Clock::now();
       bool got_any = false;
       bool ok = s->Write(subscribe_);
-      if (ok) ok = Resend(s);
+      if (ok) Attach(s);
       v1::EngineMessage msg;
       while (ok && s->stream()->Read(&msg)) {
         got_any = true;
@@ -339,293 +536,654 @@ class Worker::Impl {
     cv_.notify_all();
   }
 
-  // Makes `s` the stream for answers and writes there every answer not yet
-  // acknowledged that was last sent on another stream (or never sent).
-  bool Resend(const std::shared_ptr<Session>& s) {
-    std::vector<v1::WorkerMessage> resend;
+  // Makes `s` the stream answers go to, and queues first every answer not
+  // yet acknowledged that was last sent on another stream.
+  void Attach(const std::shared_ptr<Session>& s) {
+    size_t resend = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return true;
       current_ = s;
+      s->batching = opts_.batch_answers;
       connected_ = true;
+      std::vector<Out> front;
       for (auto& [ref, p] : unacked_) {
-        if (p.session_id == s->id()) continue;
-        p.session_id = s->id();
-        ++p.sends;
-        resend.push_back(p.msg);
+        if (p.queued || p.session_id == s->id() ||
+            p.retry_at != Clock::time_point{}) {
+          continue;
+        }
+        p.queued = true;
+        front.push_back(Out{ref, true, {}});
       }
+      resend = front.size();
+      outq_.insert(outq_.begin(), std::make_move_iterator(front.begin()),
+                   std::make_move_iterator(front.end()));
     }
-    if (!resend.empty()) {
+    writer_cv_.notify_one();
+    if (resend > 0) {
       spdlog::info("adapter {}: resending {} unacknowledged answer(s)",
-                   opts_.department, resend.size());
-    }
-    for (const auto& m : resend) {
-      if (!s->Write(m)) return false;
+                   opts_.department, resend);
     }
     spdlog::info("adapter {}: task stream open to {}", opts_.department,
                  opts_.address);
-    return true;
   }
 
   void Dispatch(const v1::EngineMessage& msg) {
-    if (msg.has_task()) {
-      ++tasks_received_;
+    switch (msg.kind_case()) {
+      case v1::EngineMessage::kTask:
+        OnTask(msg.task());
+        return;
+      case v1::EngineMessage::kTasks:
+        for (const auto& t : msg.tasks().tasks()) OnTask(t);
+        return;
+      case v1::EngineMessage::kAck:
+        HandleAck(msg.ack());
+        return;
+      case v1::EngineMessage::kAcks:
+        for (const auto& a : msg.acks().acks()) HandleAck(a);
+        return;
+      case v1::EngineMessage::kCancelled:
+        OnCancelled(msg.cancelled());
+        return;
+      default:
+        spdlog::debug("adapter {}: ignoring an engine message of unknown kind",
+                      opts_.department);
+        return;
+    }
+  }
+
+  void OnTask(const v1::Task& task) {
+    ++tasks_received_;
+    std::shared_ptr<TaskState> st;
+    {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) {
         spdlog::debug("adapter {}: stopping, task {} left for redelivery",
-                      opts_.department, msg.task().token());
+                      opts_.department, task.token());
         return;
       }
-      queue_.push_back(msg.task());
-      // cv_ has waiters with other predicates too (reconnect, stop):
-      // notify_one could wake one of them instead of an idle pool thread.
-      cv_.notify_all();
+      // The same delivery again (the stream was re-established or the
+      // engine restarted): still working on it, or its answer is on the
+      // way. The engine has leased it to this stream anew.
+      auto h = held_.find(task.token());
+      if (h != held_.end()) {
+        ++tasks_reoffered_;
+        h->second.last_beat = Clock::now();
+        h->second.interval = HeartbeatInterval(task);
+        spdlog::debug("adapter {}: task {} offered again while held",
+                      opts_.department, task.token());
+        return;
+      }
+      if (pending_tokens_.count(task.token()) != 0) {
+        ++tasks_reoffered_;
+        spdlog::debug(
+            "adapter {}: task {} offered again while its answer is pending",
+            opts_.department, task.token());
+        return;
+      }
+      st = std::make_shared<TaskState>(weak_from_this(), task);
+      held_[task.token()] = Held{st, Clock::now(), HeartbeatInterval(task)};
+      if (sync_handler_) {
+        sync_queue_.push_back(st);
+        // cv_ has waiters with other predicates too (reconnect, stop):
+        // notify_one could wake one of them instead of an idle pool thread.
+        cv_.notify_all();
+        return;
+      }
+    }
+    Responder responder(std::make_shared<Responder::State>(st));
+    try {
+      async_handler_(st, responder);
+    } catch (const std::exception& e) {
+      responder.Fail(kHandlerExceptionError,
+                     std::string("handler threw: ") + e.what());
+    } catch (...) {
+      responder.Fail(kHandlerExceptionError, "handler threw");
+    }
+  }
+
+  void OnCancelled(const v1::TaskCancelled& c) {
+    std::shared_ptr<TaskState> st;
+    AnswerCallback dropped_done;
+    bool known = false;
+    const std::string reason =
+        c.reason().empty() ? "withdrawn by the engine" : c.reason();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto h = held_.find(c.token());
+      if (h != held_.end()) {
+        st = h->second.state;
+        held_.erase(h);
+        st->MarkCancelled(reason);
+        known = true;
+      }
+      // An answer not yet written is dropped: the engine would refuse it.
+      auto t = pending_tokens_.find(c.token());
+      if (t != pending_tokens_.end()) {
+        known = true;
+        auto p = unacked_.find(t->second);
+        if (p != unacked_.end() && p->second.sends == 0) {
+          dropped_done = TakePendingLocked(p).done;
+        }
+      }
+      if (known) ++tasks_cancelled_;
+    }
+    if (!known) {
+      spdlog::debug("adapter {}: engine withdrew task {} (not held): {}",
+                    opts_.department, c.token(), reason);
       return;
     }
-    if (msg.has_ack()) HandleAck(msg.ack());
+    spdlog::info("adapter {}: task {} of case {} withdrawn: {}",
+                 opts_.department, c.token(), c.case_id(), reason);
+    if (on_cancel_) {
+      try {
+        on_cancel_(c.token(), reason);
+      } catch (...) {
+        spdlog::error("adapter {}: cancel handler threw", opts_.department);
+      }
+    }
+    if (dropped_done) {
+      dropped_done(AnswerOutcome{kCodeFailedPrecondition,
+                                 "task withdrawn by the engine: " + reason,
+                                 false});
+    }
   }
 
   void HandleAck(const v1::Ack& ack) {
-    std::unique_lock<std::mutex> lock(mu_);
-    auto it = unacked_.find(ack.ref());
-    if (it != unacked_.end()) {
-      const PendingAnswer p = std::move(it->second);
-      unacked_.erase(it);
-      lock.unlock();
-      cv_.notify_all();
-      const bool complete = p.msg.has_complete();
-      const std::string& token =
-          complete ? p.msg.complete().token() : p.msg.fail().token();
-      if (ack.code() == 0) {
-        ++answers_acked_;
+    AnswerCallback done;
+    AnswerOutcome outcome;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      auto it = unacked_.find(ack.ref());
+      if (it != unacked_.end()) {
+        Pending& p = it->second;
+        if (ack.code() != kCodeOk && Transient(ack.code()) &&
+            Clock::now() - p.created < opts_.answer_retention) {
+          // The engine could not take it now: send it again shortly.
+          spdlog::debug(
+              "adapter {}: answer for task {} not taken yet ({}: "
+              "{}); sending it again",
+              opts_.department, AnswerToken(p.msg), CodeName(ack.code()),
+              ack.message());
+          p.retry_at = Clock::now() + kTransientRetry;
+          p.session_id = 0;
+          return;
+        }
+        Pending done_p = TakePendingLocked(it);
+        const bool complete = done_p.msg.has_complete();
+        const std::string token = AnswerToken(done_p.msg);
+        outcome = AnswerOutcome{ack.code(), ack.message(), done_p.sends > 1};
+        done = std::move(done_p.done);
+        if (ack.code() == kCodeOk) {
+          ++answers_acked_;
+        } else {
+          ++answers_rejected_;
+          if (complete && (ack.code() == kCodeInvalidArgument ||
+                           ack.code() == kCodeResourceExhausted)) {
+            // The result itself is refused: fail the task rather than
+            // leave it to be offered, and refused, again.
+            v1::WorkerMessage fail;
+            fail.mutable_fail()->set_token(token);
+            fail.mutable_fail()->set_error(kInvalidResultError);
+            fail.mutable_fail()->set_cause("the engine refused the result: " +
+                                           ack.message());
+            QueueAnswerLocked(std::move(fail), nullptr);
+          }
+        }
+        lock.unlock();
+        cv_.notify_all();
+        writer_cv_.notify_one();
+        if (ack.code() != kCodeOk) {
+          // A resent answer the engine had already taken is expected.
+          spdlog::log(
+              outcome.resent ? spdlog::level::info : spdlog::level::warn,
+              "adapter {}: {}{} of task {} rejected: {}: {}", opts_.department,
+              outcome.resent ? "resent " : "",
+              complete ? "completion" : "failure", token, CodeName(ack.code()),
+              ack.message());
+        }
+      } else if (auto f = frames_.find(ack.ref()); f != frames_.end()) {
+        Frame frame = std::move(f->second);
+        frames_.erase(f);
+        if (ack.code() == kCodeOk) return;
+        // The engine refused the batch frame as a whole (an engine that
+        // does not know batches): its answers and heartbeats go again one
+        // by one.
+        const bool same_stream =
+            current_ != nullptr && current_->id() == frame.session_id;
+        if (same_stream) current_->batching = false;
+        std::vector<Out> again;
+        if (same_stream) {
+          for (auto& hb : frame.heartbeats) {
+            again.push_back(Out{hb.ref(), false, std::move(hb)});
+          }
+        }
+        for (uint64_t ref : frame.answers) {
+          auto p = unacked_.find(ref);
+          if (p == unacked_.end() || p->second.queued ||
+              p->second.session_id != frame.session_id) {
+            continue;
+          }
+          p->second.queued = true;
+          again.push_back(Out{ref, true, {}});
+        }
+        outq_.insert(outq_.begin(), std::make_move_iterator(again.begin()),
+                     std::make_move_iterator(again.end()));
+        lock.unlock();
+        writer_cv_.notify_one();
+        spdlog::warn(
+            "adapter {}: the engine refused a batch frame ({}: {}); sending "
+            "answers one by one on this stream",
+            opts_.department, CodeName(ack.code()), ack.message());
+        return;
+      } else if (auto hb = heartbeat_refs_.find(ack.ref());
+                 hb != heartbeat_refs_.end()) {
+        const std::string token = hb->second.token;
+        heartbeat_refs_.erase(hb);
+        lock.unlock();
+        if (ack.code() != kCodeOk) {
+          // Right after a reconnect the engine may not have leased the
+          // task to this stream yet; the next heartbeat will tell.
+          spdlog::debug("adapter {}: heartbeat of task {} refused: {}: {}",
+                        opts_.department, token, CodeName(ack.code()),
+                        ack.message());
+        }
+        return;
+      } else {
+        lock.unlock();
+        if (ack.ref() == 0 && ack.code() != kCodeOk) {
+          spdlog::warn("adapter {}: the engine refused a message: {}: {}",
+                       opts_.department, CodeName(ack.code()), ack.message());
+        }
         return;
       }
-      ++answers_rejected_;
-      if (p.sends > 1) {
-        // A resent answer the engine had already taken is expected here.
-        spdlog::info("adapter {}: resent {} of task {} rejected: {}: {}",
-                     opts_.department, complete ? "completion" : "failure",
-                     token, CodeName(ack.code()), ack.message());
-      } else {
-        spdlog::warn("adapter {}: {} of task {} rejected: {}: {}",
-                     opts_.department, complete ? "completion" : "failure",
-                     token, CodeName(ack.code()), ack.message());
-      }
-      return;
     }
-    auto hb = heartbeat_refs_.find(ack.ref());
-    if (hb == heartbeat_refs_.end()) return;  // not ours, or pruned
-    const std::string token = hb->second.token;
-    heartbeat_refs_.erase(hb);
-    lock.unlock();
-    if (ack.code() != 0) {
-      spdlog::warn("adapter {}: heartbeat of task {} rejected: {}: {}",
-                   opts_.department, token, CodeName(ack.code()),
-                   ack.message());
+    if (done) done(outcome);
+  }
+
+  void WriterLoop() {
+    WriteFrames();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      writer_done_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  void WriteFrames() {
+    std::vector<v1::WorkerMessage> frame;
+    for (;;) {
+      std::shared_ptr<Session> s;
+      v1::WorkerMessage out;
+      size_t count = 0;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        writer_cv_.wait(lock, [this] {
+          return writer_stop_ || (current_ != nullptr && !outq_.empty());
+        });
+        if (writer_stop_) return;
+        s = current_;
+        const size_t cap = s->batching ? opts_.max_batch : 1;
+        frame.clear();
+        std::vector<uint64_t> answer_refs;
+        std::vector<v1::WorkerMessage> heartbeats;
+        size_t bytes = 0;
+        while (!outq_.empty() && frame.size() < cap) {
+          Out& o = outq_.front();
+          if (o.answer) {
+            auto it = unacked_.find(o.ref);
+            if (it == unacked_.end() || !it->second.queued) {
+              outq_.pop_front();  // acknowledged or dropped meanwhile
+              continue;
+            }
+            const size_t size = it->second.msg.ByteSizeLong();
+            if (!frame.empty() && bytes + size > kMaxFrameBytes) break;
+            Pending& p = it->second;
+            p.queued = false;
+            p.session_id = s->id();
+            if (++p.sends > 1) ++answers_resent_;
+            frame.push_back(p.msg);
+            answer_refs.push_back(o.ref);
+            bytes += size;
+          } else {
+            const size_t size = o.heartbeat.ByteSizeLong();
+            if (!frame.empty() && bytes + size > kMaxFrameBytes) break;
+            if (cap > 1) heartbeats.push_back(o.heartbeat);
+            frame.push_back(std::move(o.heartbeat));
+            bytes += size;
+          }
+          outq_.pop_front();
+        }
+        count = frame.size();
+        if (count == 0) continue;
+        if (count == 1) {
+          out = std::move(frame[0]);
+        } else {
+          const uint64_t ref = next_ref_++;
+          out.set_ref(ref);
+          auto* batch = out.mutable_batch();
+          for (auto& m : frame) *batch->add_messages() = std::move(m);
+          frames_[ref] = Frame{s->id(), std::move(answer_refs),
+                               std::move(heartbeats), Clock::now()};
+        }
+      }
+      // When this fails the stream is broken: the reader notices, and the
+      // answers go out again on the next stream.
+      if (s->Write(out)) {
+        messages_sent_ += count;
+        if (count > 1) ++batches_sent_;
+      }
     }
   }
 
   void PoolLoop() {
     for (;;) {
-      v1::Task task;
+      std::shared_ptr<TaskState> st;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return stopping_.load() || !queue_.empty(); });
+        cv_.wait(lock,
+                 [this] { return stopping_.load() || !sync_queue_.empty(); });
         if (stopping_) return;
-        task = std::move(queue_.front());
-        queue_.pop_front();
-        Running r;
-        r.last_beat = Clock::now();
-        r.interval = HeartbeatInterval(task);
-        running_[task.token()] = r;
+        st = std::move(sync_queue_.front());
+        sync_queue_.pop_front();
       }
-      TaskResult result = RunHandler(task);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        running_.erase(task.token());
+      if (st->cancelled()) continue;
+      TaskResult result;
+      try {
+        result = sync_handler_(*st);
+      } catch (const std::exception& e) {
+        result = TaskResult::Fail(kHandlerExceptionError,
+                                  std::string("handler threw: ") + e.what());
+      } catch (...) {
+        result = TaskResult::Fail(kHandlerExceptionError, "handler threw");
       }
-      v1::WorkerMessage answer;
-      if (result.ok) {
-        ++tasks_completed_;
-        auto* c = answer.mutable_complete();
-        c->set_token(task.token());
-        c->set_result_json(std::move(result.result_json));
-      } else {
-        ++tasks_failed_;
-        auto* f = answer.mutable_fail();
-        f->set_token(task.token());
-        f->set_error(std::move(result.error));
-        f->set_cause(std::move(result.cause));
-      }
-      SendAnswer(std::move(answer));
+      Answer(st, std::move(result), nullptr);
     }
   }
 
-  TaskResult RunHandler(const v1::Task& task) {
-    Context ctx(this, task);
-    TaskResult result;
-    try {
-      result = handler_(ctx);
-    } catch (const std::exception& e) {
-      return TaskResult::Fail(kHandlerExceptionError,
-                              std::string("handler threw: ") + e.what());
-    } catch (...) {
-      return TaskResult::Fail(kHandlerExceptionError, "handler threw");
-    }
-    if (result.ok && !nlohmann::json::accept(result.result_json)) {
-      spdlog::error("adapter {}: handler result for task {} is not JSON",
-                    opts_.department, task.token());
-      return TaskResult::Fail(kInvalidResultError,
-                              "the adapter's result is not valid JSON");
-    }
-    if (!result.ok && result.error.empty()) {
-      result.error = "Adapter.Error";
-    }
-    return result;
-  }
-
+  // A third of the state's HeartbeatSeconds, else of the lease: a late or
+  // lost heartbeat still leaves another before the limit.
   milliseconds HeartbeatInterval(const v1::Task& task) const {
     if (task.heartbeat_seconds() > 0) {
-      return milliseconds(int64_t{task.heartbeat_seconds()} * 1000 / 2);
+      return milliseconds(
+          std::max<int64_t>(int64_t{task.heartbeat_seconds()} * 1000 / 3, 200));
     }
     int64_t lease = task.lease_expires_at_ms() > 0
                         ? task.lease_expires_at_ms() - EpochMs()
                         : opts_.lease_ms;
     if (lease <= 0) lease = opts_.lease_ms > 0 ? opts_.lease_ms : 30000;
-    return milliseconds(std::max<int64_t>(lease / 2, 200));
-  }
-
-  void SendAnswer(v1::WorkerMessage msg) {
-    std::shared_ptr<Session> s;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      msg.set_ref(next_ref_++);
-      s = current_;
-      PendingAnswer& p = unacked_[msg.ref()];
-      p.msg = msg;
-      p.session_id = s ? s->id() : 0;
-      p.created = Clock::now();
-      p.sends = s ? 1 : 0;
-    }
-    // When this fails, the answer stays pending and goes out on the next
-    // stream.
-    if (s) s->Write(msg);
+    return milliseconds(std::max<int64_t>(lease / 3, 200));
   }
 
   void TickerLoop() {
     for (;;) {
-      std::vector<std::string> beat;
+      std::vector<AnswerCallback> expired;
+      bool wake_writer = false;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait_for(lock, milliseconds(200), [this] { return reader_done_; });
-        if (reader_done_) return;
+        cv_.wait_for(lock, kTick, [this] { return ticker_stop_; });
+        if (ticker_stop_) return;
         const auto now = Clock::now();
         if (opts_.auto_heartbeat && current_ != nullptr) {
-          for (auto& [token, r] : running_) {
-            if (now - r.last_beat >= r.interval) beat.push_back(token);
+          for (auto& [token, h] : held_) {
+            if (now - h.last_beat < h.interval) continue;
+            h.last_beat = now;
+            QueueHeartbeatLocked(token, 0);
+            wake_writer = true;
           }
         }
         for (auto it = unacked_.begin(); it != unacked_.end();) {
-          if (now - it->second.created > opts_.answer_retention) {
-            spdlog::warn("adapter {}: giving up on an unacknowledged answer",
-                         opts_.department);
-            it = unacked_.erase(it);
-          } else {
-            ++it;
+          Pending& p = it->second;
+          if (now - p.created > opts_.answer_retention) {
+            spdlog::warn(
+                "adapter {}: giving up on the unacknowledged answer of task "
+                "{}",
+                opts_.department, AnswerToken(p.msg));
+            Pending gone = TakePendingLocked(it++);
+            if (gone.done) expired.push_back(std::move(gone.done));
+            continue;
           }
+          if (p.retry_at != Clock::time_point{} && p.retry_at <= now &&
+              !p.queued) {
+            p.retry_at = {};
+            p.queued = true;
+            outq_.push_back(Out{it->first, true, {}});
+            wake_writer = true;
+          }
+          ++it;
         }
         for (auto it = heartbeat_refs_.begin(); it != heartbeat_refs_.end();) {
-          if (now - it->second.sent > std::chrono::minutes(1)) {
+          if (now - it->second.sent > kRefRetention) {
             it = heartbeat_refs_.erase(it);
           } else {
             ++it;
           }
         }
+        for (auto it = frames_.begin(); it != frames_.end();) {
+          if (now - it->second.sent > kRefRetention) {
+            it = frames_.erase(it);
+          } else {
+            ++it;
+          }
+        }
       }
-      for (const auto& token : beat) SendHeartbeat(token, 0);
+      if (wake_writer) writer_cv_.notify_one();
+      for (auto& done : expired) {
+        done(AnswerOutcome{kCodeUnavailable,
+                           "not acknowledged by the engine in time", false});
+      }
     }
   }
 
   // After the stream is gone: tries the unary calls for answers the engine
   // never acknowledged, until `deadline`.
   void FlushUnackedByUnary(Clock::time_point deadline) {
-    std::map<uint64_t, PendingAnswer> pending;
+    std::map<uint64_t, Pending> pending;
     {
+      // From here on answers are refused: nothing would send them.
       std::lock_guard<std::mutex> lock(mu_);
+      finished_ = true;
+      held_.clear();
       pending.swap(unacked_);
+      pending_tokens_.clear();
+      outq_.clear();
     }
-    for (const auto& [ref, p] : pending) {
-      if (Clock::now() >= deadline) break;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() +
-                       (deadline - Clock::now()));
-      grpc::Status st;
-      if (p.msg.has_complete()) {
-        v1::CompleteTaskResponse resp;
-        st = stub_->CompleteTask(&ctx, p.msg.complete(), &resp);
-      } else if (p.msg.has_fail()) {
-        v1::FailTaskResponse resp;
-        st = stub_->FailTask(&ctx, p.msg.fail(), &resp);
-      } else {
-        continue;
+    for (auto& [ref, p] : pending) {
+      AnswerOutcome outcome{kCodeUnavailable,
+                            "the worker stopped before the engine "
+                            "acknowledged the answer",
+                            p.sends > 0};
+      if (Clock::now() < deadline) {
+        grpc::ClientContext ctx;
+        AddAuthMetadata(opts_.bearer_token, &ctx);
+        ctx.set_deadline(std::chrono::system_clock::now() +
+                         (deadline - Clock::now()));
+        grpc::Status st;
+        if (p.msg.has_complete()) {
+          v1::CompleteTaskResponse resp;
+          st = stub_->CompleteTask(&ctx, p.msg.complete(), &resp);
+        } else {
+          v1::FailTaskResponse resp;
+          st = stub_->FailTask(&ctx, p.msg.fail(), &resp);
+        }
+        outcome = AnswerOutcome{static_cast<int>(st.error_code()),
+                                st.error_message(), p.sends > 0};
+        if (st.ok()) {
+          ++answers_acked_;
+        } else {
+          ++answers_rejected_;
+          spdlog::log(p.sends > 0 ? spdlog::level::info : spdlog::level::warn,
+                      "adapter {}: answer sent on stop not taken: {}: {}",
+                      opts_.department, CodeName(st.error_code()),
+                      st.error_message());
+        }
       }
-      if (st.ok()) {
-        ++answers_acked_;
-      } else {
-        ++answers_rejected_;
-        spdlog::warn("adapter {}: answer sent on stop not taken: {}: {}",
-                     opts_.department, CodeName(st.error_code()),
-                     st.error_message());
-      }
+      if (p.done) p.done(outcome);
     }
   }
 
   const WorkerOptions opts_;
-  const TaskHandler handler_;
+  const TaskHandler sync_handler_;
+  const AsyncTaskHandler async_handler_;
+  const CancelHandler on_cancel_;
   v1::WorkerMessage subscribe_;  // constant after Start
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::AdapterService::Stub> stub_;
 
   std::thread reader_;
+  std::thread writer_;
   std::thread ticker_;
   std::vector<std::thread> pool_;
 
   std::atomic<uint64_t> tasks_received_{0};
   std::atomic<uint64_t> tasks_completed_{0};
   std::atomic<uint64_t> tasks_failed_{0};
+  std::atomic<uint64_t> tasks_reoffered_{0};
+  std::atomic<uint64_t> tasks_cancelled_{0};
   std::atomic<uint64_t> answers_acked_{0};
   std::atomic<uint64_t> answers_rejected_{0};
+  std::atomic<uint64_t> answers_resent_{0};
   std::atomic<uint64_t> heartbeats_sent_{0};
+  std::atomic<uint64_t> batches_sent_{0};
+  std::atomic<uint64_t> messages_sent_{0};
   std::atomic<uint64_t> sessions_{0};
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};  // written under mu_
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool started_ = false;      // GUARDED_BY(mu_)
-  bool stopped_ = false;      // GUARDED_BY(mu_)
-  bool reader_done_ = false;  // GUARDED_BY(mu_)
-  uint64_t session_seq_ = 0;  // GUARDED_BY(mu_)
-  uint64_t next_ref_ = 1;     // GUARDED_BY(mu_)
+  std::condition_variable cv_;         // pool, stop, reconnect waits
+  std::condition_variable writer_cv_;  // the writer's wait
+  bool started_ = false;               // GUARDED_BY(mu_)
+  bool stop_called_ = false;           // GUARDED_BY(mu_)
+  bool finished_ = false;              // GUARDED_BY(mu_)
+  bool reader_done_ = false;           // GUARDED_BY(mu_)
+  bool writer_stop_ = false;           // GUARDED_BY(mu_)
+  bool writer_done_ = false;           // GUARDED_BY(mu_)
+  bool ticker_stop_ = false;           // GUARDED_BY(mu_)
+  uint64_t session_seq_ = 0;           // GUARDED_BY(mu_)
+  uint64_t next_ref_ = 1;              // GUARDED_BY(mu_)
   // The session the reader runs (possibly still subscribing).
   std::shared_ptr<Session> active_;  // GUARDED_BY(mu_)
   // The subscribed session answers go to; null while disconnected.
-  std::shared_ptr<Session> current_;                 // GUARDED_BY(mu_)
-  std::deque<v1::Task> queue_;                       // GUARDED_BY(mu_)
-  std::map<std::string, Running> running_;           // GUARDED_BY(mu_)
-  std::map<uint64_t, PendingAnswer> unacked_;        // GUARDED_BY(mu_)
+  std::shared_ptr<Session> current_;  // GUARDED_BY(mu_)
+  // Unanswered tasks, by token.
+  std::unordered_map<std::string, Held> held_;  // GUARDED_BY(mu_)
+  // Tasks waiting for a synchronous handler thread.
+  std::deque<std::shared_ptr<TaskState>> sync_queue_;  // GUARDED_BY(mu_)
+  // Answers given and not yet acknowledged, by ref; and their tokens.
+  std::map<uint64_t, Pending> unacked_;                       // GUARDED_BY(mu_)
+  std::unordered_map<std::string, uint64_t> pending_tokens_;  // GUARDED_BY(mu_)
+  // What the writer sends next.
+  std::deque<Out> outq_;                             // GUARDED_BY(mu_)
   std::map<uint64_t, HeartbeatRef> heartbeat_refs_;  // GUARDED_BY(mu_)
+  std::map<uint64_t, Frame> frames_;                 // GUARDED_BY(mu_)
 };
 
-Worker::Worker(WorkerOptions options, TaskHandler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+bool TaskState::Heartbeat(int64_t extend_ms) {
+  auto core = core_.lock();
+  return core != nullptr && core->SendHeartbeat(task_.token(), extend_ms);
+}
 
-Worker::~Worker() = default;
+bool TaskState::stopping() const {
+  auto core = core_.lock();
+  return core == nullptr || core->stopping();
+}
 
-bool Worker::Start() { return impl_->Start(); }
+}  // namespace internal
 
-void Worker::Stop() { impl_->Stop(); }
+// ---- Responder ----
 
-WorkerStats Worker::stats() const { return impl_->stats(); }
+class Responder::State {
+ public:
+  explicit State(std::shared_ptr<internal::TaskState> task)
+      : task_(std::move(task)) {}
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
+  // The last Responder copy is gone: a task never answered is failed, so
+  // the workflow does not wait for a lease to run out. Not when the worker
+  // is stopping (the engine offers the task again) or the task was
+  // withdrawn.
+  ~State() {
+    if (answered_.load() || task_->cancelled()) return;
+    auto core = task_->core().lock();
+    if (core == nullptr || core->stopping()) return;
+    spdlog::error("adapter: task {} dropped without an answer",
+                  task_->task().token());
+    core->Answer(task_,
+                 TaskResult::Fail(kAbandonedError,
+                                  "the adapter dropped the task without "
+                                  "answering it"),
+                 nullptr);
+  }
+
+  bool Answer(TaskResult result, AnswerCallback done) {
+    answered_ = true;
+    auto core = task_->core().lock();
+    if (core == nullptr) {
+      if (done) {
+        done(AnswerOutcome{kCodeUnavailable, "the worker is gone", false});
+      }
+      return false;
+    }
+    return core->Answer(task_, std::move(result), std::move(done));
+  }
+
+  const v1::Task& task() const { return task_->task(); }
+  bool answered() const { return answered_.load(); }
+
+ private:
+  const std::shared_ptr<internal::TaskState> task_;
+  std::atomic<bool> answered_{false};
+};
+
+Responder::Responder(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+bool Responder::Complete(std::string result_json, AnswerCallback done) const {
+  return Answer(TaskResult::Complete(std::move(result_json)), std::move(done));
+}
+
+bool Responder::Fail(std::string error, std::string cause,
+                     AnswerCallback done) const {
+  return Answer(TaskResult::Fail(std::move(error), std::move(cause)),
+                std::move(done));
+}
+
+bool Responder::Answer(TaskResult result, AnswerCallback done) const {
+  if (!state_) {
+    if (done) {
+      done(AnswerOutcome{kCodeFailedPrecondition, "no task to answer", false});
+    }
+    return false;
+  }
+  return state_->Answer(std::move(result), std::move(done));
+}
+
+const v1::Task* Responder::task() const {
+  return state_ ? &state_->task() : nullptr;
+}
+
+bool Responder::done() const { return state_ && state_->answered(); }
+
+// ---- Worker ----
+
+Worker::Worker(WorkerOptions options, TaskHandler handler,
+               CancelHandler on_cancel)
+    : core_(std::make_shared<internal::WorkerCore>(std::move(options),
+                                                   std::move(handler), nullptr,
+                                                   std::move(on_cancel))) {}
+
+Worker::Worker(WorkerOptions options, AsyncTaskHandler handler,
+               CancelHandler on_cancel)
+    : core_(std::make_shared<internal::WorkerCore>(std::move(options), nullptr,
+                                                   std::move(handler),
+                                                   std::move(on_cancel))) {}
+
+Worker::~Worker() { core_->Stop(); }
+
+bool Worker::Start() { return core_->Start(); }
+
+void Worker::Stop() { core_->Stop(); }
+
+WorkerStats Worker::stats() const { return core_->stats(); }
 
 }  // namespace onewindow::adapter

@@ -1,24 +1,35 @@
 // ow-adapter-sim: a simulated department. Takes the department's tasks from
 // the engine, waits --latency-ms, and completes each with --result-json, or
 // fails a fraction --fail-rate of them with error "Dept.Failure".
-// Exits 0 on SIGTERM/SIGINT after a clean stop.
+// At most --concurrency tasks are worked on at once; the others wait their
+// turn in arrival order. Latency is kept by one timer thread (the worker
+// SDK's asynchronous handler), not by a sleeping thread per task, so a
+// concurrency of thousands costs no threads.
+// Exits 0 on SIGTERM/SIGINT after a clean stop; tasks still in progress are
+// left to the engine, which offers them again.
 
 #include <signal.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <queue>
 #include <random>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
+#include "adapters/sdk/client_options.h"
 #include "adapters/sdk/worker.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
@@ -32,6 +43,8 @@ constexpr char kUsage[] =
     "                      [--worker NAME] [--lease-ms MS] [--max-in-flight "
     "N]\n"
     "                      [--seed N] [--log-level LEVEL] [--summary-ms MS]\n"
+    "                      [--token-file F] [--tls-ca F [--tls-cert F "
+    "--tls-key F]]\n"
     "\n"
     "  --department D     department code to serve (required)\n"
     "  --addr A           engine address (default $ONEWINDOW_ADDR or "
@@ -63,6 +76,7 @@ struct Flags {
   std::optional<uint64_t> seed;
   std::string log_level = "info";
   int64_t summary_ms = 5000;
+  onewindow::adapter::CredentialFlags credentials;
 };
 
 [[noreturn]] void UsageError(const std::string& message) {
@@ -92,6 +106,7 @@ Flags ParseFlags(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
+      std::fputs(onewindow::adapter::kCredentialFlagsHelp, stdout);
       std::exit(0);
     }
     if (arg.rfind("--", 0) != 0)
@@ -138,6 +153,9 @@ Flags ParseFlags(int argc, char** argv) {
       f.log_level = next();
     } else if (arg == "--summary-ms") {
       f.summary_ms = ParseInt(arg, next(), 100);
+    } else if (arg == "--token-file" || arg == "--tls-ca" ||
+               arg == "--tls-cert" || arg == "--tls-key") {
+      onewindow::adapter::TakeCredentialFlag(arg, next(), &f.credentials);
     } else {
       UsageError("unknown flag '" + arg + "'");
     }
@@ -176,11 +194,160 @@ class FailureDraw {
   std::mt19937_64 rng_;  // GUARDED_BY(mu_)
 };
 
+// The simulated department's work: at most `limit` tasks in progress, each
+// answered `latency` after it starts, by one timer thread. Tasks beyond the
+// limit wait in arrival order. Thread-safe.
+class Department {
+ public:
+  Department(std::string code, std::string result_json,
+             std::chrono::milliseconds latency, int limit, FailureDraw* draw)
+      : code_(std::move(code)),
+        result_json_(std::move(result_json)),
+        latency_(latency),
+        limit_(limit),
+        draw_(draw),
+        timer_([this] { TimerLoop(); }) {}
+
+  ~Department() { Stop(); }
+
+  // Takes a task from the worker (called on its stream thread).
+  void Take(std::shared_ptr<onewindow::adapter::TaskContext> ctx,
+            onewindow::adapter::Responder responder) {
+    Job job{std::move(ctx), std::move(responder), {}, 0};
+    if (latency_.count() == 0) {
+      Answer(job);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopped_) return;
+      if (active_ >= limit_) {
+        waiting_.push_back(std::move(job));
+        return;
+      }
+      StartLocked(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+  // Ends the timer thread; tasks in progress are dropped (the worker has
+  // stopped: the engine offers them again).
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    cv_.notify_one();
+    timer_.join();
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Job {
+    std::shared_ptr<onewindow::adapter::TaskContext> ctx;
+    onewindow::adapter::Responder responder;
+    Clock::time_point due;
+    uint64_t seq;
+  };
+  struct Later {
+    bool operator()(const Job& a, const Job& b) const {
+      return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+    }
+  };
+
+  // REQUIRES: mu_ held.
+  void StartLocked(Job job) {
+    ++active_;
+    job.due = Clock::now() + latency_;
+    job.seq = seq_++;
+    timers_.push(std::move(job));
+  }
+
+  void Answer(const Job& job) {
+    if (job.ctx->cancelled()) return;  // the engine withdrew it
+    const auto& task = job.ctx->task();
+    if (draw_->Fail()) {
+      spdlog::debug("task {} case {} state {} type {} attempt {}: failed",
+                    task.token(), task.case_id(), task.state(),
+                    task.task_type(), task.attempt());
+      job.responder.Fail("Dept.Failure", "simulated failure at department " +
+                                             code_ + " (task " +
+                                             task.task_type() + " of case " +
+                                             task.case_id() + ")");
+      return;
+    }
+    spdlog::debug("task {} case {} state {} type {} attempt {}: completed",
+                  task.token(), task.case_id(), task.state(), task.task_type(),
+                  task.attempt());
+    job.responder.Complete(result_json_);
+  }
+
+  void TimerLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      if (stopped_) break;
+      if (timers_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      const auto due = timers_.top().due;
+      if (Clock::now() < due) {
+        cv_.wait_until(lock, due);
+        continue;
+      }
+      std::vector<Job> ready;
+      while (!timers_.empty() && timers_.top().due <= Clock::now()) {
+        ready.push_back(timers_.top());
+        timers_.pop();
+        --active_;
+      }
+      while (active_ < limit_ && !waiting_.empty()) {
+        Job next = std::move(waiting_.front());
+        waiting_.pop_front();
+        if (next.ctx->cancelled()) continue;
+        StartLocked(std::move(next));
+      }
+      lock.unlock();
+      for (const auto& job : ready) Answer(job);
+      ready.clear();
+      lock.lock();
+    }
+    // Dropped outside the lock: a Responder going away may call back into
+    // the worker.
+    std::priority_queue<Job, std::vector<Job>, Later> timers;
+    std::deque<Job> waiting;
+    timers.swap(timers_);
+    waiting.swap(waiting_);
+    lock.unlock();
+  }
+
+  const std::string code_;
+  const std::string result_json_;
+  const std::chrono::milliseconds latency_;
+  const int limit_;
+  FailureDraw* const draw_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopped_ = false;                                      // GUARDED_BY(mu_)
+  int active_ = 0;                                            // GUARDED_BY(mu_)
+  uint64_t seq_ = 0;                                          // GUARDED_BY(mu_)
+  std::priority_queue<Job, std::vector<Job>, Later> timers_;  // GUARDED_BY(mu_)
+  std::deque<Job> waiting_;                                   // GUARDED_BY(mu_)
+  std::thread timer_;  // last: started once the members above exist
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Flags flags = ParseFlags(argc, argv);
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  auto creds = onewindow::adapter::LoadClientCredentials(
+      flags.credentials, std::getenv("ONEWINDOW_TOKEN"));
+  if (!creds.ok()) {
+    UsageError(std::string(creds.status().message()));
+  }
 
   // Signals are taken synchronously by the main thread below; every thread
   // started from here on inherits the mask.
@@ -192,33 +359,9 @@ int main(int argc, char** argv) {
 
   FailureDraw draw(flags.fail_rate,
                    flags.seed ? *flags.seed : std::random_device{}());
-  const std::string department = flags.department;
-  const std::string result_json = *flags.result_json;
-  const auto latency = std::chrono::milliseconds(flags.latency_ms);
-
-  auto handler = [&](onewindow::adapter::TaskContext& ctx) {
-    const auto& task = ctx.task();
-    const auto until = std::chrono::steady_clock::now() + latency;
-    while (!ctx.stopping()) {
-      const auto left = until - std::chrono::steady_clock::now();
-      if (left <= std::chrono::steady_clock::duration::zero()) break;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-          left, std::chrono::milliseconds(50)));
-    }
-    if (draw.Fail()) {
-      spdlog::debug("task {} case {} state {} type {} attempt {}: failed",
-                    task.token(), task.case_id(), task.state(),
-                    task.task_type(), task.attempt());
-      return onewindow::adapter::TaskResult::Fail(
-          "Dept.Failure", "simulated failure at department " + department +
-                              " (task " + task.task_type() + " of case " +
-                              task.case_id() + ")");
-    }
-    spdlog::debug("task {} case {} state {} type {} attempt {}: completed",
-                  task.token(), task.case_id(), task.state(), task.task_type(),
-                  task.attempt());
-    return onewindow::adapter::TaskResult::Complete(result_json);
-  };
+  Department department(flags.department, *flags.result_json,
+                        std::chrono::milliseconds(flags.latency_ms),
+                        flags.concurrency, &draw);
 
   onewindow::adapter::WorkerOptions opts;
   opts.address = flags.addr;
@@ -227,7 +370,12 @@ int main(int argc, char** argv) {
   opts.concurrency = flags.concurrency;
   opts.max_in_flight = flags.max_in_flight;
   opts.lease_ms = flags.lease_ms;
-  onewindow::adapter::Worker worker(opts, handler);
+  onewindow::adapter::ApplyTo(*creds, &opts);
+  onewindow::adapter::Worker worker(
+      opts, [&](std::shared_ptr<onewindow::adapter::TaskContext> ctx,
+                onewindow::adapter::Responder responder) {
+        department.Take(std::move(ctx), std::move(responder));
+      });
   if (!worker.Start()) return 1;
   spdlog::info(
       "ow-adapter-sim: department {} at {} (latency {} ms, fail rate {}, "
@@ -239,9 +387,9 @@ int main(int argc, char** argv) {
     const auto s = worker.stats();
     spdlog::info(
         "{}department {}: {} received, {} completed, {} failed, {} rejected, "
-        "{} stream attempt(s){}",
+        "{} held, {} stream attempt(s){}",
         prefix, flags.department, s.tasks_received, s.tasks_completed,
-        s.tasks_failed, s.answers_rejected, s.sessions,
+        s.tasks_failed, s.answers_rejected, s.tasks_held, s.sessions,
         s.connected ? "" : " (disconnected)");
   };
 
@@ -266,6 +414,7 @@ int main(int argc, char** argv) {
     }
   }
   worker.Stop();
+  department.Stop();
   summary("final: ");
   return 0;
 }
