@@ -468,7 +468,7 @@ class Builder {
       if (const Json* v = Field(s, "Seconds")) {
         head += std::string(kDot) + Duration(*v);
       } else if (const std::string* p = Str(s, "SecondsPath")) {
-        head += std::string(kDot) + *p + " s";
+        head += std::string(kDot) + *p + " seconds";
       } else if (const std::string* t = Str(s, "Timestamp")) {
         head += std::string(kDot) + "until " + *t;
       } else if (const std::string* tp = Str(s, "TimestampPath")) {
