@@ -233,7 +233,7 @@ int WorkflowDiff(const GlobalOptions& g, const std::string& a,
   json out = {{"a", sa->label}, {"b", sb->label}, {"diff", diff.ToJson()}};
   if (!g.json) {
     std::printf("--- %s\n+++ %s\n", sa->label.c_str(), sb->label.c_str());
-    if (diff.same()) std::printf("no differences in states\n");
+    if (diff.same()) std::printf("no differences\n");
     for (const std::string& line : DiffLines(diff)) {
       std::printf("%s\n", line.c_str());
     }

@@ -233,12 +233,12 @@ class FileRunner {
   TestFileReport Run() {
     std::string text, why;
     if (!ReadSmallFile(path_, &text, &why)) {
-      FileProblem(path_ + ": " + why);
+      FileProblem(why);
       return std::move(report_);
     }
     auto loaded = asl::LoadSource(text, FormatOfPath(path_));
     if (!loaded.ok()) {
-      FileProblem(path_ + ": $: " + std::string(loaded.status().message()));
+      FileProblem("$: " + std::string(loaded.status().message()));
       return std::move(report_);
     }
     lines_ = std::move(loaded->lines);
@@ -283,15 +283,14 @@ class FileRunner {
       r.name = "cases[" + std::to_string(i) + "]";
       Case c;
       std::string problem;
-      if (ParseCase((*cases)[i], cpath, &c, &problem)) {
-        r.name = c.name;
-        if (!names.insert(c.name).second) {
-          problem = At(asl::LocationMember(cpath, "name"),
-                       "another case is already named \"" + c.name + "\"");
-        }
-      } else if ((*cases)[i].is_object() &&
-                 (*cases)[i].value("name", Json()).is_string()) {
+      const bool parsed = ParseCase((*cases)[i], cpath, &c, &problem);
+      if ((*cases)[i].is_object() &&
+          (*cases)[i].value("name", Json()).is_string()) {
         r.name = (*cases)[i]["name"].get<std::string>();
+        if (!names.insert(r.name).second && parsed) {
+          problem = At(asl::LocationMember(cpath, "name"),
+                       "another case is already named \"" + r.name + "\"");
+        }
       }
       if (problem.empty()) {
         RunCase(c, &r);
@@ -304,13 +303,17 @@ class FileRunner {
   }
 
  private:
-  // "FILE: path: message (line L)".
-  std::string At(const std::string& path, const std::string& message) const {
+  // "path: message (line L); hint: H" (the file is named where it is
+  // printed).
+  std::string At(const std::string& path, const std::string& message,
+                 const std::string& hint = "") const {
     Problem p;
     p.path = path;
     p.message = message;
     p.line = LineOf(lines_, path);
-    return ProblemLine(path_, p);
+    p.hint = hint;
+    std::string line = ProblemLine("", p);
+    return line.substr(2);  // without the empty file's ": "
   }
 
   void FileProblem(std::string line) {
@@ -464,11 +467,10 @@ class FileRunner {
       const std::string spath = asl::LocationMember(path, state);
       auto it = states_.find(state);
       if (it == states_.end()) {
-        std::string message = "no state named \"" + state + "\" in " +
-                              workflow_name_;
         const std::string near = Nearest(state, states_, false);
-        if (!near.empty()) message += "; did you mean \"" + near + "\"?";
-        *problem = At(spath, message);
+        *problem = At(spath,
+                      "no state named \"" + state + "\" in " + workflow_name_,
+                      near.empty() ? "" : "did you mean \"" + near + "\"?");
         return false;
       }
       if (it->second.type != "Task") {
@@ -633,11 +635,10 @@ class FileRunner {
         const std::string name = s.get<std::string>();
         auto it = states_.find(name);
         if (it == states_.end()) {
-          std::string message =
-              "no state named \"" + name + "\" in " + workflow_name_;
           const std::string near = Nearest(name, states_, true);
-          if (!near.empty()) message += "; did you mean \"" + near + "\"?";
-          *problem = At(ipath, message);
+          *problem =
+              At(ipath, "no state named \"" + name + "\" in " + workflow_name_,
+                 near.empty() ? "" : "did you mean \"" + near + "\"?");
           return false;
         }
         if (!it->second.parent.empty()) {

@@ -42,8 +42,8 @@ struct TestCaseReport {
   std::string name;  // the case's name, or "" for a problem of the file
   bool passed = false;
   // Why it failed: the first difference ("/output/decision: expected
-  // \"refused\", got \"granted\""), or a problem of the case
-  // ("FILE: $.cases[1].mocks.Nope: ... (line 14)").
+  // \"refused\", got \"granted\""), or a problem of the case or file
+  // ("$.cases[1].mocks.Nope: no state named ... (line 14); hint: ...").
   std::string failure;
 };
 
