@@ -167,13 +167,12 @@ int WorkflowRender(const GlobalOptions& g, const RenderArgs& args) {
     std::vector<v1::HistoryEvent> events;
     s = FetchHistory(*client, stub.get(), args.case_id, 0, &events);
     if (!s.ok()) return ReportRpcError(s);
-    for (const auto& e : events) {
-      if (e.type() == "StateEntered") highlight.passed.insert(e.state());
-      if (e.type() == "StateFailed") highlight.failed.insert(e.state());
-    }
-    for (const auto& st : the_case->current_states()) {
-      highlight.current.insert(st);
-    }
+    std::vector<render::HistoryStep> steps;
+    steps.reserve(events.size());
+    for (const auto& e : events) steps.push_back({e.type(), e.state()});
+    highlight = render::HighlightFromHistory(
+        steps, std::vector<std::string>(the_case->current_states().begin(),
+                                        the_case->current_states().end()));
   }
 
   int rc = kExitOk;

@@ -682,6 +682,26 @@ std::string TypeClass(const std::string& type) {
 
 std::string RuleText(const Json& rule) { return RuleTextAt(rule, 0); }
 
+Highlight HighlightFromHistory(const std::vector<HistoryStep>& events,
+                               const std::vector<std::string>& current) {
+  Highlight h;
+  std::set<std::string, std::less<>> failing;
+  for (const HistoryStep& e : events) {
+    if (e.state.empty()) continue;
+    if (e.type == "StateEntered") {
+      h.passed.insert(e.state);
+      failing.erase(e.state);
+    } else if (e.type == "StateFailed") {
+      failing.insert(e.state);
+    } else if (e.type == "StateRetryScheduled" || e.type == "StateCaught") {
+      failing.erase(e.state);
+    }
+  }
+  h.failed = std::move(failing);
+  h.current.insert(current.begin(), current.end());
+  return h;
+}
+
 std::string EscapeStateName(std::string_view name) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -710,7 +730,20 @@ std::string ToMermaid(const asl::Definition& def,
   const size_t max = options.max_label_chars;
   std::string out;
   if (!options.title.empty()) {
-    out += "---\ntitle: \"" + MermaidText(options.title) + "\"\n---\n";
+    // YAML front matter: a double-quoted scalar without escapes.
+    std::string title;
+    for (char c : options.title) {
+      if (c == '"') {
+        title += '\'';
+      } else if (c == '\\') {
+        title += '/';
+      } else if (c == '\n' || c == '\r') {
+        title += ' ';
+      } else {
+        title += c;
+      }
+    }
+    out += "---\ntitle: \"" + title + "\"\n---\n";
   }
   out += "flowchart TD\n";
   MermaidCluster(g, g.root, 1, max, &out);

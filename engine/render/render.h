@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/asl/definition.h"
 #include "nlohmann/json.hpp"
@@ -35,6 +36,18 @@ struct Highlight {
   }
 };
 
+// One history event, as far as highlighting needs it.
+struct HistoryStep {
+  std::string type;   // "StateEntered", "StateFailed", ...
+  std::string state;  // the state it concerns ("" for execution events)
+};
+
+// The marks for a case: every state entered is passed; `current` (the
+// case's current states) is where it waits; a state is failed when its last
+// StateFailed event was not followed by a retry, a catch or a new entry.
+Highlight HighlightFromHistory(const std::vector<HistoryStep>& events,
+                               const std::vector<std::string>& current);
+
 struct RenderOptions {
   // Marks states; nullptr = none.
   const Highlight* highlight = nullptr;
@@ -45,7 +58,9 @@ struct RenderOptions {
   size_t max_label_chars = 72;
 };
 
-// A Mermaid flowchart ("flowchart TD ...").
+// A Mermaid flowchart ("flowchart TD ..."). A state's node id is
+// "s_<escaped name>"; its class is its type in lower case (task, choice...)
+// plus passed, current or failed when highlighted.
 std::string ToMermaid(const asl::Definition& def,
                       const RenderOptions& options = {});
 

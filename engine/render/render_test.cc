@@ -217,6 +217,28 @@ TEST(DotTest, HighlightMarksAndFadesTheRest) {
                            "style=\"filled\", fillcolor=\"#fafafa\""));
 }
 
+TEST(HighlightTest, RetriedAndCaughtFailuresAreNotFailed) {
+  const Highlight h = HighlightFromHistory(
+      {{"ExecutionStarted", ""},
+       {"StateEntered", "P"},
+       {"StateEntered", "Tax"},
+       {"StateFailed", "Tax"},
+       {"StateRetryScheduled", "Tax"},
+       {"StateEntered", "Fire"},
+       {"StateFailed", "Fire"},
+       {"StateFailed", "P"},
+       {"StateCaught", "P"},
+       {"StateEntered", "Refused"},
+       {"StateFailed", "Refused"}},
+      {"Tax"});
+  EXPECT_EQ(h.passed,
+            (std::set<std::string, std::less<>>{"P", "Tax", "Fire",
+                                                "Refused"}));
+  EXPECT_EQ(h.failed,
+            (std::set<std::string, std::less<>>{"Fire", "Refused"}));
+  EXPECT_EQ(h.current, (std::set<std::string, std::less<>>{"Tax"}));
+}
+
 TEST(DotTest, QuotesAndBackslashesAreEscaped) {
   auto def = Compile(R"({"StartAt":"A \"q\" \\ b","States":{
     "A \"q\" \\ b":{"Type":"Succeed"}}})");
