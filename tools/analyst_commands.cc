@@ -35,8 +35,8 @@ bool IsFile(const std::string& s) {
   struct stat st;
   if (::stat(s.c_str(), &st) == 0) return true;
   const std::string ext = Extension(s);
-  return s.find('/') != std::string::npos || ext == ".json" ||
-         ext == ".yaml" || ext == ".yml";
+  return s.find('/') != std::string::npos || ext == ".json" || ext == ".yaml" ||
+         ext == ".yml";
 }
 
 // A definition from a file or from the server.
@@ -52,8 +52,8 @@ struct Source {
 // `default_version` when none is given). Prints what went wrong and returns
 // the exit status in *rc.
 std::optional<Source> LoadSpec(const std::string& spec,
-                                 const std::optional<Client>& client,
-                                 int64_t default_version, int* rc) {
+                               const std::optional<Client>& client,
+                               int64_t default_version, int* rc) {
   Source src;
   if (IsFile(spec)) {
     src.label = spec;
@@ -131,8 +131,7 @@ int WorkflowRender(const GlobalOptions& g, const RenderArgs& args) {
   const std::string format =
       args.format.empty() ? FormatFromOutput(args.output) : args.format;
   if (format != "mermaid" && format != "dot" && format != "svg") {
-    std::fprintf(stderr,
-                 "owctl: --format %s: expected mermaid, dot or svg\n",
+    std::fprintf(stderr, "owctl: --format %s: expected mermaid, dot or svg\n",
                  format.c_str());
     return kExitUsage;
   }
@@ -176,8 +175,8 @@ int WorkflowRender(const GlobalOptions& g, const RenderArgs& args) {
   }
 
   int rc = kExitOk;
-  std::optional<Source> src = LoadSpec(
-      args.source, client, the_case ? the_case->version() : 0, &rc);
+  std::optional<Source> src =
+      LoadSpec(args.source, client, the_case ? the_case->version() : 0, &rc);
   if (!src) return rc;
   if (the_case && src->deployed &&
       (src->name != the_case->service() ||
@@ -273,13 +272,14 @@ int WorkflowDiff(const GlobalOptions& g, const std::string& a,
         std::vector<std::string> at(c.current_states().begin(),
                                     c.current_states().end());
         std::string where;
-        for (const std::string& st : at) where += (where.empty() ? "" : ", ") + st;
+        for (const std::string& st : at)
+          where += (where.empty() ? "" : ", ") + st;
         const auto missing = MissingState(at, *sb->file.definition);
         if (missing) {
           blocked.push_back(
               {{"id", c.id()}, {"current_states", at}, {"missing", *missing}});
-          lines.push_back("  " + c.id() + "  cannot move: state \"" +
-                          *missing + "\" is not in " + sb->label);
+          lines.push_back("  " + c.id() + "  cannot move: state \"" + *missing +
+                          "\" is not in " + sb->label);
         } else {
           movable.push_back({{"id", c.id()}, {"current_states", at}});
           lines.push_back("  " + c.id() + "  could move (at " +
@@ -299,10 +299,10 @@ int WorkflowDiff(const GlobalOptions& g, const std::string& a,
                     {"blocked", blocked},
                     {"truncated", truncated}};
     if (!g.json) {
-      std::printf("running cases of %s: %zu could move to %s, %zu could not%s\n",
-                  sa->label.c_str(), movable.size(), sb->label.c_str(),
-                  blocked.size(),
-                  truncated ? " (only the first ones were looked at)" : "");
+      std::printf(
+          "running cases of %s: %zu could move to %s, %zu could not%s\n",
+          sa->label.c_str(), movable.size(), sb->label.c_str(), blocked.size(),
+          truncated ? " (only the first ones were looked at)" : "");
       for (const std::string& l : lines) std::printf("%s\n", l.c_str());
     }
   }

@@ -170,8 +170,7 @@ std::optional<std::string> Diff(const Json& want, const Json& got,
     }
     if (got.size() > n) {
       return ptr + "/" + std::to_string(n) + ": expected nothing (" +
-             std::to_string(want.size()) + " elements), got " +
-             Shown(got[n]);
+             std::to_string(want.size()) + " elements), got " + Shown(got[n]);
     }
     return std::nullopt;
   }
@@ -208,7 +207,7 @@ bool ReadSmallFile(const std::string& path, std::string* text,
 }
 
 struct Expectation {
-  std::string status;  // "SUCCEEDED" or "FAILED"
+  std::string status;         // "SUCCEEDED" or "FAILED"
   std::optional<Json> error;  // a string, or null: no error name
   std::optional<Json> cause;
   std::optional<Json> output;
@@ -364,9 +363,9 @@ class FileRunner {
         if (!list.empty()) list += ", ";
         list += a;
       }
-      *problem = At(asl::LocationMember(path, key),
-                    "unknown field \"" + key + "\" (expected one of: " + list +
-                        ")");
+      *problem =
+          At(asl::LocationMember(path, key),
+             "unknown field \"" + key + "\" (expected one of: " + list + ")");
       return false;
     }
     return true;
@@ -378,11 +377,10 @@ class FileRunner {
       *problem = At(path, "a case must be a mapping");
       return false;
     }
-    if (!OnlyKeys(c,
-                  path,
-                  {"name", "input", "input_file", "start_time", "mocks",
-                   "expect"},
-                  problem)) {
+    if (!OnlyKeys(
+            c, path,
+            {"name", "input", "input_file", "start_time", "mocks", "expect"},
+            problem)) {
       return false;
     }
     auto name = c.find("name");
@@ -416,8 +414,9 @@ class FileRunner {
       }
       auto loaded = asl::LoadSource(text, FormatOfPath(file));
       if (!loaded.ok()) {
-        *problem = At(ipath, "\"" + file + "\": " +
-                                 std::string(loaded.status().message()));
+        *problem =
+            At(ipath,
+               "\"" + file + "\": " + std::string(loaded.status().message()));
         return false;
       }
       out->input = std::move(loaded->doc);
@@ -441,8 +440,8 @@ class FileRunner {
     }
 
     if (auto mocks = c.find("mocks"); mocks != c.end()) {
-      if (!ParseMocks(*mocks, asl::LocationMember(path, "mocks"),
-                      &out->options, problem)) {
+      if (!ParseMocks(*mocks, asl::LocationMember(path, "mocks"), &out->options,
+                      problem)) {
         return false;
       }
     }
@@ -468,14 +467,13 @@ class FileRunner {
       auto it = states_.find(state);
       if (it == states_.end()) {
         const std::string near = Nearest(state, states_, false);
-        *problem = At(spath,
-                      "no state named \"" + state + "\" in " + workflow_name_,
-                      near.empty() ? "" : "did you mean \"" + near + "\"?");
+        *problem =
+            At(spath, "no state named \"" + state + "\" in " + workflow_name_,
+               near.empty() ? "" : "did you mean \"" + near + "\"?");
         return false;
       }
       if (it->second.type != "Task") {
-        *problem = At(spath, "state \"" + state + "\" is a " +
-                                 it->second.type +
+        *problem = At(spath, "state \"" + state + "\" is a " + it->second.type +
                                  " state; only Task states take mocks");
         return false;
       }
@@ -507,8 +505,8 @@ class FileRunner {
   bool ParseMock(const Json& m, const std::string& path, core::TaskMock* out,
                  std::string* problem) const {
     if (!m.is_object()) {
-      *problem = At(path,
-                    "a mock is {result: ...} or {error: NAME, cause: TEXT}");
+      *problem =
+          At(path, "a mock is {result: ...} or {error: NAME, cause: TEXT}");
       return false;
     }
     if (!OnlyKeys(m, path, {"result", "error", "cause", "after_seconds"},
@@ -541,8 +539,8 @@ class FileRunner {
       out->error = e.get<std::string>();
       if (auto cause = m.find("cause"); cause != m.end()) {
         if (!cause->is_string()) {
-          *problem = At(asl::LocationMember(path, "cause"),
-                        "cause: must be text");
+          *problem =
+              At(asl::LocationMember(path, "cause"), "cause: must be text");
           return false;
         }
         out->cause = cause->get<std::string>();
@@ -557,8 +555,8 @@ class FileRunner {
                       "ten years");
         return false;
       }
-      out->delay_ms = static_cast<int64_t>(
-          std::llround(after->get<double>() * 1000.0));
+      out->delay_ms =
+          static_cast<int64_t>(std::llround(after->get<double>() * 1000.0));
     }
     return true;
   }
@@ -569,10 +567,10 @@ class FileRunner {
       *problem = At(path, "expect: must be a mapping (status:, output:, ...)");
       return false;
     }
-    if (!OnlyKeys(e, path,
-                  {"status", "error", "cause", "output", "output_contains",
-                   "states"},
-                  problem)) {
+    if (!OnlyKeys(
+            e, path,
+            {"status", "error", "cause", "output", "output_contains", "states"},
+            problem)) {
       return false;
     }
     auto status = e.find("status");
@@ -590,8 +588,8 @@ class FileRunner {
       if (it == e.end()) continue;
       const std::string kpath = asl::LocationMember(path, key);
       if (!failed) {
-        *problem = At(kpath, std::string(key) +
-                                 ": only goes with status: FAILED");
+        *problem =
+            At(kpath, std::string(key) + ": only goes with status: FAILED");
         return false;
       }
       if (!it->is_string() && !it->is_null()) {
@@ -610,9 +608,9 @@ class FileRunner {
     if (output != e.end() || contains != e.end()) {
       const bool subset = contains != e.end();
       if (failed) {
-        *problem = At(asl::LocationMember(
-                          path, subset ? "output_contains" : "output"),
-                      "a FAILED case has no output; expect error:/cause:");
+        *problem =
+            At(asl::LocationMember(path, subset ? "output_contains" : "output"),
+               "a FAILED case has no output; expect error:/cause:");
         return false;
       }
       out->output = subset ? *contains : *output;
@@ -668,8 +666,8 @@ class FileRunner {
     const Json error = run->has_error ? Json(run->error) : Json(nullptr);
     const Json cause = run->has_cause ? Json(run->cause) : Json(nullptr);
     if (got != c.expect.status) {
-      r->failure = "/status: expected \"" + c.expect.status + "\", got \"" +
-                   got + "\"";
+      r->failure =
+          "/status: expected \"" + c.expect.status + "\", got \"" + got + "\"";
       if (run->succeeded) {
         r->failure += " with output " + Shown(run->output);
       } else {

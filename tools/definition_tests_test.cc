@@ -105,7 +105,8 @@ cases:
       status: SUCCEEDED
       output_contains: {decision: granted}
 )");
-  for (const auto& c : r.cases) EXPECT_TRUE(c.passed) << c.name << ": " << c.failure;
+  for (const auto& c : r.cases)
+    EXPECT_TRUE(c.passed) << c.name << ": " << c.failure;
   EXPECT_EQ(r.passed(), 3);
   EXPECT_EQ(r.failed(), 0);
 }
@@ -219,7 +220,8 @@ TEST_F(DefinitionTestsTest, FileProblemsFailTheFile) {
   EXPECT_FALSE(r.cases[0].passed);
   EXPECT_THAT(r.cases[0].failure, HasSubstr("cannot read"));
 
-  r = Run("workflow: missing.asl.yaml\ncases: [{name: a, expect: "
+  r =
+      Run("workflow: missing.asl.yaml\ncases: [{name: a, expect: "
           "{status: SUCCEEDED}}]\n");
   ASSERT_EQ(r.failed(), 1);
   EXPECT_THAT(r.cases[0].failure, HasSubstr("$.workflow: \""));
@@ -228,7 +230,8 @@ TEST_F(DefinitionTestsTest, FileProblemsFailTheFile) {
 
   Write("bad.asl.yaml",
         "StartAt: A\nStates:\n  A: {Type: Pass, Nxt: B, End: true}\n");
-  r = Run("workflow: bad.asl.yaml\ncases: [{name: a, expect: "
+  r =
+      Run("workflow: bad.asl.yaml\ncases: [{name: a, expect: "
           "{status: SUCCEEDED}}]\n");
   ASSERT_EQ(r.failed(), 1);
   ASSERT_FALSE(r.notes.empty());
@@ -254,9 +257,9 @@ TEST(FirstDifferenceTest, PointersNumbersAndSubsets) {
   EXPECT_EQ(FirstDifference(Json::parse(R"({"a/b":{"c~":[1,2]}})"),
                             Json::parse(R"({"a/b":{"c~":[1,3]}})"), "", false),
             "/a~1b/c~0/1: expected 2, got 3");
-  EXPECT_EQ(FirstDifference(Json::parse("[1,2]"), Json::parse("[1]"), "/o",
-                            false),
-            "/o/1: expected 2, got nothing (1 elements)");
+  EXPECT_EQ(
+      FirstDifference(Json::parse("[1,2]"), Json::parse("[1]"), "/o", false),
+      "/o/1: expected 2, got nothing (1 elements)");
   EXPECT_EQ(FirstDifference(Json::parse(R"([{"a":1}])"),
                             Json::parse(R"([{"a":1,"b":2}])"), "/o", true),
             std::nullopt);

@@ -34,8 +34,7 @@ std::vector<std::string> TestFilesUnder(const std::string& dir) {
   std::vector<std::string> out;
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(
-           dir, std::filesystem::directory_options::skip_permission_denied,
-           ec);
+           dir, std::filesystem::directory_options::skip_permission_denied, ec);
        !ec && it != std::filesystem::recursive_directory_iterator();
        it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
@@ -123,9 +122,8 @@ int WorkflowValidate(const GlobalOptions& g,
     }
     if (!d.valid()) all_valid = false;
     if (g.json) {
-      report.push_back({{"file", file},
-                        {"valid", d.valid()},
-                        {"errors", d.ProblemsJson()}});
+      report.push_back(
+          {{"file", file}, {"valid", d.valid()}, {"errors", d.ProblemsJson()}});
       continue;
     }
     for (const std::string& w : d.WarningLines()) {
@@ -143,8 +141,7 @@ int WorkflowValidate(const GlobalOptions& g,
   return all_valid ? kExitOk : kExitFailed;
 }
 
-int WorkflowTest(const GlobalOptions& g,
-                 const std::vector<std::string>& args) {
+int WorkflowTest(const GlobalOptions& g, const std::vector<std::string>& args) {
   std::vector<std::string> files;
   for (const std::string& a : args) {
     std::error_code ec;
@@ -330,9 +327,10 @@ int AuthTokenNew(const GlobalOptions& g, const TokenArgs& args) {
   } else {
     std::printf("token written to %s\n", args.out_file.c_str());
   }
-  std::printf("# add under principals: in the --auth-file, then reload "
-              "onewindowd (SIGHUP)\n%s\n",
-              entry.c_str());
+  std::printf(
+      "# add under principals: in the --auth-file, then reload "
+      "onewindowd (SIGHUP)\n%s\n",
+      entry.c_str());
   return kExitOk;
 }
 

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cerrno>
 #include <cstdlib>
 #include <ctime>
 #include <map>
@@ -19,8 +19,8 @@
 
 #include "nlohmann/json.hpp"
 #include "onewindow/v1/adapters.grpc.pb.h"
-#include "onewindow/v1/cases.grpc.pb.h"
 #include "onewindow/v1/admin.grpc.pb.h"
+#include "onewindow/v1/cases.grpc.pb.h"
 #include "onewindow/v1/workflows.grpc.pb.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
@@ -490,17 +490,16 @@ int CaseList(const GlobalOptions& g, const ListArgs& args) {
   if (g.json) {
     json a = json::array();
     for (const auto& c : resp.cases()) a.push_back(CaseJson(c));
-    Print({{"cases", std::move(a)},
-           {"next_page_token", resp.next_page_token()}});
+    Print(
+        {{"cases", std::move(a)}, {"next_page_token", resp.next_page_token()}});
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows = {{"ID", "STATUS", "SERVICE",
-                                                 "VERSION", "DUE",
-                                                 "UPDATED AT", "DEPARTMENTS"}};
+                                                 "VERSION", "DUE", "UPDATED AT",
+                                                 "DEPARTMENTS"}};
   for (const auto& c : resp.cases()) {
     rows.push_back(
-        {c.id(),
-         std::string(StatusName(c.status())) + (c.overdue() ? "*" : ""),
+        {c.id(), std::string(StatusName(c.status())) + (c.overdue() ? "*" : ""),
          c.service(), std::to_string(c.version()),
          c.due_date().empty() ? "-" : c.due_date(),
          FormatTimeMs(c.updated_at_ms()),

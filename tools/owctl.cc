@@ -43,8 +43,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-ca", g.tls_ca,
                  "CA certificates (PEM) to check the server with; turns TLS "
                  "on");
-  auto* tls_cert = app.add_option(
-      "--tls-cert", g.tls_cert, "client certificate (PEM) for mutual TLS");
+  auto* tls_cert = app.add_option("--tls-cert", g.tls_cert,
+                                  "client certificate (PEM) for mutual TLS");
   auto* tls_key =
       app.add_option("--tls-key", g.tls_key, "client private key (PEM)");
   tls_cert->needs(tls_key);
@@ -210,8 +210,9 @@ int main(int argc, char** argv) {
   clist->add_option("--until", list.until,
                     "only cases submitted on or before YYYY-MM-DD (local "
                     "time)");
-  clist->add_option("--version", list.version,
-                    "with --service: only cases of this version")
+  clist
+      ->add_option("--version", list.version,
+                   "with --service: only cases of this version")
       ->check(CLI::PositiveNumber);
   clist->callback([&] { run = [&] { return ow::CaseList(g, list); }; });
 
@@ -232,8 +233,9 @@ int main(int argc, char** argv) {
   });
 
   auto* cverify = cases->add_subcommand(
-      "verify", "check a case's history hash chain; exit 1 naming the first "
-                "bad event");
+      "verify",
+      "check a case's history hash chain; exit 1 naming the first "
+      "bad event");
   cverify->add_option("ID", case_id, "case number")->required();
   cverify->callback([&] { run = [&] { return ow::CaseVerify(g, case_id); }; });
 
@@ -323,8 +325,9 @@ int main(int argc, char** argv) {
   admin->require_subcommand(1);
   std::string backup_dir;
   auto* abackup = admin->add_subcommand(
-      "backup", "a consistent online copy of the store, on the server's "
-                "machine");
+      "backup",
+      "a consistent online copy of the store, on the server's "
+      "machine");
   abackup->add_option("--to", backup_dir, "directory (new or empty)")
       ->required();
   abackup->callback(
@@ -352,8 +355,7 @@ int main(int argc, char** argv) {
   token_new->callback(
       [&] { run = [&] { return ow::AuthTokenNew(g, token_args); }; });
 
-  auto* whoami =
-      app.add_subcommand("whoami", "the principal the engine sees");
+  auto* whoami = app.add_subcommand("whoami", "the principal the engine sees");
   whoami->callback([&] { run = [&] { return ow::WhoAmI(g); }; });
 
   try {

@@ -21,19 +21,19 @@ using nlohmann::json;
 // Tokens and certificates are small; anything larger is a wrong file.
 constexpr size_t kMaxCredentialBytes = 1u << 20;
 
-bool ReadCredential(const std::string& path, const char* flag,
-                    std::string* out, std::string* error) {
+bool ReadCredential(const std::string& path, const char* flag, std::string* out,
+                    std::string* error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    *error = std::string(flag) + " " + path + ": cannot read: " +
-             std::strerror(errno);
+    *error = std::string(flag) + " " + path +
+             ": cannot read: " + std::strerror(errno);
     return false;
   }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) {
-    *error = std::string(flag) + " " + path + ": cannot read: " +
-             std::strerror(errno);
+    *error = std::string(flag) + " " + path +
+             ": cannot read: " + std::strerror(errno);
     return false;
   }
   *out = text.str();
@@ -127,8 +127,7 @@ std::optional<Client> Client::Open(const GlobalOptions& g) {
   if (!g.tls_ca.empty() || !g.tls_cert.empty()) {
     grpc::SslCredentialsOptions ssl;
     if ((!g.tls_ca.empty() &&
-         !ReadCredential(g.tls_ca, "--tls-ca", &ssl.pem_root_certs,
-                         &error)) ||
+         !ReadCredential(g.tls_ca, "--tls-ca", &ssl.pem_root_certs, &error)) ||
         (!g.tls_cert.empty() &&
          (!ReadCredential(g.tls_cert, "--tls-cert", &ssl.pem_cert_chain,
                           &error) ||
@@ -305,8 +304,8 @@ void PrintCaseSummary(const v1::Case& c) {
   std::vector<std::vector<std::string>> rows = {
       {"Case:", c.id()},
       {"Service:", c.service() + "@" + std::to_string(c.version())},
-      {"Status:", std::string(StatusName(c.status())) +
-                      (c.overdue() ? " (overdue)" : "")},
+      {"Status:",
+       std::string(StatusName(c.status())) + (c.overdue() ? " (overdue)" : "")},
       {"Request id:", c.request_id().empty() ? "-" : c.request_id()},
       {"Created:", FormatTimeMs(c.created_at_ms())},
       {"Updated:", FormatTimeMs(c.updated_at_ms())},
@@ -316,10 +315,9 @@ void PrintCaseSummary(const v1::Case& c) {
     rows.push_back({"Submitted by:", c.submitted_by()});
   }
   if (c.ended_at_ms() > 0) {
-    rows.push_back({"Ended:", FormatTimeMs(c.ended_at_ms()) +
-                                  (c.ended_by().empty()
-                                       ? ""
-                                       : " by " + c.ended_by())});
+    rows.push_back(
+        {"Ended:", FormatTimeMs(c.ended_at_ms()) +
+                       (c.ended_by().empty() ? "" : " by " + c.ended_by())});
   }
   if (c.current_states_size() > 0) {
     rows.push_back({"States:", Join(c.current_states(), ", ")});
@@ -389,8 +387,7 @@ grpc::Status FetchHistory(const Client& client, v1::CaseService::Stub* stub,
       out->push_back(e);
     }
     // Servers that predate `more` answer short pages at the end.
-    if (after_seq == before ||
-        (!resp.more() && resp.events_size() < kPage)) {
+    if (after_seq == before || (!resp.more() && resp.events_size() < kPage)) {
       return grpc::Status::OK;
     }
   }

@@ -32,9 +32,9 @@ void Collect(const asl::Definition& def, const asl::Machine& m,
     for (int i = 0;; ++i) {
       const asl::Machine* nested = def.Nested(state, i);
       if (nested == nullptr) break;
-      const std::string where =
-          type == "Parallel" ? name + " branch " + std::to_string(i + 1)
-                             : name + " items";
+      const std::string where = type == "Parallel"
+                                    ? name + " branch " + std::to_string(i + 1)
+                                    : name + " items";
       Collect(def, *nested, where, depth + 1, out);
     }
   }

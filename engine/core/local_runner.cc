@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "absl/strings/cord.h"
-
 #include "engine/core/execution.h"
 
 namespace onewindow::core {
@@ -174,9 +173,8 @@ absl::StatusOr<LocalRunResult> RunLocal(
       auto fixed = options.task_results.find(task.resource);
       if (mocked != options.mocks.end() && !mocked->second.empty()) {
         const std::vector<TaskMock>& answers = mocked->second;
-        const TaskMock& m =
-            answers[std::min<size_t>(static_cast<size_t>(call - 1),
-                                     answers.size() - 1)];
+        const TaskMock& m = answers[std::min<size_t>(
+            static_cast<size_t>(call - 1), answers.size() - 1)];
         if (m.delay_ms > 0) {
           world.Defer(task.task_id, m, now + m.delay_ms);
         } else {
@@ -201,10 +199,10 @@ absl::StatusOr<LocalRunResult> RunLocal(
           s = exec->FailTask(task.task_id, "Dept.Failed", dept + " failed", now,
                              &out);
         } else if (flaky >= 0 && echo_call <= flaky) {
-          s = exec->FailTask(task.task_id, "Dept.Flaky",
-                             dept + " attempt " + std::to_string(echo_call) +
-                                 " failed",
-                             now, &out);
+          s = exec->FailTask(
+              task.task_id, "Dept.Flaky",
+              dept + " attempt " + std::to_string(echo_call) + " failed", now,
+              &out);
         } else {
           nlohmann::json result;
           if (task.input.is_object()) {
@@ -262,8 +260,8 @@ absl::StatusOr<LocalRunResult> RunLocal(
 }
 
 std::optional<std::string> UnansweredTaskState(const absl::Status& status) {
-  auto p = status.GetPayload(absl::string_view(kUnansweredPayload.data(),
-                                               kUnansweredPayload.size()));
+  auto p = status.GetPayload(
+      absl::string_view(kUnansweredPayload.data(), kUnansweredPayload.size()));
   if (!p.has_value()) return std::nullopt;
   return std::string(*p);
 }

@@ -115,7 +115,6 @@ TEST(LocalRunnerTest, EndlessTaskLoopHitsTheStepCap) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
 }
 
-
 TaskMock Result(Json j, int64_t delay_ms = 0) {
   TaskMock m;
   m.result = std::move(j);
@@ -179,8 +178,7 @@ TEST(LocalRunnerMocksTest, MocksReachNestedStatesAndWinOverResources) {
   ASSERT_TRUE(r->succeeded);
   EXPECT_EQ(r->output, Json({"first", "later", "later"}));
   // Only top-level states are listed.
-  EXPECT_EQ(r->states_entered,
-            (std::vector<std::string>{"Opinions", "Each"}));
+  EXPECT_EQ(r->states_entered, (std::vector<std::string>{"Opinions", "Each"}));
   EXPECT_EQ(r->task_calls["Register"], 3);
 }
 
@@ -231,9 +229,8 @@ TEST(LocalRunnerMocksTest, StatesEnteredInLoopsRepeat) {
                     Result({{"complete", true}})};
   auto r = RunLocal(def, Json::object(), o);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->states_entered,
-            (std::vector<std::string>{"Ask", "Enough", "Ask", "Enough",
-                                      "Done"}));
+  EXPECT_EQ(r->states_entered, (std::vector<std::string>{"Ask", "Enough", "Ask",
+                                                         "Enough", "Done"}));
 }
 
 }  // namespace

@@ -36,9 +36,8 @@ constexpr std::string_view kTimes = "\xC3\x97";         // ×
 const std::string* Str(const Json& obj, std::string_view key) {
   if (!obj.is_object()) return nullptr;
   auto it = obj.find(key);
-  return it != obj.end() && it->is_string()
-             ? &it->get_ref<const std::string&>()
-             : nullptr;
+  return it != obj.end() && it->is_string() ? &it->get_ref<const std::string&>()
+                                            : nullptr;
 }
 
 const Json* Field(const Json& obj, std::string_view key) {
@@ -61,7 +60,8 @@ std::string Cut(const std::string& s, size_t max) {
       if (chars == max - 1) {
         // Is there more than this last character?
         size_t j = i + 1;
-        while (j < s.size() && (static_cast<unsigned char>(s[j]) & 0xC0) == 0x80)
+        while (j < s.size() &&
+               (static_cast<unsigned char>(s[j]) & 0xC0) == 0x80)
           ++j;
         if (j >= s.size()) return s;
         return s.substr(0, i) + std::string(kEllipsis);
@@ -313,8 +313,7 @@ class Builder {
             std::string label = "") {
     pending_.push_back({from, to, kind, std::move(label)});
   }
-  void LinkNode(size_t from, size_t to, EdgeKind kind,
-                std::string label = "") {
+  void LinkNode(size_t from, size_t to, EdgeKind kind, std::string label = "") {
     graph_.edges.push_back({from, to, kind, std::move(label)});
   }
 
@@ -363,9 +362,8 @@ class Builder {
       join = AddNode({NodeKind::kJoin, name, "", {}});
       if (type == "Parallel") {
         const Json* branches = Field(s, "Branches");
-        const size_t n = branches != nullptr && branches->is_array()
-                             ? branches->size()
-                             : 0;
+        const size_t n =
+            branches != nullptr && branches->is_array() ? branches->size() : 0;
         for (size_t i = 0; i < n; ++i) {
           const asl::Machine* m = def_.Nested(&s, static_cast<int>(i));
           if (m == nullptr) continue;
@@ -398,9 +396,9 @@ class Builder {
         retry != nullptr && retry->is_array()) {
       for (const Json& r : *retry) {
         const Json* max = Field(r, "MaxAttempts");
-        const int64_t attempts =
-            max != nullptr && max->is_number_integer() ? max->get<int64_t>()
-                                                       : 3;
+        const int64_t attempts = max != nullptr && max->is_number_integer()
+                                     ? max->get<int64_t>()
+                                     : 3;
         if (attempts <= 0) continue;
         LinkNode(id, id, EdgeKind::kRetry,
                  "retry " + ErrorNames(r) + " " + std::string(kTimes) +
@@ -483,9 +481,9 @@ class Builder {
       if (const std::string* items = Str(s, "ItemsPath")) {
         head += std::string(kDot) + "each of " + *items;
       } else if (const Json* items = Field(s, "Items")) {
-        head += std::string(kDot) + "each of " +
-                (items->is_string() ? items->get<std::string>()
-                                    : Compact(*items));
+        head +=
+            std::string(kDot) + "each of " +
+            (items->is_string() ? items->get<std::string>() : Compact(*items));
       }
       if (const Json* mc = Field(s, "MaxConcurrency");
           mc != nullptr && mc->is_number_integer() && mc->get<int64_t>() > 0) {
@@ -873,8 +871,7 @@ std::string DotNode(const Node& n, const RenderOptions& o) {
              Q(n.name + " joins") + "]";
     case NodeKind::kElided:
       return a + ", class=\"elided\", label=" +
-             Q(Joined(LabelLines(n, o.max_label_chars))) +
-             ", style=dashed]";
+             Q(Joined(LabelLines(n, o.max_label_chars))) + ", style=dashed]";
     case NodeKind::kState:
       break;
   }

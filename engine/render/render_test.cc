@@ -69,9 +69,9 @@ TEST(RuleTextTest, ComparisonsTypeTestsAndCompounds) {
   EXPECT_EQ(RuleText(Json::parse(
                 R"({"Variable":"$.premises.area","NumericGreaterThan":100})")),
             "$.premises.area > 100");
-  EXPECT_EQ(RuleText(Json::parse(
-                R"({"Variable":"$.name","StringEquals":"Lee"})")),
-            "$.name == \"Lee\"");
+  EXPECT_EQ(
+      RuleText(Json::parse(R"({"Variable":"$.name","StringEquals":"Lee"})")),
+      "$.name == \"Lee\"");
   EXPECT_EQ(RuleText(Json::parse(
                 R"({"Variable":"$.a","NumericLessThanEqualsPath":"$.b"})")),
             "$.a <= $.b");
@@ -79,15 +79,14 @@ TEST(RuleTextTest, ComparisonsTypeTestsAndCompounds) {
             "$.x is absent");
   EXPECT_EQ(RuleText(Json::parse(R"({"Variable":"$.x","IsNull":true})")),
             "$.x is null");
-  EXPECT_EQ(RuleText(Json::parse(
-                R"({"Variable":"$.f","StringMatches":"*.pdf"})")),
-            "$.f matches \"*.pdf\"");
   EXPECT_EQ(
-      RuleText(Json::parse(R"({"Or":[
+      RuleText(Json::parse(R"({"Variable":"$.f","StringMatches":"*.pdf"})")),
+      "$.f matches \"*.pdf\"");
+  EXPECT_EQ(RuleText(Json::parse(R"({"Or":[
         {"Variable":"$.a","BooleanEquals":true},
         {"Not":{"Variable":"$.t","TimestampLessThan":"2026-01-01T00:00:00Z"}}],
         "Next":"X"})")),
-      "Or($.a == true, Not($.t < \"2026-01-01T00:00:00Z\"))");
+            "Or($.a == true, Not($.t < \"2026-01-01T00:00:00Z\"))");
 }
 
 TEST(RuleTextTest, DeepRulesAreBounded) {
@@ -130,8 +129,8 @@ TEST(MermaidTest, EveryConstruct) {
   // Edges.
   EXPECT_THAT(m, HasSubstr("ow_start --> s_Check\n"));
   EXPECT_THAT(m, HasSubstr("s_Check --> s_Route\n"));
-  EXPECT_THAT(m, HasSubstr(
-                     "s_Route -->|\"$.premises.area #gt; 100\"| s_Opinions\n"));
+  EXPECT_THAT(
+      m, HasSubstr("s_Route -->|\"$.premises.area #gt; 100\"| s_Opinions\n"));
   EXPECT_THAT(m, HasSubstr("s_Route -->|\"And($.a == true, Not($.b is "
                            "present))\"| s_Partners\n"));
   EXPECT_THAT(m, HasSubstr("s_Route -->|\"Default\"| s_Pause\n"));
@@ -194,7 +193,8 @@ TEST(DotTest, EveryConstructWithStableIds) {
   EXPECT_THAT(d, HasSubstr("\"state-Check\" -> \"state-Refused\" "));
   EXPECT_THAT(d, HasSubstr("label=\"catch States.Timeout\""));
   EXPECT_THAT(d, HasSubstr("\"state-Check\" -> \"state-Check\" "));
-  EXPECT_THAT(d, HasSubstr("label=\"retry Dept.Unavailable \xC3\x97" "3\""));
+  EXPECT_THAT(d, HasSubstr("label=\"retry Dept.Unavailable \xC3\x97"
+                           "3\""));
   EXPECT_THAT(d, HasSubstr("\"join-Opinions\" -> \"state-Note\""));
   EXPECT_THAT(d, HasSubstr("\"state-Granted\" -> \"end\""));
 }
@@ -218,24 +218,21 @@ TEST(DotTest, HighlightMarksAndFadesTheRest) {
 }
 
 TEST(HighlightTest, RetriedAndCaughtFailuresAreNotFailed) {
-  const Highlight h = HighlightFromHistory(
-      {{"ExecutionStarted", ""},
-       {"StateEntered", "P"},
-       {"StateEntered", "Tax"},
-       {"StateFailed", "Tax"},
-       {"StateRetryScheduled", "Tax"},
-       {"StateEntered", "Fire"},
-       {"StateFailed", "Fire"},
-       {"StateFailed", "P"},
-       {"StateCaught", "P"},
-       {"StateEntered", "Refused"},
-       {"StateFailed", "Refused"}},
-      {"Tax"});
-  EXPECT_EQ(h.passed,
-            (std::set<std::string, std::less<>>{"P", "Tax", "Fire",
-                                                "Refused"}));
-  EXPECT_EQ(h.failed,
-            (std::set<std::string, std::less<>>{"Fire", "Refused"}));
+  const Highlight h = HighlightFromHistory({{"ExecutionStarted", ""},
+                                            {"StateEntered", "P"},
+                                            {"StateEntered", "Tax"},
+                                            {"StateFailed", "Tax"},
+                                            {"StateRetryScheduled", "Tax"},
+                                            {"StateEntered", "Fire"},
+                                            {"StateFailed", "Fire"},
+                                            {"StateFailed", "P"},
+                                            {"StateCaught", "P"},
+                                            {"StateEntered", "Refused"},
+                                            {"StateFailed", "Refused"}},
+                                           {"Tax"});
+  EXPECT_EQ(h.passed, (std::set<std::string, std::less<>>{"P", "Tax", "Fire",
+                                                          "Refused"}));
+  EXPECT_EQ(h.failed, (std::set<std::string, std::less<>>{"Fire", "Refused"}));
   EXPECT_EQ(h.current, (std::set<std::string, std::less<>>{"Tax"}));
 }
 

@@ -165,23 +165,23 @@ absl::StatusOr<std::string> DotToSvg(std::string_view dot_text,
                           deadline - std::chrono::steady_clock::now())
                           .count();
     if (left <= 0) {
-      failure = absl::DeadlineExceededError(
-          "dot did not finish within " + std::to_string(options.timeout_ms) +
-          " ms");
+      failure = absl::DeadlineExceededError("dot did not finish within " +
+                                            std::to_string(options.timeout_ms) +
+                                            " ms");
       break;
     }
     const int n = ::poll(fds.data(), fds.size(), static_cast<int>(left));
     if (n < 0) {
       if (errno == EINTR) continue;
-      failure = absl::InternalError(std::string("poll: ") +
-                                    std::strerror(errno));
+      failure =
+          absl::InternalError(std::string("poll: ") + std::strerror(errno));
       break;
     }
     for (const pollfd& p : fds) {
       if (p.revents == 0) continue;
       if (p.fd == in.write.get()) {
-        const ssize_t w = ::write(p.fd, dot_text.data() + written,
-                                  dot_text.size() - written);
+        const ssize_t w =
+            ::write(p.fd, dot_text.data() + written, dot_text.size() - written);
         if (w > 0) written += static_cast<size_t>(w);
         if ((w < 0 && errno != EAGAIN && errno != EINTR) ||
             written == dot_text.size()) {
@@ -192,8 +192,8 @@ absl::StatusOr<std::string> DotToSvg(std::string_view dot_text,
         const bool is_out = p.fd == out.read.get();
         if (r > 0) {
           std::string& dst = is_out ? svg : diag;
-          if (is_out && svg.size() + static_cast<size_t>(r) >
-                            options.max_output_bytes) {
+          if (is_out &&
+              svg.size() + static_cast<size_t>(r) > options.max_output_bytes) {
             failure = absl::ResourceExhaustedError(
                 "dot wrote more than " +
                 std::to_string(options.max_output_bytes) + " bytes of SVG");
