@@ -20,6 +20,15 @@ struct GlobalOptions {
   std::string addr;
   bool json = false;
   int64_t timeout_ms = 10000;
+  // Bearer token: first line of this file, else $ONEWINDOW_TOKEN.
+  std::string token_file;
+  // TLS: CA bundle to check the server with; client certificate and key for
+  // mutual TLS; the name the server's certificate must carry when it is not
+  // the host in --addr.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_server_name;
 };
 
 // Offline (engine/asl, engine/core).
@@ -35,10 +44,35 @@ struct RunLocalArgs {
 };
 int RunLocal(const GlobalOptions& g, const RunLocalArgs& args);
 
+// Runs definition test files (or every *.test.yaml under a directory).
+int WorkflowTest(const GlobalOptions& g, const std::vector<std::string>& files);
+
+struct TokenArgs {
+  std::string name;
+  std::string role;
+  std::string department;
+  std::string out_file;  // write the token here (mode 0600) instead of stdout
+};
+// Makes a bearer token and the auth-file entry for it (offline).
+int AuthTokenNew(const GlobalOptions& g, const TokenArgs& args);
+
+// Offline for files, online for NAME[@V] and --case.
+struct RenderArgs {
+  std::string source;  // FILE or NAME[@VERSION]
+  std::string format;  // mermaid, dot, svg; "" = from --output, else mermaid
+  std::string case_id;
+  std::string output;  // file; "" or "-" = stdout
+};
+int WorkflowRender(const GlobalOptions& g, const RenderArgs& args);
+// A and B: files or NAME[@VERSION] on the server.
+int WorkflowDiff(const GlobalOptions& g, const std::string& a,
+                 const std::string& b);
+
 // Online (gRPC).
 int WorkflowDeploy(const GlobalOptions& g,
                    const std::vector<std::string>& files,
-                   const std::string& name, const std::string& description);
+                   const std::string& name, const std::string& description,
+                   const std::string& service_file);
 int WorkflowList(const GlobalOptions& g);
 // `name_version` is NAME or NAME@VERSION.
 int WorkflowGet(const GlobalOptions& g, const std::string& name_version);
@@ -51,6 +85,8 @@ struct SubmitArgs {
   bool has_data_json = false;
   std::string request_id;
   int64_t version = 0;
+  // id=..,name=..,type=..,size=..,sha256=.. (repeatable).
+  std::vector<std::string> documents;
 };
 int CaseSubmit(const GlobalOptions& g, const SubmitArgs& args);
 int CaseGet(const GlobalOptions& g, const std::string& id);
@@ -60,9 +96,22 @@ struct ListArgs {
   std::string service;
   std::string department;
   int limit = 0;
+  bool overdue = false;
+  std::string page_token;
+  std::string applicant;
+  std::string since;  // YYYY-MM-DD, local time, inclusive
+  std::string until;  // YYYY-MM-DD, local time, inclusive
+  int64_t version = 0;
 };
 int CaseList(const GlobalOptions& g, const ListArgs& args);
 int CaseHistory(const GlobalOptions& g, const std::string& id);
+int CaseVerify(const GlobalOptions& g, const std::string& id);
+int CaseDocumentsAdd(const GlobalOptions& g, const std::string& id,
+                     const std::vector<std::string>& documents);
+int CaseMigrate(const GlobalOptions& g, const std::string& id,
+                int64_t to_version);
+int AdminBackup(const GlobalOptions& g, const std::string& to_dir);
+int WhoAmI(const GlobalOptions& g);
 int CaseWatch(const GlobalOptions& g, const std::string& id,
               int64_t interval_ms);
 int CaseCancel(const GlobalOptions& g, const std::string& id,

@@ -1,12 +1,16 @@
 // owctl's online commands: thin gRPC clients of WorkflowService, CaseService
 // and AdapterService, with human and --json output.
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,10 +19,12 @@
 
 #include "nlohmann/json.hpp"
 #include "onewindow/v1/adapters.grpc.pb.h"
+#include "onewindow/v1/admin.grpc.pb.h"
 #include "onewindow/v1/cases.grpc.pb.h"
 #include "onewindow/v1/workflows.grpc.pb.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "tools/rpc_util.h"
 
 namespace onewindow::owctl {
 namespace {
@@ -26,85 +32,10 @@ namespace {
 namespace v1 = ::onewindow::v1;
 using nlohmann::json;
 
-const char* CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    default:
-      return "UNKNOWN";
-  }
-}
-
-// Prints "owctl: CODE: message" and maps the code to an exit status: the
-// request was understood and refused -> 1; transport trouble -> 3.
-int ReportRpcError(const grpc::Status& s) {
-  std::fprintf(stderr, "owctl: %s: %s\n", CodeName(s.error_code()),
-               s.error_message().c_str());
-  switch (s.error_code()) {
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::NOT_FOUND:
-    case grpc::StatusCode::ALREADY_EXISTS:
-    case grpc::StatusCode::PERMISSION_DENIED:
-    case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-    case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::ABORTED:
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return kExitFailed;
-    default:
-      return kExitRpc;
-  }
-}
-
-std::shared_ptr<grpc::Channel> Channel(const GlobalOptions& g) {
-  return grpc::CreateChannel(g.addr, grpc::InsecureChannelCredentials());
-}
-
-// Applies --timeout-ms to a call.
-void SetDeadline(grpc::ClientContext* ctx, const GlobalOptions& g) {
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::milliseconds(g.timeout_ms));
-}
-
-void Print(const json& j) { std::printf("%s\n", Dump(j).c_str()); }
-
-std::string Join(const google::protobuf::RepeatedPtrField<std::string>& v,
-                 const char* sep = ",") {
+std::string Join(const google::protobuf::RepeatedPtrField<std::string>& v) {
   std::string out;
   for (const auto& s : v) {
-    if (!out.empty()) out += sep;
+    if (!out.empty()) out += ",";
     out += s;
   }
   return out;
@@ -114,26 +45,6 @@ json ToJson(const google::protobuf::RepeatedPtrField<std::string>& v) {
   json a = json::array();
   for (const auto& s : v) a.push_back(s);
   return a;
-}
-
-// Prints rows as left-aligned columns separated by two spaces.
-void PrintTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& r : rows) {
-    if (width.size() < r.size()) width.resize(r.size(), 0);
-    for (size_t i = 0; i < r.size(); ++i) {
-      width[i] = std::max(width[i], r[i].size());
-    }
-  }
-  for (const auto& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size())
-        line += std::string(width[i] - r[i].size() + 2, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  }
 }
 
 const char* FormatName(v1::DefinitionFormat f) {
@@ -166,92 +77,143 @@ json WorkflowJson(const v1::Workflow& w, bool with_definition) {
   return j;
 }
 
-const char* StatusName(v1::CaseStatus s) {
-  switch (s) {
-    case v1::CASE_STATUS_RUNNING:
-      return "RUNNING";
-    case v1::CASE_STATUS_SUCCEEDED:
-      return "SUCCEEDED";
-    case v1::CASE_STATUS_FAILED:
-      return "FAILED";
-    case v1::CASE_STATUS_CANCELLED:
-      return "CANCELLED";
-    default:
-      return "UNSPECIFIED";
+// NAME.service.yaml (or .yml) beside NAME.asl.yaml, when there is one.
+std::string ManifestBeside(const std::string& definition_file) {
+  std::string dir;
+  if (const auto slash = definition_file.find_last_of('/');
+      slash != std::string::npos) {
+    dir = definition_file.substr(0, slash + 1);
   }
+  const std::string stem = WorkflowNameFromPath(definition_file);
+  for (const char* ext : {".service.yaml", ".service.yml"}) {
+    const std::string candidate = dir + stem + ext;
+    if (::access(candidate.c_str(), R_OK) == 0) return candidate;
+  }
+  return "";
 }
 
-bool Terminal(v1::CaseStatus s) {
-  return s == v1::CASE_STATUS_SUCCEEDED || s == v1::CASE_STATUS_FAILED ||
-         s == v1::CASE_STATUS_CANCELLED;
+bool IsHex64(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
 }
 
-json CaseJson(const v1::Case& c) {
-  json j = {{"id", c.id()},
-            {"service", c.service()},
-            {"version", c.version()},
-            {"status", StatusName(c.status())},
-            {"request_id", c.request_id()},
-            {"created_at_ms", c.created_at_ms()},
-            {"updated_at_ms", c.updated_at_ms()},
-            {"current_states", ToJson(c.current_states())},
-            {"open_departments", ToJson(c.open_departments())},
-            {"input", JsonOrRaw(c.input_json())}};
-  if (c.status() == v1::CASE_STATUS_SUCCEEDED || !c.output_json().empty()) {
-    j["output"] = JsonOrRaw(c.output_json());
-  }
-  if (!c.error().empty() || c.status() == v1::CASE_STATUS_FAILED) {
-    j["error"] = c.error();
-  }
-  if (!c.cause().empty() || c.status() == v1::CASE_STATUS_FAILED ||
-      c.status() == v1::CASE_STATUS_CANCELLED) {
-    j["cause"] = c.cause();
-  }
-  return j;
-}
-
-void PrintCaseSummary(const v1::Case& c) {
-  std::vector<std::vector<std::string>> rows = {
-      {"Case:", c.id()},
-      {"Service:", c.service() + "@" + std::to_string(c.version())},
-      {"Status:", StatusName(c.status())},
-      {"Request id:", c.request_id().empty() ? "-" : c.request_id()},
-      {"Created:", FormatTimeMs(c.created_at_ms())},
-      {"Updated:", FormatTimeMs(c.updated_at_ms())},
+// Parses "id=..,name=..,type=..,size=..,sha256=.." ("\," is a comma inside
+// a value). Prints what is wrong and returns false.
+bool ParseDocument(const std::string& spec, v1::DocumentRef* doc) {
+  std::map<std::string, std::string> fields;
+  std::string key, value;
+  bool in_value = false;
+  auto flush = [&]() -> bool {
+    if (key.empty() && value.empty() && !in_value) return true;
+    if (!in_value || key.empty()) {
+      std::fprintf(stderr,
+                   "owctl: --document %s: expected KEY=VALUE pairs separated "
+                   "by commas\n",
+                   spec.c_str());
+      return false;
+    }
+    if (!fields.emplace(key, value).second) {
+      std::fprintf(stderr, "owctl: --document %s: %s given twice\n",
+                   spec.c_str(), key.c_str());
+      return false;
+    }
+    key.clear();
+    value.clear();
+    in_value = false;
+    return true;
   };
-  if (c.current_states_size() > 0) {
-    rows.push_back({"States:", Join(c.current_states(), ", ")});
+  for (size_t i = 0; i < spec.size(); ++i) {
+    const char c = spec[i];
+    if (c == '\\' && i + 1 < spec.size() && spec[i + 1] == ',') {
+      (in_value ? value : key) += ',';
+      ++i;
+    } else if (c == ',') {
+      if (!flush()) return false;
+    } else if (c == '=' && !in_value) {
+      in_value = true;
+    } else {
+      (in_value ? value : key) += c;
+    }
   }
-  if (c.open_departments_size() > 0) {
-    rows.push_back({"Departments:", Join(c.open_departments(), ", ")});
+  if (!flush()) return false;
+  if (auto t = fields.find("media_type"); t != fields.end()) {
+    if (fields.count("type") != 0) {
+      std::fprintf(stderr,
+                   "owctl: --document %s: give type= or media_type=, not "
+                   "both\n",
+                   spec.c_str());
+      return false;
+    }
+    fields["type"] = t->second;
+    fields.erase(t);
   }
-  if (c.status() == v1::CASE_STATUS_SUCCEEDED) {
-    rows.push_back({"Output:", Dump(JsonOrRaw(c.output_json()))});
+  for (const auto& [k, v] : fields) {
+    if (k != "id" && k != "name" && k != "type" && k != "size" &&
+        k != "sha256") {
+      std::fprintf(stderr,
+                   "owctl: --document %s: unknown key %s (expected id, name, "
+                   "type, size, sha256)\n",
+                   spec.c_str(), k.c_str());
+      return false;
+    }
   }
-  if (!c.error().empty()) rows.push_back({"Error:", c.error()});
-  if (!c.cause().empty()) rows.push_back({"Cause:", c.cause()});
-  PrintTable(rows);
+  for (const char* k : {"id", "name", "type", "size", "sha256"}) {
+    auto it = fields.find(k);
+    if (it == fields.end() || it->second.empty()) {
+      std::fprintf(stderr, "owctl: --document %s: %s= is required\n",
+                   spec.c_str(), k);
+      return false;
+    }
+  }
+  const std::string& size = fields["size"];
+  char* end = nullptr;
+  errno = 0;
+  const long long n = std::strtoll(size.c_str(), &end, 10);
+  if (*end != '\0' || n < 0 || errno == ERANGE) {
+    std::fprintf(stderr,
+                 "owctl: --document %s: size=%s is not a number of bytes\n",
+                 spec.c_str(), size.c_str());
+    return false;
+  }
+  std::string sha = fields["sha256"];
+  for (char& c : sha) c = static_cast<char>(std::tolower(c));
+  if (!IsHex64(sha)) {
+    std::fprintf(stderr,
+                 "owctl: --document %s: sha256= must be 64 hexadecimal "
+                 "digits\n",
+                 spec.c_str());
+    return false;
+  }
+  doc->set_id(fields["id"]);
+  doc->set_name(fields["name"]);
+  doc->set_media_type(fields["type"]);
+  doc->set_size_bytes(n);
+  doc->set_sha256(sha);
+  return true;
 }
 
-json EventJson(const v1::HistoryEvent& e) {
-  json j = {{"seq", e.seq()},
-            {"at_ms", e.at_ms()},
-            {"type", e.type()},
-            {"state", e.state()},
-            {"task_id", e.task_id()}};
-  j["details"] = JsonOrRaw(e.details_json());
-  return j;
-}
-
-std::string EventLine(const v1::HistoryEvent& e) {
-  std::string line = std::to_string(e.seq()) + "  " + FormatTimeMs(e.at_ms()) +
-                     "  " + e.type();
-  if (!e.state().empty()) line += "  state=" + e.state();
-  if (!e.task_id().empty()) line += "  task=" + e.task_id();
-  if (!e.details_json().empty()) {
-    line += "  " + Dump(JsonOrRaw(e.details_json()));
+// Midnight (local time) of a YYYY-MM-DD date, in ms since the epoch; with
+// `next_day`, midnight of the day after.
+bool LocalDateMs(const std::string& date, bool next_day, int64_t* ms) {
+  int y = 0, m = 0, d = 0;
+  char tail = 0;
+  if (date.size() != 10 ||
+      std::sscanf(date.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+      m < 1 || m > 12 || d < 1 || d > 31 || y < 1970) {
+    return false;
   }
-  return line;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = m - 1;
+  tm.tm_mday = d + (next_day ? 1 : 0);
+  tm.tm_isdst = -1;
+  const std::time_t t = std::mktime(&tm);
+  if (t == static_cast<std::time_t>(-1)) return false;
+  *ms = static_cast<int64_t>(t) * 1000;
+  return true;
 }
 
 json TaskJson(const v1::Task& t) {
@@ -268,29 +230,6 @@ json TaskJson(const v1::Task& t) {
           {"deadline_at_ms", t.deadline_at_ms()},
           {"heartbeat_seconds", t.heartbeat_seconds()},
           {"input", JsonOrRaw(t.input_json())}};
-}
-
-// Reads the whole history of a case, page by page, after `after_seq`.
-grpc::Status FetchHistory(const GlobalOptions& g, v1::CaseService::Stub* stub,
-                          const std::string& id, int64_t after_seq,
-                          std::vector<v1::HistoryEvent>* out) {
-  constexpr int kPage = 1000;
-  for (;;) {
-    v1::GetCaseHistoryRequest req;
-    req.set_case_id(id);
-    req.set_after_seq(after_seq);
-    req.set_limit(kPage);
-    v1::GetCaseHistoryResponse resp;
-    grpc::ClientContext call;
-    SetDeadline(&call, g);
-    grpc::Status s = stub->GetCaseHistory(&call, req, &resp);
-    if (!s.ok()) return s;
-    for (const auto& e : resp.events()) {
-      after_seq = std::max(after_seq, e.seq());
-      out->push_back(e);
-    }
-    if (resp.events_size() < kPage) return grpc::Status::OK;
-  }
 }
 
 }  // namespace
@@ -316,12 +255,19 @@ std::string WorkflowNameFromPath(const std::string& path) {
 
 int WorkflowDeploy(const GlobalOptions& g,
                    const std::vector<std::string>& files,
-                   const std::string& name, const std::string& description) {
+                   const std::string& name, const std::string& description,
+                   const std::string& service_file) {
   if (!name.empty() && files.size() > 1) {
     std::fprintf(stderr, "owctl: --name needs a single FILE\n");
     return kExitUsage;
   }
-  auto stub = v1::WorkflowService::NewStub(Channel(g));
+  if (!service_file.empty() && files.size() > 1) {
+    std::fprintf(stderr, "owctl: --service-file needs a single FILE\n");
+    return kExitUsage;
+  }
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::WorkflowService::NewStub(client->channel());
   json report = json::array();
   int rc = kExitOk;
   for (const auto& file : files) {
@@ -335,9 +281,19 @@ int WorkflowDeploy(const GlobalOptions& g,
     req.set_definition(*text);
     req.set_format(FormatOf(file));
     req.set_description(description);
+    const std::string manifest =
+        service_file.empty() ? ManifestBeside(file) : service_file;
+    if (!manifest.empty()) {
+      auto manifest_text = ReadFileOrReport(manifest);
+      if (!manifest_text) {
+        rc = kExitFailed;
+        continue;
+      }
+      req.set_service_manifest(*manifest_text);
+    }
     v1::DeployWorkflowResponse resp;
     grpc::ClientContext call;
-    SetDeadline(&call, g);
+    client->Prepare(&call);
     grpc::Status s = stub->DeployWorkflow(&call, req, &resp);
     if (!s.ok()) {
       std::fprintf(stderr, "owctl: %s: deploy failed\n", file.c_str());
@@ -348,6 +304,7 @@ int WorkflowDeploy(const GlobalOptions& g,
     }
     if (g.json) {
       report.push_back({{"file", file},
+                        {"service_file", manifest},
                         {"name", resp.name()},
                         {"version", resp.version()},
                         {"created", resp.created()}});
@@ -361,10 +318,12 @@ int WorkflowDeploy(const GlobalOptions& g,
 }
 
 int WorkflowList(const GlobalOptions& g) {
-  auto stub = v1::WorkflowService::NewStub(Channel(g));
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::WorkflowService::NewStub(client->channel());
   v1::ListWorkflowsResponse resp;
   grpc::ClientContext call;
-  SetDeadline(&call, g);
+  client->Prepare(&call);
   grpc::Status s =
       stub->ListWorkflows(&call, v1::ListWorkflowsRequest(), &resp);
   if (!s.ok()) return ReportRpcError(s);
@@ -387,25 +346,21 @@ int WorkflowList(const GlobalOptions& g) {
 
 int WorkflowGet(const GlobalOptions& g, const std::string& name_version) {
   v1::GetWorkflowRequest req;
-  const auto at = name_version.rfind('@');
-  if (at != std::string::npos) {
-    const std::string v = name_version.substr(at + 1);
-    char* end = nullptr;
-    const long long version = std::strtoll(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || version <= 0) {
-      std::fprintf(stderr, "owctl: %s: expected NAME or NAME@VERSION\n",
-                   name_version.c_str());
-      return kExitUsage;
-    }
-    req.set_name(name_version.substr(0, at));
-    req.set_version(version);
-  } else {
-    req.set_name(name_version);
+  std::string name;
+  int64_t version = 0;
+  if (!ParseNameVersion(name_version, &name, &version)) {
+    std::fprintf(stderr, "owctl: %s: expected NAME or NAME@VERSION\n",
+                 name_version.c_str());
+    return kExitUsage;
   }
-  auto stub = v1::WorkflowService::NewStub(Channel(g));
+  req.set_name(name);
+  req.set_version(version);
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::WorkflowService::NewStub(client->channel());
   v1::GetWorkflowResponse resp;
   grpc::ClientContext call;
-  SetDeadline(&call, g);
+  client->Prepare(&call);
   grpc::Status s = stub->GetWorkflow(&call, req, &resp);
   if (!s.ok()) return ReportRpcError(s);
   if (g.json) {
@@ -437,16 +392,24 @@ int CaseSubmit(const GlobalOptions& g, const SubmitArgs& args) {
   req.set_input_json(Dump(*data));
   req.set_request_id(args.request_id);
   req.set_version(args.version);
-  auto stub = v1::CaseService::NewStub(Channel(g));
+  for (const std::string& spec : args.documents) {
+    if (!ParseDocument(spec, req.add_documents())) return kExitUsage;
+  }
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::CaseService::NewStub(client->channel());
   v1::SubmitCaseResponse resp;
   grpc::ClientContext call;
-  SetDeadline(&call, g);
+  client->Prepare(&call);
   grpc::Status s = stub->SubmitCase(&call, req, &resp);
   if (!s.ok()) return ReportRpcError(s);
   if (g.json) {
-    Print({{"case_id", resp.case_id()},
-           {"version", resp.version()},
-           {"deduplicated", resp.deduplicated()}});
+    json out = {{"case_id", resp.case_id()},
+                {"version", resp.version()},
+                {"deduplicated", resp.deduplicated()}};
+    if (!resp.due_date().empty()) out["due_date"] = resp.due_date();
+    if (resp.created_at_ms() > 0) out["created_at_ms"] = resp.created_at_ms();
+    Print(out);
   } else {
     std::printf("%s\n", resp.case_id().c_str());
   }
@@ -454,12 +417,14 @@ int CaseSubmit(const GlobalOptions& g, const SubmitArgs& args) {
 }
 
 int CaseGet(const GlobalOptions& g, const std::string& id) {
-  auto stub = v1::CaseService::NewStub(Channel(g));
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::CaseService::NewStub(client->channel());
   v1::GetCaseRequest req;
   req.set_case_id(id);
   v1::GetCaseResponse resp;
   grpc::ClientContext call;
-  SetDeadline(&call, g);
+  client->Prepare(&call);
   grpc::Status s = stub->GetCase(&call, req, &resp);
   if (!s.ok()) return ReportRpcError(s);
   if (g.json) {
@@ -489,38 +454,71 @@ int CaseList(const GlobalOptions& g, const ListArgs& args) {
   req.set_service(args.service);
   req.set_department(args.department);
   req.set_limit(args.limit);
-  auto stub = v1::CaseService::NewStub(Channel(g));
+  req.set_overdue(args.overdue);
+  req.set_page_token(args.page_token);
+  req.set_applicant(args.applicant);
+  if (args.version > 0 && args.service.empty()) {
+    std::fprintf(stderr, "owctl: --version goes with --service\n");
+    return kExitUsage;
+  }
+  req.set_version(args.version);
+  int64_t ms = 0;
+  if (!args.since.empty()) {
+    if (!LocalDateMs(args.since, false, &ms)) {
+      std::fprintf(stderr, "owctl: --since %s: expected YYYY-MM-DD\n",
+                   args.since.c_str());
+      return kExitUsage;
+    }
+    req.set_submitted_after_ms(ms);
+  }
+  if (!args.until.empty()) {
+    if (!LocalDateMs(args.until, true, &ms)) {
+      std::fprintf(stderr, "owctl: --until %s: expected YYYY-MM-DD\n",
+                   args.until.c_str());
+      return kExitUsage;
+    }
+    req.set_submitted_before_ms(ms);
+  }
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::CaseService::NewStub(client->channel());
   v1::ListCasesResponse resp;
   grpc::ClientContext call;
-  SetDeadline(&call, g);
+  client->Prepare(&call);
   grpc::Status s = stub->ListCases(&call, req, &resp);
   if (!s.ok()) return ReportRpcError(s);
   if (g.json) {
     json a = json::array();
     for (const auto& c : resp.cases()) a.push_back(CaseJson(c));
-    Print(a);
+    Print(
+        {{"cases", std::move(a)}, {"next_page_token", resp.next_page_token()}});
     return kExitOk;
   }
-  std::vector<std::vector<std::string>> rows = {
-      {"ID", "STATUS", "SERVICE", "VERSION", "UPDATED AT", "DEPARTMENTS"}};
+  std::vector<std::vector<std::string>> rows = {{"ID", "STATUS", "SERVICE",
+                                                 "VERSION", "DUE", "UPDATED AT",
+                                                 "DEPARTMENTS"}};
   for (const auto& c : resp.cases()) {
     rows.push_back(
-        {c.id(), StatusName(c.status()), c.service(),
-         std::to_string(c.version()), FormatTimeMs(c.updated_at_ms()),
+        {c.id(), std::string(StatusName(c.status())) + (c.overdue() ? "*" : ""),
+         c.service(), std::to_string(c.version()),
+         c.due_date().empty() ? "-" : c.due_date(),
+         FormatTimeMs(c.updated_at_ms()),
          c.open_departments_size() ? Join(c.open_departments()) : "-"});
   }
   PrintTable(rows);
+  // The token comes last, so `| tail -n 1` finds it.
   if (!resp.next_page_token().empty()) {
-    std::fprintf(stderr,
-                 "owctl: more cases match; raise --limit to see them\n");
+    std::printf("next_page_token: %s\n", resp.next_page_token().c_str());
   }
   return kExitOk;
 }
 
 int CaseHistory(const GlobalOptions& g, const std::string& id) {
-  auto stub = v1::CaseService::NewStub(Channel(g));
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::CaseService::NewStub(client->channel());
   std::vector<v1::HistoryEvent> events;
-  grpc::Status s = FetchHistory(g, stub.get(), id, 0, &events);
+  grpc::Status s = FetchHistory(*client, stub.get(), id, 0, &events);
   if (!s.ok()) return ReportRpcError(s);
   if (g.json) {
     json a = json::array();
@@ -532,10 +530,62 @@ int CaseHistory(const GlobalOptions& g, const std::string& id) {
   return kExitOk;
 }
 
+namespace {
+
+void PrintEvent(const GlobalOptions& g, const v1::HistoryEvent& e) {
+  if (g.json) {
+    Print(EventJson(e));
+  } else {
+    std::printf("%s\n", EventLine(e).c_str());
+  }
+  std::fflush(stdout);
+}
+
+// The last line of `case watch`, and its exit status.
+int PrintEnded(const GlobalOptions& g, const v1::Case& c) {
+  if (g.json) {
+    Print(CaseJson(c));
+  } else if (c.status() == v1::CASE_STATUS_SUCCEEDED) {
+    std::printf("%s SUCCEEDED %s\n", c.id().c_str(),
+                Dump(JsonOrRaw(c.output_json())).c_str());
+  } else {
+    std::printf("%s %s %s%s%s\n", c.id().c_str(), StatusName(c.status()),
+                c.error().c_str(), c.cause().empty() ? "" : ": ",
+                c.cause().c_str());
+  }
+  return c.status() == v1::CASE_STATUS_SUCCEEDED ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
 int CaseWatch(const GlobalOptions& g, const std::string& id,
               int64_t interval_ms) {
-  auto stub = v1::CaseService::NewStub(Channel(g));
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::CaseService::NewStub(client->channel());
   int64_t last_seq = 0;
+
+  // The server stream: events as they commit, ending after the final one.
+  {
+    grpc::ClientContext ctx;
+    client->PrepareStream(&ctx);
+    v1::WatchCaseRequest req;
+    req.set_case_id(id);
+    auto reader = stub->WatchCase(&ctx, req);
+    v1::WatchCaseResponse msg;
+    while (reader->Read(&msg)) {
+      if (!msg.has_event() || msg.event().seq() <= last_seq) continue;
+      last_seq = msg.event().seq();
+      PrintEvent(g, msg.event());
+    }
+    grpc::Status s = reader->Finish();
+    if (!s.ok() && s.error_code() != grpc::StatusCode::UNIMPLEMENTED) {
+      return ReportRpcError(s);
+    }
+    // OK: the stream ended; the case says how (or, if it has not ended,
+    // polling takes over from here). UNIMPLEMENTED: an older server.
+  }
+
   for (;;) {
     // The case first, then its history: once the case is seen ended, the
     // history read after it holds every event up to the end.
@@ -543,48 +593,33 @@ int CaseWatch(const GlobalOptions& g, const std::string& id,
     req.set_case_id(id);
     v1::GetCaseResponse resp;
     grpc::ClientContext call;
-    SetDeadline(&call, g);
+    client->Prepare(&call);
     grpc::Status s = stub->GetCase(&call, req, &resp);
     if (!s.ok()) return ReportRpcError(s);
     std::vector<v1::HistoryEvent> events;
-    s = FetchHistory(g, stub.get(), id, last_seq, &events);
+    s = FetchHistory(*client, stub.get(), id, last_seq, &events);
     if (!s.ok()) return ReportRpcError(s);
     for (const auto& e : events) {
-      last_seq = std::max(last_seq, e.seq());
-      if (g.json) {
-        Print(EventJson(e));
-      } else {
-        std::printf("%s\n", EventLine(e).c_str());
-      }
+      if (e.seq() <= last_seq) continue;
+      last_seq = e.seq();
+      PrintEvent(g, e);
     }
-    std::fflush(stdout);
-    const v1::Case& c = resp.case_();
-    if (Terminal(c.status())) {
-      if (g.json) {
-        Print(CaseJson(c));
-      } else if (c.status() == v1::CASE_STATUS_SUCCEEDED) {
-        std::printf("%s SUCCEEDED %s\n", c.id().c_str(),
-                    Dump(JsonOrRaw(c.output_json())).c_str());
-      } else {
-        std::printf("%s %s %s%s%s\n", c.id().c_str(), StatusName(c.status()),
-                    c.error().c_str(), c.cause().empty() ? "" : ": ",
-                    c.cause().c_str());
-      }
-      return c.status() == v1::CASE_STATUS_SUCCEEDED ? kExitOk : kExitFailed;
-    }
+    if (Terminal(resp.case_().status())) return PrintEnded(g, resp.case_());
     std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
   }
 }
 
 int CaseCancel(const GlobalOptions& g, const std::string& id,
                const std::string& reason) {
-  auto stub = v1::CaseService::NewStub(Channel(g));
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::CaseService::NewStub(client->channel());
   v1::CancelCaseRequest req;
   req.set_case_id(id);
   req.set_reason(reason);
   v1::CancelCaseResponse resp;
   grpc::ClientContext call;
-  SetDeadline(&call, g);
+  client->Prepare(&call);
   grpc::Status s = stub->CancelCase(&call, req, &resp);
   if (!s.ok()) return ReportRpcError(s);
   if (g.json) {
@@ -606,10 +641,12 @@ int TaskActivate(const GlobalOptions& g, const ActivateArgs& args) {
   req.set_max_tasks(args.max);
   req.set_lease_ms(args.lease_ms);
   req.set_worker(args.worker.empty() ? "owctl" : args.worker);
-  auto stub = v1::AdapterService::NewStub(Channel(g));
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::AdapterService::NewStub(client->channel());
   v1::ActivateTasksResponse resp;
   grpc::ClientContext call;
-  SetDeadline(&call, g);
+  client->Prepare(&call);
   grpc::Status s = stub->ActivateTasks(&call, req, &resp);
   if (!s.ok()) return ReportRpcError(s);
   if (g.json) {
@@ -648,10 +685,12 @@ int TaskComplete(const GlobalOptions& g, const std::string& token,
   v1::CompleteTaskRequest req;
   req.set_token(token);
   req.set_result_json(Dump(*result));
-  auto stub = v1::AdapterService::NewStub(Channel(g));
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::AdapterService::NewStub(client->channel());
   v1::CompleteTaskResponse resp;
   grpc::ClientContext call;
-  SetDeadline(&call, g);
+  client->Prepare(&call);
   grpc::Status s = stub->CompleteTask(&call, req, &resp);
   if (!s.ok()) return ReportRpcError(s);
   if (g.json) {
@@ -668,16 +707,137 @@ int TaskFail(const GlobalOptions& g, const std::string& token,
   req.set_token(token);
   req.set_error(error);
   req.set_cause(cause);
-  auto stub = v1::AdapterService::NewStub(Channel(g));
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::AdapterService::NewStub(client->channel());
   v1::FailTaskResponse resp;
   grpc::ClientContext call;
-  SetDeadline(&call, g);
+  client->Prepare(&call);
   grpc::Status s = stub->FailTask(&call, req, &resp);
   if (!s.ok()) return ReportRpcError(s);
   if (g.json) {
     Print({{"token", token}, {"result", "failed"}});
   } else {
     std::printf("%s failed\n", token.c_str());
+  }
+  return kExitOk;
+}
+
+int CaseVerify(const GlobalOptions& g, const std::string& id) {
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::CaseService::NewStub(client->channel());
+  v1::VerifyCaseRequest req;
+  req.set_case_id(id);
+  v1::VerifyCaseResponse resp;
+  grpc::ClientContext call;
+  client->Prepare(&call);
+  grpc::Status s = stub->VerifyCase(&call, req, &resp);
+  if (!s.ok()) return ReportRpcError(s);
+  if (g.json) {
+    Print({{"case_id", id},
+           {"intact", resp.intact()},
+           {"events", resp.events()},
+           {"first_bad_seq", resp.first_bad_seq()},
+           {"message", resp.message()}});
+  } else if (resp.intact()) {
+    std::printf("%s: history intact (%lld events)\n", id.c_str(),
+                static_cast<long long>(resp.events()));
+  } else {
+    std::printf("%s: event %lld: %s\n", id.c_str(),
+                static_cast<long long>(resp.first_bad_seq()),
+                resp.message().c_str());
+  }
+  return resp.intact() ? kExitOk : kExitFailed;
+}
+
+int CaseDocumentsAdd(const GlobalOptions& g, const std::string& id,
+                     const std::vector<std::string>& documents) {
+  v1::AddDocumentsRequest req;
+  req.set_case_id(id);
+  for (const std::string& spec : documents) {
+    if (!ParseDocument(spec, req.add_documents())) return kExitUsage;
+  }
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::CaseService::NewStub(client->channel());
+  v1::AddDocumentsResponse resp;
+  grpc::ClientContext call;
+  client->Prepare(&call);
+  grpc::Status s = stub->AddDocuments(&call, req, &resp);
+  if (!s.ok()) return ReportRpcError(s);
+  if (g.json) {
+    Print(CaseJson(resp.case_()));
+  } else {
+    PrintCaseSummary(resp.case_());
+  }
+  return kExitOk;
+}
+
+int CaseMigrate(const GlobalOptions& g, const std::string& id,
+                int64_t to_version) {
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::CaseService::NewStub(client->channel());
+  v1::MigrateCaseRequest req;
+  req.set_case_id(id);
+  req.set_to_version(to_version);
+  v1::MigrateCaseResponse resp;
+  grpc::ClientContext call;
+  client->Prepare(&call);
+  grpc::Status s = stub->MigrateCase(&call, req, &resp);
+  if (!s.ok()) return ReportRpcError(s);
+  if (g.json) {
+    Print(CaseJson(resp.case_()));
+  } else {
+    PrintCaseSummary(resp.case_());
+  }
+  return kExitOk;
+}
+
+int AdminBackup(const GlobalOptions& g, const std::string& to_dir) {
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::AdminService::NewStub(client->channel());
+  v1::BackupRequest req;
+  req.set_to_dir(to_dir);
+  v1::BackupResponse resp;
+  grpc::ClientContext call;
+  client->Prepare(&call);
+  grpc::Status s = stub->Backup(&call, req, &resp);
+  if (!s.ok()) return ReportRpcError(s);
+  if (g.json) {
+    Print({{"dir", resp.dir()},
+           {"bytes", resp.bytes()},
+           {"sequence", resp.sequence()},
+           {"took_ms", resp.took_ms()}});
+  } else {
+    std::printf("%s: %lld bytes at sequence %llu in %lld ms\n",
+                resp.dir().c_str(), static_cast<long long>(resp.bytes()),
+                static_cast<unsigned long long>(resp.sequence()),
+                static_cast<long long>(resp.took_ms()));
+  }
+  return kExitOk;
+}
+
+int WhoAmI(const GlobalOptions& g) {
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto stub = v1::AdminService::NewStub(client->channel());
+  v1::WhoAmIResponse resp;
+  grpc::ClientContext call;
+  client->Prepare(&call);
+  grpc::Status s = stub->WhoAmI(&call, v1::WhoAmIRequest(), &resp);
+  if (!s.ok()) return ReportRpcError(s);
+  if (g.json) {
+    Print({{"principal", resp.principal()},
+           {"role", resp.role()},
+           {"department", resp.department()}});
+  } else if (resp.department().empty()) {
+    std::printf("%s %s\n", resp.principal().c_str(), resp.role().c_str());
+  } else {
+    std::printf("%s %s %s\n", resp.principal().c_str(), resp.role().c_str(),
+                resp.department().c_str());
   }
   return kExitOk;
 }

@@ -38,6 +38,20 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-ms", g.timeout_ms, "deadline of each RPC in ms")
       ->default_val(10000)
       ->check(CLI::PositiveNumber);
+  app.add_option("--token-file", g.token_file,
+                 "bearer token file (default $ONEWINDOW_TOKEN)");
+  app.add_option("--tls-ca", g.tls_ca,
+                 "CA certificates (PEM) to check the server with; turns TLS "
+                 "on");
+  auto* tls_cert = app.add_option("--tls-cert", g.tls_cert,
+                                  "client certificate (PEM) for mutual TLS");
+  auto* tls_key =
+      app.add_option("--tls-key", g.tls_key, "client private key (PEM)");
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
+  app.add_option("--tls-server-name", g.tls_server_name,
+                 "name the server certificate must carry, when it is not "
+                 "the host in --addr");
 
   std::function<int()> run;
 
@@ -59,7 +73,7 @@ int main(int argc, char** argv) {
       [&] { run = [&] { return ow::WorkflowValidate(g, validate_files); }; });
 
   std::vector<std::string> deploy_files;
-  std::string deploy_name, deploy_description;
+  std::string deploy_name, deploy_description, deploy_service_file;
   auto* deploy = workflow->add_subcommand(
       "deploy", "deploy definitions; prints NAME@VERSION for each");
   deploy->add_option("FILE", deploy_files, "definition files")->required();
@@ -67,12 +81,53 @@ int main(int argc, char** argv) {
                      "workflow name (default: the file name before .asl)");
   deploy->add_option("--description", deploy_description,
                      "free text shown in listings");
+  deploy->add_option("--service-file", deploy_service_file,
+                     "service manifest (default: NAME.service.yaml beside "
+                     "NAME.asl.yaml, when present)");
   deploy->callback([&] {
     run = [&] {
       return ow::WorkflowDeploy(g, deploy_files, deploy_name,
-                                deploy_description);
+                                deploy_description, deploy_service_file);
     };
   });
+
+  ow::RenderArgs render;
+  auto* wrender = workflow->add_subcommand(
+      "render", "draw a definition as Mermaid, Graphviz dot or SVG");
+  wrender->add_option("SOURCE", render.source, "FILE, NAME or NAME@VERSION")
+      ->required();
+  wrender
+      ->add_option("--format", render.format,
+                   "mermaid, dot or svg (default: from -o's extension, "
+                   "else mermaid)")
+      ->check(CLI::IsMember({"mermaid", "dot", "svg"}));
+  wrender->add_option("--case", render.case_id,
+                      "mark the states this case passed, waits at and "
+                      "failed in");
+  wrender->add_option("-o,--output", render.output,
+                      "write to FILE (default standard output)");
+  wrender->callback(
+      [&] { run = [&] { return ow::WorkflowRender(g, render); }; });
+
+  std::vector<std::string> test_files;
+  auto* wtest = workflow->add_subcommand(
+      "test", "run definition tests (NAME.test.yaml; offline)");
+  wtest
+      ->add_option("FILE", test_files,
+                   "test files, or directories to search for *.test.yaml")
+      ->required();
+  wtest->callback(
+      [&] { run = [&] { return ow::WorkflowTest(g, test_files); }; });
+
+  std::string diff_a, diff_b;
+  auto* wdiff = workflow->add_subcommand(
+      "diff",
+      "states added, removed and changed from A to B, and which running "
+      "cases of a deployed A could move to B");
+  wdiff->add_option("A", diff_a, "FILE, NAME or NAME@VERSION")->required();
+  wdiff->add_option("B", diff_b, "FILE, NAME or NAME@VERSION")->required();
+  wdiff->callback(
+      [&] { run = [&] { return ow::WorkflowDiff(g, diff_a, diff_b); }; });
 
   auto* wlist = workflow->add_subcommand("list", "list deployed workflows");
   wlist->callback([&] { run = [&] { return ow::WorkflowList(g); }; });
@@ -120,6 +175,9 @@ int main(int argc, char** argv) {
                       "idempotency key: the same id returns the same case");
   csubmit->add_option("--version", submit.version,
                       "definition version (default latest)");
+  csubmit->add_option("--document", submit.documents,
+                      "id=..,name=..,type=..,size=..,sha256=.. (a document "
+                      "the citizen brought; repeatable)");
   csubmit->callback([&] {
     submit.has_data_file = data_opt->count() > 0;
     submit.has_data_json = data_json_opt->count() > 0;
@@ -140,6 +198,22 @@ int main(int argc, char** argv) {
                     "only cases with an open task at this department");
   clist->add_option("--limit", list.limit, "maximum number of cases")
       ->check(CLI::PositiveNumber);
+  clist->add_flag("--overdue", list.overdue,
+                  "only running cases past their due date");
+  clist->add_option("--page-token", list.page_token,
+                    "continue a listing (the token printed last)");
+  clist->add_option("--applicant", list.applicant,
+                    "only cases of this applicant");
+  clist->add_option("--since", list.since,
+                    "only cases submitted on or after YYYY-MM-DD (local "
+                    "time)");
+  clist->add_option("--until", list.until,
+                    "only cases submitted on or before YYYY-MM-DD (local "
+                    "time)");
+  clist
+      ->add_option("--version", list.version,
+                   "with --service: only cases of this version")
+      ->check(CLI::PositiveNumber);
   clist->callback([&] { run = [&] { return ow::CaseList(g, list); }; });
 
   auto* chistory = cases->add_subcommand("history", "show a case's history");
@@ -156,6 +230,38 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   cwatch->callback([&] {
     run = [&] { return ow::CaseWatch(g, case_id, watch_interval_ms); };
+  });
+
+  auto* cverify = cases->add_subcommand(
+      "verify",
+      "check a case's history hash chain; exit 1 naming the first "
+      "bad event");
+  cverify->add_option("ID", case_id, "case number")->required();
+  cverify->callback([&] { run = [&] { return ow::CaseVerify(g, case_id); }; });
+
+  auto* cdocs = cases->add_subcommand("documents", "a case's documents");
+  cdocs->require_subcommand(1);
+  std::vector<std::string> add_documents;
+  auto* cdocs_add =
+      cdocs->add_subcommand("add", "attach documents to a running case");
+  cdocs_add->add_option("ID", case_id, "case number")->required();
+  cdocs_add
+      ->add_option("--document", add_documents,
+                   "id=..,name=..,type=..,size=..,sha256=.. (repeatable)")
+      ->required();
+  cdocs_add->callback([&] {
+    run = [&] { return ow::CaseDocumentsAdd(g, case_id, add_documents); };
+  });
+
+  int64_t migrate_version = 0;
+  auto* cmigrate = cases->add_subcommand(
+      "migrate", "move a running case to another version of its service");
+  cmigrate->add_option("ID", case_id, "case number")->required();
+  cmigrate->add_option("--to-version", migrate_version, "target version")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  cmigrate->callback([&] {
+    run = [&] { return ow::CaseMigrate(g, case_id, migrate_version); };
   });
 
   std::string cancel_reason;
@@ -213,6 +319,44 @@ int main(int argc, char** argv) {
   tfail->callback([&] {
     run = [&] { return ow::TaskFail(g, token, fail_error, fail_cause); };
   });
+
+  // admin ...
+  auto* admin = app.add_subcommand("admin", "operate the engine");
+  admin->require_subcommand(1);
+  std::string backup_dir;
+  auto* abackup = admin->add_subcommand(
+      "backup",
+      "a consistent online copy of the store, on the server's "
+      "machine");
+  abackup->add_option("--to", backup_dir, "directory (new or empty)")
+      ->required();
+  abackup->callback(
+      [&] { run = [&] { return ow::AdminBackup(g, backup_dir); }; });
+
+  // auth ...
+  auto* auth = app.add_subcommand("auth", "principals and tokens");
+  auth->require_subcommand(1);
+  auto* auth_token = auth->add_subcommand("token", "bearer tokens");
+  auth_token->require_subcommand(1);
+  ow::TokenArgs token_args;
+  auto* token_new = auth_token->add_subcommand(
+      "new", "make a token and the auth-file entry for it (offline)");
+  token_new->add_option("--name", token_args.name, "principal name")
+      ->required();
+  token_new
+      ->add_option("--role", token_args.role,
+                   "counter, department, analyst, supervisor or admin")
+      ->required();
+  token_new->add_option("--department", token_args.department,
+                        "department code (with --role department)");
+  token_new->add_option("--out", token_args.out_file,
+                        "write the token to this new file (mode 0600) "
+                        "instead of printing it");
+  token_new->callback(
+      [&] { run = [&] { return ow::AuthTokenNew(g, token_args); }; });
+
+  auto* whoami = app.add_subcommand("whoami", "the principal the engine sees");
+  whoami->callback([&] { run = [&] { return ow::WhoAmI(g); }; });
 
   try {
     app.parse(argc, argv);
