@@ -1,6 +1,6 @@
 // Identifiers the engine hands out: case numbers and task tokens.
 //
-// Case numbers: PREFIX-YYYY-NNNNNN-C (e.g. FL-2026-000123-7), a sequence per
+// Case numbers: PREFIX-YYYY-NNNNNN-C (e.g. FL-2026-000123-3), a sequence per
 // prefix and year with a Luhn check digit over the digits YYYYNNNNNN, and
 // the layout 1 form OW-nnnnnnnnnn. Shard i of n hands out the sequence
 // numbers k*n + i + 1, so a case number names its shard either way.
@@ -15,31 +15,22 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "engine/manifest/case_number.h"
 
 namespace onewindow::scheduler {
 
-struct CaseNumber {
-  std::string prefix;  // 2-4 capital letters ("OW" for layout 1 ids)
-  int year = 0;        // 0 for layout 1 ids
-  int64_t seq = 0;     // >= 1
-  bool legacy = false;  // OW-nnnnnnnnnn
-};
-
-// "FL-2026-000123-7".
-std::string FormatCaseNumber(std::string_view prefix, int year, int64_t seq);
-// The Luhn check digit of a digit string.
-int LuhnDigit(std::string_view digits);
-// Parses a case number in any letter case. INVALID_ARGUMENT naming the
-// problem: not a case number, or a wrong check digit.
+// Case numbers are engine/manifest's (case_number.h).
+using CaseNumber = manifest::CaseNumber;
+using manifest::FormatCaseNumber;
+// INVALID_ARGUMENT naming case_id and the problem (not a case number, or a
+// wrong check digit).
 absl::StatusOr<CaseNumber> ParseCaseNumber(std::string_view text);
-// The canonical form (upper case) of a parsed number.
-std::string CanonicalCaseId(const CaseNumber& n);
-// The shard of a case number among `shards`.
+inline std::string CanonicalCaseId(const CaseNumber& n) { return n.ToString(); }
+// The shard of a case number among `shards`: shard i hands out the
+// sequence numbers k*n + i + 1.
 inline int ShardOf(const CaseNumber& n, int shards) {
-  return static_cast<int>((n.seq - 1) % shards);
+  return static_cast<int>((n.sequence - 1) % shards);
 }
-// Checks a case number prefix: 2-4 capital letters.
-bool ValidPrefix(std::string_view prefix);
 
 struct TokenParts {
   std::string case_id;

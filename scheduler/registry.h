@@ -46,11 +46,6 @@ using RulesFactory = std::function<absl::StatusOr<std::shared_ptr<const ServiceR
 // Rules of a service without a manifest: prefix OW, no deadline, Saturday
 // and Sunday off (UTC), any input.
 std::shared_ptr<const ServiceRules> DefaultRules();
-// A calendar with the given weekend days (0 = Sunday .. 6 = Saturday),
-// holidays (YYYY-MM-DD) and UTC offset in minutes.
-std::shared_ptr<const WorkingCalendar> MakeCalendar(
-    std::vector<int> weekend, std::vector<std::string> holidays,
-    int utc_offset_minutes);
 
 class WorkflowRegistry {
  public:

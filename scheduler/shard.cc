@@ -866,10 +866,12 @@ absl::StatusOr<std::string> Shard::NextCaseNumber(const std::string& prefix,
     it = next_k_.emplace(key, *k).first;
   }
   const int64_t seq = it->second * count_ + index_ + 1;
+  absl::StatusOr<std::string> id = FormatCaseNumber(prefix, year, seq);
+  if (!id.ok()) return id.status();
   ++it->second;
   store::PutBe64(txn->batch.get(), store::kCfMeta,
                  store::NumberKey(prefix, year, index_), it->second);
-  return FormatCaseNumber(prefix, year, seq);
+  return id;
 }
 
 void Shard::ProcessSubmit(Command& command, Txn* txn) {

@@ -231,6 +231,7 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
     sub->set_worker(opts_.worker);
     sub->set_max_in_flight(opts_.max_in_flight);
     sub->set_lease_ms(opts_.lease_ms);
+    sub->set_batch_frames(true);  // TaskBatch, Acks and TaskCancelled understood
     for (const auto& t : opts_.task_types) sub->add_task_types(t);
 
     if (sync_handler_) {

@@ -124,7 +124,7 @@ class World {
 void RecordEntered(const StepOutput& out, const asl::Machine& root,
                    std::vector<std::string>* entered) {
   for (const Event& e : out.events) {
-    if (e.type == "StateEntered" && root.states.count(e.state) != 0) {
+    if (e.type == onewindow::store::v1::STATE_ENTERED && root.states.count(e.state) != 0) {
       entered->push_back(e.state);
     }
   }

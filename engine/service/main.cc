@@ -25,6 +25,7 @@
 #include "engine/service/auth.h"
 #include "engine/service/services.h"
 #include "scheduler/engine.h"
+#include "scheduler/manifest_rules.h"
 
 namespace {
 
@@ -44,6 +45,7 @@ struct Config {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_client_ca;
+  std::string calendar_dir;
 };
 
 bool LoadConfigFile(const std::string& path, Config* c, std::string* err) {
@@ -67,6 +69,9 @@ bool LoadConfigFile(const std::string& path, Config* c, std::string* err) {
     if (auto v = get("tls-key", "tls_key")) c->tls_key = v.as<std::string>();
     if (auto v = get("tls-client-ca", "tls_client_ca")) {
       c->tls_client_ca = v.as<std::string>();
+    }
+    if (auto v = get("calendar-dir", "calendar_dir")) {
+      c->calendar_dir = v.as<std::string>();
     }
   } catch (const std::exception& e) {
     *err = e.what();
@@ -179,6 +184,9 @@ int main(int argc, char** argv) {
   auto* o_ca = app.add_option(
       "--tls-client-ca", flags.tls_client_ca,
       "CA (PEM) client certificates must chain to: mutual TLS");
+  auto* o_cal = app.add_option(
+      "--calendar-dir", flags.calendar_dir,
+      "directory of working-day calendars (NAME.yaml) manifests name");
   CLI11_PARSE(app, argc, argv);
 
   if (!config_file.empty()) {
@@ -200,6 +208,7 @@ int main(int argc, char** argv) {
   if (*o_cert) cfg.tls_cert = flags.tls_cert;
   if (*o_key) cfg.tls_key = flags.tls_key;
   if (*o_ca) cfg.tls_client_ca = flags.tls_client_ca;
+  if (*o_cal) cfg.calendar_dir = flags.calendar_dir;
 
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
@@ -244,6 +253,8 @@ int main(int argc, char** argv) {
   eo.data_dir = cfg.data_dir;
   eo.shards = cfg.shards;
   eo.max_payload_bytes = cfg.max_payload_bytes;
+  eo.rules_factory =
+      onewindow::scheduler::MakeManifestRulesFactory(cfg.calendar_dir);
   auto engine = Engine::Open(std::move(eo));
   if (!engine.ok()) {
     spdlog::critical("cannot open the engine: {}", engine.status().ToString());
