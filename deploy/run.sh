@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 "$BUILD/onewindowd" --listen "$LISTEN" --data-dir "$DATA" \
-  --workflows "$OW_ROOT/workflows" &
+  --workflows "$OW_ROOT/workflows" --calendar-dir "$OW_ROOT/deploy/calendars" &
 pids+=($!)
 # Wait until it answers.
 for _ in $(seq 1 100); do
@@ -36,12 +36,14 @@ done
 depts=$("$BUILD/owctl" --addr "$LISTEN" --json workflow list |
   python3 -c 'import json,sys; print(" ".join(sorted({d for w in json.load(sys.stdin) for d in w.get("departments", [])})))')
 for d in $depts; do
+  # COUNTER tasks are the clerk's: nobody simulates the citizen.
+  [ "$d" = COUNTER ] && continue
   "$BUILD/ow-adapter-sim" --department "$d" --addr "$LISTEN" --latency-ms 200 &
   pids+=($!)
 done
 cat <<MSG
 
-OneWindow is running on $LISTEN (data in $DATA), departments simulated: $depts
+OneWindow is running on $LISTEN (data in $DATA), departments simulated: ${depts/COUNTER/}
 In another terminal:
   $BUILD/owctl --addr $LISTEN workflow list
   id=\$($BUILD/owctl --addr $LISTEN case submit --service food-licence --data $OW_ROOT/workflows/food-licence.input.json)

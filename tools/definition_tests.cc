@@ -423,7 +423,8 @@ class FileRunner {
     }
 
     out->options.max_steps = kMaxSteps;
-    out->options.execution_id = out->name;
+    // The execution id is "local", as with run-local.
+    out->options.execution_id = "local";
     if (auto start = c.find("start_time"); start != c.end()) {
       const std::string spath = asl::LocationMember(path, "start_time");
       absl::StatusOr<int64_t> ms =
