@@ -149,7 +149,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
                    &e->watch_,
                    e->clock_,
                    &e->options_,
-                   [raw] { return raw->NextQueueSeq(); }};
+                   [raw] { return raw->NextQueueSeq(); },
+                   &e->commit_seconds_,
+                   &e->commit_commands_};
   for (int i = 0; i < n; ++i) {
     e->shards_.push_back(std::make_unique<Shard>(i, n, deps));
   }

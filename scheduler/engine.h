@@ -29,6 +29,7 @@
 #include "onewindow/v1/cases.pb.h"
 #include "scheduler/clock.h"
 #include "scheduler/dispatcher.h"
+#include "scheduler/histogram.h"
 #include "scheduler/ids.h"
 #include "scheduler/registry.h"
 #include "scheduler/watch.h"
@@ -124,6 +125,8 @@ class Engine {
   WorkflowRegistry& registry() { return *registry_; }
   Dispatcher& dispatcher() { return *dispatcher_; }
   WatchHub& watch() { return watch_; }
+  const Histogram& commit_seconds() const { return commit_seconds_; }
+  const Histogram& commit_commands() const { return commit_commands_; }
   store::Store& store() { return *store_; }
   const Clock& clock() const { return *clock_; }
   const EngineOptions& options() const { return options_; }
@@ -147,6 +150,9 @@ class Engine {
   void MigrateCase(const std::string& case_id, int64_t to_version,
                    const Actor& actor, Done<onewindow::v1::Case> done);
   void GetBoard(Done<onewindow::v1::Board> done);
+  // The same on the calling thread (reads the store: not for gRPC callback
+  // threads).
+  absl::StatusOr<onewindow::v1::Board> BoardNow() { return DoBoard(); }
 
   // ---- tasks ----
   // `department`: the department the caller may answer for (empty: any).
@@ -202,6 +208,9 @@ class Engine {
   std::unique_ptr<WorkflowRegistry> registry_;
   std::unique_ptr<Dispatcher> dispatcher_;
   WatchHub watch_;
+  Histogram commit_seconds_{{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                             0.1, 0.25, 0.5, 1, 2.5}};
+  Histogram commit_commands_{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}};
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<uint64_t> round_robin_{0};
   std::atomic<int64_t> next_queue_seq_{0};

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "engine/asl/definition.h"
@@ -277,7 +278,14 @@ void Shard::Commit(Txn* txn) {
     store::PutBe64(txn->batch.get(), store::kCfCounters, k, counters_[k]);
   }
   if (!txn->batch->empty()) {
+    const auto t0 = std::chrono::steady_clock::now();
     absl::Status s = deps_.store->Commit(txn->batch.get());
+    if (deps_.commit_seconds != nullptr) {
+      deps_.commit_seconds->Record(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count());
+      deps_.commit_commands->Record(static_cast<double>(txn->commands));
+    }
     if (!s.ok()) {
       // Memory is ahead of the store: forget every case this batch touched
       // (they are rebuilt from what was committed when next needed), tell

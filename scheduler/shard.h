@@ -40,6 +40,7 @@
 #include "engine/store/store.h"
 #include "scheduler/dispatcher.h"
 #include "scheduler/engine.h"
+#include "scheduler/histogram.h"
 #include "scheduler/ids.h"
 #include "scheduler/registry.h"
 #include "scheduler/watch.h"
@@ -115,6 +116,9 @@ class Shard {
     const EngineOptions* options;
     // Next position in the departments' task queues (engine-wide).
     std::function<int64_t()> next_queue_seq;
+    // Commit duration (seconds) and commands per commit.
+    Histogram* commit_seconds;
+    Histogram* commit_commands;
   };
 
   Shard(int index, int count, Deps deps);

@@ -23,6 +23,7 @@
 #include <sstream>
 
 #include "engine/service/auth.h"
+#include "engine/service/metrics.h"
 #include "engine/service/services.h"
 #include "scheduler/engine.h"
 #include "scheduler/manifest_rules.h"
@@ -266,9 +267,13 @@ int main(int argc, char** argv) {
   }
 
   onewindow::service::Api api(engine->get());
+  onewindow::service::Metrics metrics;
   onewindow::service::ServiceContext sctx;
   sctx.api = &api;
   sctx.auth = auth->get();
+  sctx.count = [&metrics](std::string_view method, int code) {
+    metrics.CountRequest(method, code);
+  };
   onewindow::service::CaseServiceImpl cases(&sctx);
   onewindow::service::WorkflowServiceImpl workflows(&sctx);
   onewindow::service::AdapterServiceImpl adapters(&sctx);
