@@ -12,23 +12,12 @@
 // from the time a case was DUE, not from when it could be sent, so a stalled
 // engine is not hidden (no coordinated omission).
 //
-// How completion is detected. GetCase per case from many threads would
-// perturb the engine (a unary call costs about as much CPU as a third of a
-// case). Instead one driver thread keeps the open cases in an ordered map
-// and, once per tick, asks ListCases for the id window that holds them
-// (page_token = highest open id + 1, limit = width of the window, in pages of
-// at most 1000): ONE call answers for every open case. Each open case keeps
-// a bracket: it ended after the send time of the last poll that still saw it
-// RUNNING (or its submit) and before the receive time of the poll that saw
-// it terminal; its latency is the middle of that bracket. The tick adapts to
-// 1/12 of the recent median latency, clamped to [0.25 ms, 4 ms] (longer for
-// a stalled case), cases younger than half the median are left out of the
-// window, and the driver sleeps on a steady-clock condition variable
-// (microsecond timing): resolution is sub-millisecond at low latency and a
-// few percent of the latency under load, for a few hundred polls per second
-// (about 3% of the server's CPU at C=64, seen with perf). The JSON
-// reports polls, polls_per_case and latency_resolution_ms (mean half-bracket)
-// so the reader can judge both.
+// How completion is detected: one WatchCase stream per phase, filtered on
+// the service, tells the driver of every case's status change as it
+// commits; a case's latency runs from its start (due or sent time) to the
+// arrival of its terminal change. No polling, exact to the microsecond of
+// arrival; a change that arrives before its submit's reply is kept until
+// the reply comes.
 //
 // Tasks per case are counted once at the end from the history of a sample
 // of succeeded cases (TaskScheduled events).
@@ -71,22 +60,6 @@ using onewindow::v1::CaseStatus;
 
 double Ms(Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
-}
-
-std::string FormatCaseId(int64_t seq) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "OW-%010lld", static_cast<long long>(seq));
-  return buf;
-}
-
-int64_t ParseCaseId(std::string_view id) {
-  if (id.size() < 4 || id.substr(0, 3) != "OW-") return -1;
-  int64_t v = 0;
-  for (char c : id.substr(3)) {
-    if (c < '0' || c > '9') return -1;
-    v = v * 10 + (c - '0');
-  }
-  return v;
 }
 
 bool Terminal(CaseStatus s) {
@@ -160,6 +133,7 @@ class Driver {
     next_index_ = 0;
     submits_in_flight_ = 0;
     pending_.clear();
+    ended_early_.clear();
     completion_times_.clear();
     const bool open = opts_.rate > 0;
     const auto t0 = Clock::now();
@@ -175,7 +149,15 @@ class Driver {
         SubmitNext(Clock::now());
       }
     }
-    auto next_poll = t0;
+    if (!opts_.submit_only) {
+      // The watch must be in place before the first case is submitted.
+      StartWatch();
+      const auto until = Clock::now() + std::chrono::seconds(10);
+      while (!watch_started_ && watch_ != nullptr && Clock::now() < until) {
+        PumpEvents(std::chrono::milliseconds(50));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     while (true) {
       auto now = Clock::now();
       if (open) {
@@ -186,22 +168,14 @@ class Driver {
           SubmitNext(d);
         }
       }
-      if (!poll_in_flight_ && !pending_.empty() && now >= next_poll &&
-          !opts_.submit_only) {
-        poll_tick_floor_ = 0;
-        if (!StartPoll(now)) next_poll = now + PollInterval();
-      }
       if (next_index_ >= n_ && submits_in_flight_ == 0 &&
-          (pending_.empty() || opts_.submit_only) && !poll_in_flight_) {
+          (pending_.empty() || opts_.submit_only)) {
         break;
       }
       if (now >= end_by) break;
       auto deadline = end_by;
       if (open && next_index_ < n_ && InFlight() < opts_.max_in_flight) {
         deadline = std::min(deadline, due(next_index_));
-      }
-      if (!poll_in_flight_ && !pending_.empty() && !opts_.submit_only) {
-        deadline = std::min(deadline, next_poll);
       }
       std::vector<std::pair<void*, bool>> events;
       {
@@ -213,10 +187,6 @@ class Driver {
         auto* op = static_cast<Op*>(tag);
         op->Done(this, ok);
         delete op;
-      }
-      if (poll_finished_) {
-        poll_finished_ = false;
-        next_poll = Clock::now() + PollInterval();
       }
     }
     const auto t1 = last_completion_ > t0 ? last_completion_ : Clock::now();
@@ -234,7 +204,8 @@ class Driver {
     res_.unfinished = static_cast<int64_t>(pending_.size()) +
                       submits_in_flight_ + (n_ - next_index_);
     // Outstanding RPCs must finish before the next phase reuses the state.
-    while (submits_in_flight_ > 0 || poll_in_flight_) {
+    StopWatch();
+    while (submits_in_flight_ > 0 || watch_ != nullptr) {
       std::vector<std::pair<void*, bool>> events;
       {
         std::unique_lock lock(mu_);
@@ -288,17 +259,19 @@ class Driver {
     Clock::time_point sent;
     void Done(Driver* d, bool ok) override { d->OnSubmitted(this, ok); }
   };
-  struct PollOp : Op {
+  // The phase's WatchCase stream: one op per read.
+  struct Watch {
     grpc::ClientContext ctx;
-    onewindow::v1::ListCasesRequest req;
-    onewindow::v1::ListCasesResponse resp;
-    grpc::Status status;
-    std::unique_ptr<
-        grpc::ClientAsyncResponseReader<onewindow::v1::ListCasesResponse>>
+    std::unique_ptr<grpc::ClientAsyncReader<onewindow::v1::WatchCaseResponse>>
         rpc;
-    Clock::time_point sent;
-    int64_t top = 0;  // highest id asked for
-    void Done(Driver* d, bool ok) override { d->OnPolled(this, ok); }
+    onewindow::v1::WatchCaseResponse resp;
+    grpc::Status status;
+    bool finishing = false;
+  };
+  struct WatchOp : Op {
+    enum Kind { kStarted, kRead, kFinished } kind;
+    explicit WatchOp(Kind k) : kind(k) {}
+    void Done(Driver* d, bool ok) override { d->OnWatch(this, ok); }
   };
   struct Pending {
     Clock::time_point start;
@@ -342,8 +315,8 @@ class Driver {
 
   void OnSubmitted(SubmitOp* op, bool ok) {
     --submits_in_flight_;
-    const int64_t seq = ParseCaseId(op->resp.case_id());
-    if (!ok || !op->status.ok() || seq <= 0) {
+    const std::string id = op->resp.case_id();
+    if (!ok || !op->status.ok() || id.empty()) {
       ++res_.failed;
       if (res_.first_error.empty()) {
         res_.first_error = "SubmitCase: " + op->status.error_message();
@@ -358,124 +331,97 @@ class Driver {
       if (opts_.rate <= 0 && next_index_ < n_) SubmitNext(Clock::now());
       return;
     }
-    pending_[seq] = Pending{op->start, op->sent};
-  }
-
-  Clock::duration PollInterval() {
-    double median_ms = 4;  // until there is data
-    if (!recent_.empty()) {
-      std::vector<double> v(recent_.begin(), recent_.end());
-      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-      median_ms = v[v.size() / 2];
-      recent_median_ms_ = median_ms;
-    }
-    // A stalled case (older than 4x the median) backs the tick off too, so a
-    // stuck case is not polled thousands of times a second.
-    if (!pending_.empty()) {
-      Clock::time_point oldest = Clock::time_point::max();
-      for (const auto& [seq, p] : pending_) oldest = std::min(oldest, p.start);
-      const double age_ms = Ms(Clock::now() - oldest);
-      if (age_ms > 4 * median_ms) median_ms = age_ms;
-    }
-    const double ms = std::clamp(median_ms / 12, 0.25, 4.0);
-    return std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double, std::milli>(ms));
-  }
-
-  // Asks for the ids in (floor, floor + 1000], floor starting below the
-  // lowest open case; OnPolled chains the next page while open cases remain
-  // above what was covered.
-  bool StartPoll(Clock::time_point now) {
-    const int64_t lo = pending_.begin()->first;
-    int64_t hi = pending_.rbegin()->first;
-    if (poll_tick_floor_ == 0 && !recent_.empty()) {
-      // Cases younger than half the median latency are most likely still
-      // running: leave them (the newest ids) out of this tick's window.
-      const auto young = now - std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double, std::milli>(
-                                       recent_median_ms_ / 2));
-      int64_t top = -1;
-      for (const auto& [seq, p] : pending_) {
-        if (p.start <= young) top = seq;
-      }
-      if (top < 0) return false;
-      hi = top;
-    }
-    if (poll_tick_floor_ == 0) {
-      tick_hi_ = hi;
-    } else {
-      hi = tick_hi_;
-    }
-    const int64_t floor = std::max<int64_t>(poll_tick_floor_, lo - 1);
-    const int64_t top = std::min<int64_t>(hi, floor + 1000);
-    auto* op = new PollOp;
-    op->top = top;
-    op->req.set_page_token(FormatCaseId(top + 1));
-    op->req.set_limit(static_cast<int32_t>(top - floor));
-    op->ctx.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(30));
-    op->sent = now;
-    op->rpc = stub_->AsyncListCases(&op->ctx, op->req, &cq_);
-    op->rpc->Finish(&op->resp, &op->status, op);
-    poll_in_flight_ = true;
-    ++res_.polls;
-    return true;
-  }
-
-  void OnPolled(PollOp* op, bool ok) {
-    poll_in_flight_ = false;
-    const auto recv = Clock::now();
-    if (!ok || !op->status.ok()) {
-      if (res_.first_error.empty()) {
-        res_.first_error = "ListCases: " + op->status.error_message();
-      }
-      poll_finished_ = true;
+    auto early = ended_early_.find(id);
+    if (early != ended_early_.end()) {
+      // Its end arrived before the submit's reply.
+      const auto [status, at] = early->second;
+      ended_early_.erase(early);
+      Finished(id, Pending{op->start, op->sent}, status, at);
       return;
     }
-    res_.poll_cases += op->resp.cases_size();
-    for (const auto& c : op->resp.cases()) {
-      const int64_t seq = ParseCaseId(c.id());
-      auto it = pending_.find(seq);
-      if (it == pending_.end()) continue;
-      if (!Terminal(c.status())) {
-        it->second.lower = op->sent;
-        continue;
+    pending_[id] = Pending{op->start, op->sent};
+  }
+
+  void PumpEvents(Clock::duration wait) {
+    std::vector<std::pair<void*, bool>> events;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, wait, [&] { return !events_.empty(); });
+      events.swap(events_);
+    }
+    for (auto& [tag, ok] : events) {
+      auto* op = static_cast<Op*>(tag);
+      op->Done(this, ok);
+      delete op;
+    }
+  }
+
+  void StartWatch() {
+    watch_started_ = false;
+    watch_ = std::make_unique<Watch>();
+    onewindow::v1::WatchCaseRequest req;
+    req.set_service(opts_.service);
+    watch_->rpc = stub_->AsyncWatchCase(&watch_->ctx, req, &cq_,
+                                        new WatchOp(WatchOp::kStarted));
+  }
+
+  void StopWatch() {
+    if (watch_ != nullptr) watch_->ctx.TryCancel();
+  }
+
+  void OnWatch(WatchOp* op, bool ok) {
+    if (watch_ == nullptr) return;
+    if (op->kind == WatchOp::kFinished) {
+      if (!watch_->status.ok() &&
+          watch_->status.error_code() != grpc::StatusCode::CANCELLED &&
+          res_.first_error.empty()) {
+        res_.first_error = "WatchCase: " + watch_->status.error_message();
       }
-      const auto lower = std::max(it->second.lower, it->second.start);
-      const auto end = lower + (recv - lower) / 2;
-      const double lat = Ms(end - it->second.start);
-      res_.bracket_ms_sum += Ms(recv - lower) / 2;
-      if (c.status() == onewindow::v1::CASE_STATUS_SUCCEEDED) {
-        ++res_.completed;
-        res_.latencies_ms.push_back(lat);
-        if (res_.sample_ids.size() < 20) res_.sample_ids.push_back(c.id());
-      } else {
-        ++res_.failed;
-        if (res_.first_error.empty()) {
-          res_.first_error = "case " + c.id() + " ended " +
-                             onewindow::v1::CaseStatus_Name(c.status()) +
-                             ": " + c.error() + " " + c.cause();
+      watch_.reset();
+      return;
+    }
+    if (!ok) {
+      if (!watch_->finishing) {
+        watch_->finishing = true;
+        watch_->rpc->Finish(&watch_->status, new WatchOp(WatchOp::kFinished));
+      }
+      return;
+    }
+    if (op->kind == WatchOp::kStarted) watch_started_ = true;
+    if (op->kind == WatchOp::kRead && watch_->resp.has_change()) {
+      const auto& c = watch_->resp.change();
+      if (Terminal(c.status())) {
+        const auto recv = Clock::now();
+        auto it = pending_.find(c.case_id());
+        if (it == pending_.end()) {
+          ended_early_[c.case_id()] = {c.status(), recv};
+        } else {
+          Pending p = it->second;
+          pending_.erase(it);
+          Finished(c.case_id(), p, c.status(), recv);
         }
       }
-      recent_.push_back(lat);
-      if (recent_.size() > 128) recent_.pop_front();
-      last_completion_ = end;
-      if (opts_.rate > 0) completion_times_.push_back(end);
-      pending_.erase(it);
-      if (opts_.rate <= 0 && next_index_ < n_) SubmitNext(Clock::now());
     }
-    // More open cases above this page: chain the next page now.
-    auto above = pending_.upper_bound(op->top);
-    if (above != pending_.end() && above->first <= tick_hi_ &&
-        poll_pages_this_tick_ < 16) {
-      ++poll_pages_this_tick_;
-      poll_tick_floor_ = op->top;
-      StartPoll(Clock::now());
-      return;
+    watch_->rpc->Read(&watch_->resp, new WatchOp(WatchOp::kRead));
+  }
+
+  void Finished(const std::string& id, const Pending& p, CaseStatus status,
+                Clock::time_point end) {
+    const double lat = Ms(end - p.start);
+    if (status == onewindow::v1::CASE_STATUS_SUCCEEDED) {
+      ++res_.completed;
+      res_.latencies_ms.push_back(lat);
+      if (res_.sample_ids.size() < 20) res_.sample_ids.push_back(id);
+    } else {
+      ++res_.failed;
+      if (res_.first_error.empty()) {
+        res_.first_error = "case " + id + " ended " +
+                           onewindow::v1::CaseStatus_Name(status);
+      }
     }
-    poll_pages_this_tick_ = 0;
-    poll_tick_floor_ = 0;
-    poll_finished_ = true;
+    last_completion_ = end;
+    if (opts_.rate > 0) completion_times_.push_back(end);
+    if (opts_.rate <= 0 && next_index_ < n_) SubmitNext(Clock::now());
   }
 
   std::unique_ptr<CaseService::Stub> stub_;
@@ -494,14 +440,11 @@ class Driver {
   int64_t n_ = 0;
   int64_t next_index_ = 0;
   int64_t submits_in_flight_ = 0;
-  std::map<int64_t, Pending> pending_;
-  bool poll_in_flight_ = false;
-  bool poll_finished_ = false;
-  int poll_pages_this_tick_ = 0;
-  int64_t poll_tick_floor_ = 0;
-  int64_t tick_hi_ = 0;  // highest id this tick covers
-  std::deque<double> recent_;
-  double recent_median_ms_ = 0;
+  std::map<std::string, Pending> pending_;
+  std::map<std::string, std::pair<CaseStatus, Clock::time_point>>
+      ended_early_;
+  std::unique_ptr<Watch> watch_;
+  bool watch_started_ = false;
   std::vector<Clock::time_point> completion_times_;
   Clock::time_point last_completion_{};
 };
@@ -721,15 +664,13 @@ int main(int argc, char** argv) {
         "%s loop: %lld cases (%lld failed, %lld unfinished) in %.2f s\n"
         "  %.1f cases/s, %.1f tasks/s (%.2f tasks/case)\n"
         "  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n"
-        "  polls %lld (%.2f per case, resolution +-%.2f ms)%s%s\n",
+        "  (completion seen on a WatchCase stream)%s%s\n",
         o.rate > 0 ? "open" : "closed", static_cast<long long>(r.completed),
         static_cast<long long>(r.failed),
         static_cast<long long>(r.unfinished), r.elapsed_s, cps,
         cps * tasks_per_case, tasks_per_case, Percentile(lat, 0.5),
         Percentile(lat, 0.9), Percentile(lat, 0.99), Percentile(lat, 0.999),
-        lat.empty() ? 0.0 : lat.back(), static_cast<long long>(r.polls),
-        out["polls_per_case"].get<double>(),
-        out["latency_resolution_ms"].get<double>(),
+        lat.empty() ? 0.0 : lat.back(),
         r.first_error.empty() ? "" : "\n  first error: ",
         r.first_error.c_str());
   }

@@ -122,7 +122,7 @@ absl::StatusOr<v1::ListCasesResponse> Engine::DoListCases(
   std::string end = store::PrefixEnd(prefix);
   const int64_t now = clock_->NowMs();
   if (request.overdue()) {
-    end = prefix + store::Be64(static_cast<uint64_t>(now));
+    end = prefix + store::Be64(static_cast<uint64_t>(now) + 1);
   } else if (by_time) {
     if (before_ms > 0) start = prefix + store::Be64(store::Newest(before_ms - 1));
     if (after_ms > 0) end = prefix + store::Be64(store::Newest(after_ms - 1));
