@@ -6,7 +6,7 @@ OW_PACKAGES=(cmake g++ make pkg-config libgrpc++-dev protobuf-compiler-grpc
   libprotobuf-dev protobuf-compiler librocksdb-dev libspdlog-dev
   libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev python3
-  libpcre2-dev libcpp-httplib-dev graphviz json-schema-test-suite)
+  libpcre2-dev libcpp-httplib-dev graphviz json-schema-test-suite openssl)
 
 ow_install_packages() {
   local missing=()
