@@ -48,6 +48,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "engine/service/auth.h"
 #include "tests/harness.h"
 
 namespace onewindow::testing {
@@ -76,6 +77,67 @@ int64_t MsSince(SteadyClock::time_point t0) {
       .count();
 }
 
+// With OW_CRASH_AUTH=1 the whole run goes over TLS with an auth file: the
+// test's clients as an admin, each simulated department with its own token.
+struct Secure {
+  bool on = false;
+  fs::path dir;
+  std::string ca_pem;
+  std::string admin_token;
+  std::vector<std::string> ServerArgs() const {
+    if (!on) return {};
+    return {"--auth-file", (dir / "auth.yaml").string(), "--tls-cert",
+            (dir / "server.crt").string(), "--tls-key",
+            (dir / "server.key").string()};
+  }
+  std::vector<std::string> SimArgs(const std::string& dept) const {
+    if (!on) return {};
+    return {"--token-file", (dir / ("token-" + dept)).string(), "--tls-ca",
+            (dir / "ca.crt").string()};
+  }
+};
+Secure g_secure;
+
+// Makes the certificates, tokens and auth file of a secure run in `dir`.
+bool SetUpSecure(const fs::path& dir) {
+  const std::string d = dir.string();
+  auto sh = [&](const std::string& cmd) {
+    return std::system(("cd " + d + " && " + cmd + " >/dev/null 2>&1").c_str()) ==
+           0;
+  };
+  const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1";
+  if (!sh("openssl req -x509 " + ec + " -nodes -keyout ca.key -days 2 "
+          "-subj /CN=crash-ca -out ca.crt") ||
+      !sh("openssl req " + ec + " -nodes -keyout server.key -subj "
+          "/CN=localhost -out server.csr") ||
+      !sh("printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > server.ext && "
+          "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key "
+          "-CAcreateserial -days 2 -out server.crt -extfile server.ext")) {
+    return false;
+  }
+  std::string auth = "principals:\n";
+  auto add = [&](const std::string& name, const std::string& role,
+                 const std::string& dept, const std::string& token) {
+    auth += "  - {name: " + name + ", role: " + role +
+            (dept.empty() ? "" : ", department: " + dept) +
+            ", token_sha256: " + onewindow::service::TokenSha256Hex(token) +
+            "}\n";
+  };
+  g_secure.admin_token = "ow_crash_admin_" + std::to_string(getpid());
+  add("crash-admin", "admin", "", g_secure.admin_token);
+  for (const char* dept : {"CRA", "CRB", "CRC", "CRD"}) {
+    const std::string token = std::string("ow_crash_") + dept + "_" +
+                              std::to_string(getpid());
+    add(std::string("sim-") + dept, "department", dept, token);
+    std::ofstream(dir / ("token-" + std::string(dept))) << token << "\n";
+  }
+  std::ofstream(dir / "auth.yaml") << auth;
+  g_secure.dir = dir;
+  g_secure.ca_pem = ReadFile(dir / "ca.crt");
+  g_secure.on = true;
+  return true;
+}
+
 // A channel that reconnects quickly once the server is back.
 std::shared_ptr<grpc::Channel> FastChannel(const std::string& addr) {
   grpc::ChannelArguments args;
@@ -83,6 +145,16 @@ std::shared_ptr<grpc::Channel> FastChannel(const std::string& addr) {
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  if (g_secure.on) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = g_secure.ca_pem;
+    return grpc::CreateCustomChannel(
+        addr,
+        grpc::CompositeChannelCredentials(
+            grpc::SslCredentials(ssl),
+            grpc::AccessTokenCredentials(g_secure.admin_token)),
+        args);
+  }
   return grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(),
                                    args);
 }
@@ -122,11 +194,11 @@ class Daemon {
     ++starts_;
     log_path_ = (log_dir_ / ("onewindowd-" + std::to_string(starts_) + ".log"))
                     .string();
-    proc_ = std::make_unique<Process>(
-        std::vector<std::string>{ONEWINDOWD_PATH, "--listen", addr_,
-                                 "--data-dir", data_dir_.string(),
-                                 "--log-level", log_level_},
-        log_path_);
+    std::vector<std::string> argv{ONEWINDOWD_PATH, "--listen", addr_,
+                                  "--data-dir", data_dir_.string(),
+                                  "--log-level", log_level_};
+    for (auto& a : g_secure.ServerArgs()) argv.push_back(a);
+    proc_ = std::make_unique<Process>(argv, log_path_);
   }
 
   // Spawns and waits until an RPC is served. Returns the milliseconds from
@@ -526,15 +598,17 @@ std::unique_ptr<Process> StartSim(const std::string& addr,
                                   const std::string& dept, int latency_ms,
                                   double fail_rate, int concurrency,
                                   const std::string& log) {
-  return std::make_unique<Process>(
-      std::vector<std::string>{SIM_PATH, "--department", dept, "--addr", addr,
-                               "--latency-ms", std::to_string(latency_ms),
-                               "--fail-rate", std::to_string(fail_rate),
-                               "--concurrency", std::to_string(concurrency),
-                               "--worker",
-                               "sim-" + dept + "-" + std::to_string(latency_ms),
-                               "--summary-ms", "2000"},
-      log);
+  std::vector<std::string> argv{
+      SIM_PATH,         "--department",
+      dept,             "--addr",
+      addr,             "--latency-ms",
+      std::to_string(latency_ms),
+      "--fail-rate",    std::to_string(fail_rate),
+      "--concurrency",  std::to_string(concurrency),
+      "--worker",       "sim-" + dept + "-" + std::to_string(latency_ms),
+      "--summary-ms",   "2000"};
+  for (auto& a : g_secure.SimArgs(dept)) argv.push_back(a);
+  return std::make_unique<Process>(argv, log);
 }
 
 // What the submitters learned.
@@ -752,6 +826,10 @@ TEST_F(CrashTest, SigkillUnderLoad) {
   std::cout << "crash test: " << kills << " kills, intervals " << min_ms << "-"
             << max_ms << " ms, " << submitters << " submitters, seed " << seed
             << ", dir " << dir_.path() << std::endl;
+  if (EnvInt("OW_CRASH_AUTH", 0) != 0) {
+    ASSERT_TRUE(SetUpSecure(dir_.path())) << "openssl failed";
+    std::cout << "crash test over TLS with an auth file" << std::endl;
+  }
   const auto t0 = SteadyClock::now();
 
   daemon_ = std::make_unique<Daemon>(dir_.path() / "data", dir_.path(), "info");

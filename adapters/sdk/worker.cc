@@ -219,8 +219,9 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
     // restarted engine is noticed only after up to two minutes.
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
                 static_cast<int>(opts_.initial_backoff.count()));
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-                static_cast<int>(opts_.initial_backoff.count()));
+    // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC takes it as the deadline of
+    // a connection attempt too, and a TLS handshake to an engine that has
+    // just restarted needs longer than our first backoff step.
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
                 static_cast<int>(opts_.max_backoff.count()));
     channel_ = grpc::CreateCustomChannel(opts_.address, creds, args);
@@ -524,10 +525,7 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
           "{} ms",
           opts_.department, opts_.address, was_up ? "ended" : "not available",
           CodeName(status.error_code()), status.error_message(), wait.count());
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait_for(lock, wait, [this] { return stopping_.load(); });
-      }
+      WaitBeforeRetry(wait);
       backoff = std::min(backoff * 2, opts_.max_backoff);
     }
     {
@@ -535,6 +533,25 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
       reader_done_ = true;
     }
     cv_.notify_all();
+  }
+
+  // Sleeps `wait` (or until stop) while keeping the channel's connection
+  // attempt going: a TLS handshake progresses only while someone polls the
+  // channel, and between attempts nobody else does.
+  void WaitBeforeRetry(milliseconds wait) {
+    const auto until = Clock::now() + wait;
+    bool ready = false;
+    while (!stopping_ && Clock::now() < until) {
+      if (!ready) {
+        const auto step = std::min<Clock::duration>(until - Clock::now(),
+                                                    milliseconds(100));
+        ready = channel_->WaitForConnected(std::chrono::system_clock::now() +
+                                           step);
+        continue;
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_until(lock, until, [this] { return stopping_.load(); });
+    }
   }
 
   // Makes `s` the stream answers go to, and queues first every answer not
