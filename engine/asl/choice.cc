@@ -127,46 +127,56 @@ int CompareNumbers(const Json& a, const Json& b) {
   return Sign(static_cast<uint64_t>(av), b.get<uint64_t>());
 }
 
+// First index >= `from` where `needle` occurs in `text` (Knuth-Morris-
+// Pratt: linear in both), or npos.
+size_t FindFrom(std::string_view text, std::string_view needle, size_t from) {
+  if (needle.empty()) return from <= text.size() ? from : std::string::npos;
+  std::vector<size_t> fail(needle.size(), 0);
+  for (size_t i = 1, k = 0; i < needle.size(); ++i) {
+    while (k > 0 && needle[i] != needle[k]) k = fail[k - 1];
+    if (needle[i] == needle[k]) ++k;
+    fail[i] = k;
+  }
+  for (size_t i = from, k = 0; i < text.size(); ++i) {
+    while (k > 0 && text[i] != needle[k]) k = fail[k - 1];
+    if (text[i] == needle[k]) ++k;
+    if (k == needle.size()) return i + 1 - needle.size();
+  }
+  return std::string::npos;
+}
+
 // StringMatches: '*' matches any run of characters; "\*" is a literal '*'
-// and "\\" a literal backslash.
+// and "\\" a literal backslash. The literal pieces between stars are
+// matched leftmost-first, which decides a glob in linear time.
 bool WildcardMatch(std::string_view text, std::string_view pattern) {
-  struct Token {
-    bool star;
-    char c;
-  };
-  std::vector<Token> tokens;
+  std::vector<std::string> pieces(1);
   for (size_t i = 0; i < pattern.size(); ++i) {
     char c = pattern[i];
     if (c == '\\' && i + 1 < pattern.size()) {
-      tokens.push_back({false, pattern[++i]});
+      pieces.back().push_back(pattern[++i]);
     } else if (c == '*') {
-      tokens.push_back({true, '\0'});
+      pieces.emplace_back();
     } else {
-      tokens.push_back({false, c});
+      pieces.back().push_back(c);
     }
   }
-  size_t t = 0, p = 0;
-  size_t star_p = std::string_view::npos, star_t = 0;
-  while (t < text.size()) {
-    if (p < tokens.size() && !tokens[p].star && tokens[p].c == text[t]) {
-      ++t;
-      ++p;
-    } else if (p < tokens.size() && tokens[p].star) {
-      star_p = p++;
-      star_t = t;
-    } else if (star_p != std::string_view::npos) {
-      p = star_p + 1;
-      t = ++star_t;
-    } else {
-      return false;
-    }
+  if (pieces.size() == 1) return text == pieces[0];
+  const std::string& first = pieces.front();
+  const std::string& last = pieces.back();
+  if (text.size() < first.size() + last.size()) return false;
+  if (!text.starts_with(first) || !text.ends_with(last)) return false;
+  std::string_view middle = text.substr(0, text.size() - last.size());
+  size_t pos = first.size();
+  for (size_t k = 1; k + 1 < pieces.size(); ++k) {
+    size_t found = FindFrom(middle, pieces[k], pos);
+    if (found == std::string::npos) return false;
+    pos = found + pieces[k].size();
   }
-  while (p < tokens.size() && tokens[p].star) ++p;
-  return p == tokens.size();
+  return true;
 }
 
 absl::StatusOr<bool> EvalRule(const Json& rule, const Json& input,
-                              const EvalEnv& env);
+                              const EvalEnv& env, int depth);
 
 absl::StatusOr<bool> EvalComparison(const Json& rule, const Json& input,
                                     const EvalEnv& env) {
@@ -268,8 +278,13 @@ absl::StatusOr<bool> EvalComparison(const Json& rule, const Json& input,
 }
 
 absl::StatusOr<bool> EvalRule(const Json& rule, const Json& input,
-                              const EvalEnv& env) {
+                              const EvalEnv& env, int depth) {
   if (!rule.is_object()) return RuleError("A Choice rule must be an object");
+  const int max_depth = env.limits_or_default().max_expression_depth;
+  if (depth > max_depth) {
+    return RuleError(absl::StrCat("Choice rule ",
+                                  LimitMessage(kLimitExpressionDepth, max_depth)));
+  }
   if (rule.contains("And") || rule.contains("Or")) {
     bool is_and = rule.contains("And");
     const Json& list = rule[is_and ? "And" : "Or"];
@@ -278,7 +293,7 @@ absl::StatusOr<bool> EvalRule(const Json& rule, const Json& input,
                                     " must be a non-empty array of rules"));
     }
     for (const Json& sub : list) {
-      auto r = EvalRule(sub, input, env);
+      auto r = EvalRule(sub, input, env, depth + 1);
       if (!r.ok()) return r;
       if (is_and && !*r) return false;
       if (!is_and && *r) return true;
@@ -286,7 +301,7 @@ absl::StatusOr<bool> EvalRule(const Json& rule, const Json& input,
     return is_and;
   }
   if (rule.contains("Not")) {
-    auto r = EvalRule(rule["Not"], input, env);
+    auto r = EvalRule(rule["Not"], input, env, depth + 1);
     if (!r.ok()) return r;
     return !*r;
   }
@@ -301,7 +316,7 @@ absl::StatusOr<bool> EvalRule(const Json& rule, const Json& input,
 absl::StatusOr<bool> EvalChoiceRule(const Json& rule, const Json& input,
                                     const EvalEnv& env) {
   try {
-    return EvalRule(rule, input, env);
+    return EvalRule(rule, input, env, 0);
   } catch (const Json::exception& e) {
     return AslError(kStatesRuntime,
                     absl::StrCat("Error evaluating a Choice rule: ", e.what()));

@@ -91,19 +91,19 @@ class DefinitionIndexer {
 };
 
 absl::StatusOr<std::shared_ptr<const Definition>> Definition::Compile(
-    std::string_view text, SourceFormat format) {
-  absl::StatusOr<LoadedSource> source = LoadSource(text, format);
+    std::string_view text, SourceFormat format, const Limits& limits) {
+  absl::StatusOr<LoadedSource> source = LoadSource(text, format, limits);
   if (!source.ok()) return source.status();
-  std::vector<ValidationError> errors = Validate(*source);
+  std::vector<ValidationError> errors = Validate(*source, limits);
   if (!errors.empty()) return ErrorsToStatus(errors);
   return Build(std::move(source->doc));
 }
 
 absl::StatusOr<std::shared_ptr<const Definition>> Definition::FromJson(
-    Json doc) {
+    Json doc, const Limits& limits) {
   LoadedSource source;
   source.doc = std::move(doc);
-  std::vector<ValidationError> errors = Validate(source);
+  std::vector<ValidationError> errors = Validate(source, limits);
   if (!errors.empty()) return ErrorsToStatus(errors);
   return Build(std::move(source.doc));
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/asl/limits.h"
 #include "nlohmann/json.hpp"
 
 namespace onewindow::asl {
@@ -29,26 +30,37 @@ struct ValidationError {
   int line = 0;
 };
 
-// Source text loaded into JSON, with the line of each location when known.
+// Source text loaded into JSON, with the position of each location when
+// known. A member's position is that of its key; an array element's that of
+// the element.
 struct LoadedSource {
   Json doc;
   // Location path (same form as ValidationError::path) -> 1-based line.
   std::map<std::string, int> lines;
+  // Location path -> 1-based column (in Unicode code points) on that line.
+  std::map<std::string, int> columns;
 };
 
 // Parses JSON or YAML text (kAuto: JSON if the first non-space character is
 // '{', else YAML). Fails with INVALID_ARGUMENT naming the line and column of
-// a syntax error.
+// a syntax error, a duplicate key or a limit passed (JSON nesting depth,
+// YAML nodes or bytes after alias expansion), RESOURCE_EXHAUSTED when the
+// text is longer than limits.max_definition_bytes. JSON is read as strictly
+// as ParseJson (json_parse.h) reads payloads.
 absl::StatusOr<LoadedSource> LoadSource(std::string_view text,
-                                        SourceFormat format);
+                                        SourceFormat format,
+                                        const Limits& limits = DefaultLimits());
 
 // Checks a loaded definition against the ASL specification: structure,
 // field types, unknown fields, StartAt/Next targets, reachability, terminal
 // states, paths, intrinsic functions, Retry/Catch, nested machines (Parallel
-// branches, Map ItemProcessor/Iterator), duplicate state names. Returns every
-// error found (empty = valid). Fills ValidationError::line from
-// source.lines where it can.
+// branches, Map ItemProcessor/Iterator), duplicate state names, and the
+// limits (states, Parallel/Map nesting, expression length and nesting).
+// Returns every error found (empty = valid). Fills ValidationError::line
+// from source.lines where it can.
 std::vector<ValidationError> Validate(const LoadedSource& source);
+std::vector<ValidationError> Validate(const LoadedSource& source,
+                                      const Limits& limits);
 
 // A state machine (top-level, a Parallel branch, or a Map item processor).
 struct Machine {
@@ -62,9 +74,12 @@ class Definition {
   // Loads, validates and indexes a definition. INVALID_ARGUMENT with the
   // errors (one per line, "path: message") when it is not valid.
   static absl::StatusOr<std::shared_ptr<const Definition>> Compile(
-      std::string_view text, SourceFormat format = SourceFormat::kAuto);
-  // Same, from an already-loaded document.
-  static absl::StatusOr<std::shared_ptr<const Definition>> FromJson(Json doc);
+      std::string_view text, SourceFormat format = SourceFormat::kAuto,
+      const Limits& limits = DefaultLimits());
+  // Same, from an already-loaded document (whose depth is checked first,
+  // without recursion).
+  static absl::StatusOr<std::shared_ptr<const Definition>> FromJson(
+      Json doc, const Limits& limits = DefaultLimits());
 
   Definition(const Definition&) = delete;
   Definition& operator=(const Definition&) = delete;

@@ -17,14 +17,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/asl/errors.h"
 #include "engine/asl/expr.h"
+#include "engine/asl/json_parse.h"
 #include "engine/asl/json_path.h"
 
 namespace onewindow::asl {
@@ -38,9 +41,12 @@ bool IsIdentChar(char c) {
          c == '_';
 }
 
+// Recursive descent; recursion (a call as an argument) is counted against
+// limits.max_expression_depth before it descends.
 class IntrinsicParser {
  public:
-  explicit IntrinsicParser(std::string_view text) : text_(text) {}
+  IntrinsicParser(std::string_view text, const Limits& limits)
+      : text_(text), limits_(limits) {}
 
   absl::StatusOr<IntrinsicCall> ParseWhole() {
     SkipSpaces();
@@ -156,7 +162,7 @@ class IntrinsicParser {
       }
       std::string_view path = text_.substr(start, pos_ - start);
       while (!path.empty() && IsSpace(path.back())) path.remove_suffix(1);
-      auto parsed = ParseJsonPath(path);
+      auto parsed = ParseJsonPath(path, /*allow_current=*/false, limits_);
       if (!parsed.ok()) return parsed.status();
       arg.kind = IntrinsicArg::Kind::kPath;
       arg.path = std::string(path);
@@ -164,7 +170,12 @@ class IntrinsicParser {
       return arg;
     }
     if (StartsWith("States.")) {
+      if (++depth_ > limits_.max_expression_depth) {
+        return Error(LimitMessage(kLimitExpressionDepth,
+                                  limits_.max_expression_depth));
+      }
       auto call = ParseCall();
+      --depth_;
       if (!call.ok()) return call.status();
       arg.kind = IntrinsicArg::Kind::kCall;
       arg.call = std::make_shared<const IntrinsicCall>(*std::move(call));
@@ -193,7 +204,9 @@ class IntrinsicParser {
   }
 
   std::string_view text_;
+  const Limits& limits_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 struct FunctionSpec {
@@ -249,8 +262,15 @@ absl::Status CheckCall(const IntrinsicCall& call) {
 
 }  // namespace
 
-absl::StatusOr<IntrinsicCall> ParseIntrinsic(std::string_view expr) {
-  IntrinsicParser parser(expr);
+absl::StatusOr<IntrinsicCall> ParseIntrinsic(std::string_view expr,
+                                             const Limits& limits) {
+  if (expr.size() > limits.max_expression_length) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid intrinsic function of ", expr.size(), " characters: ",
+        LimitMessage(kLimitExpressionLength,
+                     static_cast<int64_t>(limits.max_expression_length))));
+  }
+  IntrinsicParser parser(expr, limits);
   return parser.ParseWhole();
 }
 
@@ -292,7 +312,6 @@ namespace {
 using internal::IntrinsicArg;
 using internal::IntrinsicCall;
 
-constexpr size_t kMaxArrayRange = 1000;
 constexpr size_t kMaxStringArgument = 10000;
 
 absl::Status Failure(absl::string_view message) {
@@ -544,15 +563,21 @@ absl::StatusOr<Json> EvalArg(const IntrinsicArg& arg, const Json& input,
     case IntrinsicArg::Kind::kLiteral:
       return arg.literal;
     case IntrinsicArg::Kind::kPath:
-      return EvalPath(arg.path, input, env);
+      return internal::EvalParsedPath(*arg.parsed_path, input, env);
     case IntrinsicArg::Kind::kCall:
       return EvalCall(*arg.call, input, env);
   }
   return Json();
 }
 
+absl::Status PayloadLimitFailure(std::string_view what, size_t cap) {
+  return Failure(absl::StrCat(
+      internal::Av(what), ": ",
+      LimitMessage(kLimitPayloadBytes, static_cast<int64_t>(cap), "bytes")));
+}
+
 absl::StatusOr<Json> EvalFormat(const IntrinsicCall& call,
-                                const std::vector<Json>& args) {
+                                const std::vector<Json>& args, size_t cap) {
   if (!args[0].is_string()) {
     return ArgTypeError(call, 0, "a string", args[0]);
   }
@@ -583,6 +608,9 @@ absl::StatusOr<Json> EvalFormat(const IntrinsicCall& call,
             args.size() - 1, " argument(s) for more placeholders"));
       }
       out += internal::FormatArgument(args[next_arg++]);
+      if (cap > 0 && out.size() > cap) {
+        return PayloadLimitFailure("the result of States.Format", cap);
+      }
       ++i;
       continue;
     }
@@ -598,7 +626,8 @@ absl::StatusOr<Json> EvalFormat(const IntrinsicCall& call,
 }
 
 absl::StatusOr<Json> EvalArrayRange(const IntrinsicCall& call,
-                                    const std::vector<Json>& args) {
+                                    const std::vector<Json>& args,
+                                    int64_t max_items) {
   int64_t v[3];
   for (size_t i = 0; i < 3; ++i) {
     auto n = IntegerArg(call, args, i);
@@ -616,11 +645,11 @@ absl::StatusOr<Json> EvalArrayRange(const IntrinsicCall& call,
     count =
         (static_cast<__int128>(start) - end) / -static_cast<__int128>(step) + 1;
   }
-  if (count > static_cast<__int128>(kMaxArrayRange)) {
+  if (count > static_cast<__int128>(max_items)) {
     return Failure(
         absl::StrCat("States.ArrayRange: the result would have ",
                      static_cast<int64_t>(std::min<__int128>(count, INT64_MAX)),
-                     " elements; the maximum is ", kMaxArrayRange));
+                     " elements; the maximum is ", max_items));
   }
   Json out = Json::array();
   __int128 x = start;
@@ -657,8 +686,71 @@ absl::StatusOr<Json> EvalMathRandom(const IntrinsicCall& call,
   return Json(static_cast<int64_t>(static_cast<uint64_t>(*start) + r % span));
 }
 
+// A hash consistent with Json's operator== for the values ArrayUnique
+// compares (numbers hashed by their double value, so 1 and 1.0 agree),
+// computed without recursion.
+size_t HashJson(const Json& value) {
+  size_t h = 0x9E3779B97F4A7C15ULL;
+  auto mix = [&h](size_t v) {
+    h ^= v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+  };
+  std::vector<const Json*> stack{&value};
+  while (!stack.empty()) {
+    const Json* v = stack.back();
+    stack.pop_back();
+    mix(static_cast<size_t>(v->is_number() ? 100 : static_cast<int>(v->type())));
+    switch (v->type()) {
+      case Json::value_t::number_integer:
+      case Json::value_t::number_unsigned:
+      case Json::value_t::number_float: {
+        double d = v->get<double>();
+        if (d == 0) d = 0;  // -0.0 == 0.0
+        mix(std::hash<double>()(d));
+        break;
+      }
+      case Json::value_t::string:
+        mix(std::hash<std::string>()(v->get_ref<const std::string&>()));
+        break;
+      case Json::value_t::boolean:
+        mix(v->get<bool>() ? 1 : 2);
+        break;
+      case Json::value_t::array:
+        mix(v->size());
+        for (const Json& c : *v) stack.push_back(&c);
+        break;
+      case Json::value_t::object:
+        mix(v->size());
+        for (auto it = v->begin(); it != v->end(); ++it) {
+          mix(std::hash<std::string>()(it.key()));
+          stack.push_back(&it.value());
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return h;
+}
+
+absl::StatusOr<Json> EvalCallBody(const IntrinsicCall& call, const Json& input,
+                                  const EvalEnv& env);
+
+// Evaluates a call and bounds what it built by the payload size limit.
 absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
                               const EvalEnv& env) {
+  absl::StatusOr<Json> result = EvalCallBody(call, input, env);
+  if (!result.ok()) return result;
+  size_t cap = env.limits_or_default().max_payload_bytes;
+  if (cap > 0 && JsonTextSize(*result, cap) > cap) {
+    return PayloadLimitFailure(absl::StrCat("the result of ", call.name), cap);
+  }
+  return result;
+}
+
+absl::StatusOr<Json> EvalCallBody(const IntrinsicCall& call, const Json& input,
+                                  const EvalEnv& env) {
+  const Limits& limits = env.limits_or_default();
+  const size_t cap = limits.max_payload_bytes;
   const internal::FunctionSpec* spec = internal::FindFunction(call.name);
   if (spec == nullptr) {
     return Failure(
@@ -679,18 +771,22 @@ absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
   }
   const std::string& name = call.name;
 
-  if (name == "States.Format") return EvalFormat(call, args);
+  if (name == "States.Format") return EvalFormat(call, args, cap);
 
   if (name == "States.StringToJson") {
     if (!args[0].is_string()) return ArgTypeError(call, 0, "a string", args[0]);
     const std::string& s = args[0].get_ref<const std::string&>();
     if (s.find_first_not_of(" \t\r\n") == std::string::npos) return Json();
-    Json parsed = Json::parse(s, nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_discarded()) {
+    absl::StatusOr<Json> parsed = ParseJson(s, limits);
+    if (!parsed.ok()) {
+      if (absl::StrContains(parsed.status().message(), "exceeds the limit")) {
+        return Failure(
+            absl::StrCat("States.StringToJson: ", parsed.status().message()));
+      }
       return Failure(absl::StrCat("States.StringToJson: the argument '", s,
                                   "' is not valid JSON"));
     }
-    return parsed;
+    return *std::move(parsed);
   }
 
   if (name == "States.JsonToString") {
@@ -698,6 +794,15 @@ absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
   }
 
   if (name == "States.Array") {
+    if (cap > 0) {
+      size_t total = 2;
+      for (const Json& v : args) {
+        total += 1 + JsonTextSize(v, cap);
+        if (total > cap) {
+          return PayloadLimitFailure("the result of States.Array", cap);
+        }
+      }
+    }
     Json out = Json::array();
     for (Json& v : args) out.push_back(std::move(v));
     return out;
@@ -734,7 +839,9 @@ absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
     return Json(false);
   }
 
-  if (name == "States.ArrayRange") return EvalArrayRange(call, args);
+  if (name == "States.ArrayRange") {
+    return EvalArrayRange(call, args, limits.max_array_range);
+  }
 
   if (name == "States.ArrayGetItem") {
     if (!args[0].is_array()) return ArgTypeError(call, 0, "an array", args[0]);
@@ -755,16 +862,22 @@ absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
 
   if (name == "States.ArrayUnique") {
     if (!args[0].is_array()) return ArgTypeError(call, 0, "an array", args[0]);
+    // First occurrences in order; hashed so that the cost stays linear.
     Json out = Json::array();
+    std::unordered_multimap<size_t, size_t> seen;  // hash -> index in out
     for (const Json& v : args[0]) {
-      bool seen = false;
-      for (const Json& u : out) {
-        if (u == v) {
-          seen = true;
+      size_t h = HashJson(v);
+      bool duplicate = false;
+      auto [lo, hi] = seen.equal_range(h);
+      for (auto it = lo; it != hi; ++it) {
+        if (out[it->second] == v) {
+          duplicate = true;
           break;
         }
       }
-      if (!seen) out.push_back(v);
+      if (duplicate) continue;
+      seen.emplace(h, out.size());
+      out.push_back(v);
     }
     return out;
   }
@@ -816,6 +929,10 @@ absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
       return Failure(
           "States.JsonMerge: deep merging is not supported; the third "
           "argument must be false");
+    }
+    if (cap > 0 &&
+        JsonTextSize(args[0], cap) + JsonTextSize(args[1], cap) > 2 * cap) {
+      return PayloadLimitFailure("the result of States.JsonMerge", cap);
     }
     Json out = args[0];
     for (auto it = args[1].begin(); it != args[1].end(); ++it) {
@@ -873,7 +990,7 @@ absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
 
 absl::StatusOr<Json> EvalIntrinsic(std::string_view expr, const Json& input,
                                    const EvalEnv& env) {
-  auto call = internal::ParseIntrinsic(expr);
+  auto call = internal::ParseIntrinsic(expr, env.limits_or_default());
   if (!call.ok()) {
     return AslError(kStatesIntrinsicFailure,
                     std::string(call.status().message()));

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/asl/json_path.h"
+#include "engine/asl/limits.h"
 #include "nlohmann/json.hpp"
 
 namespace onewindow::asl::internal {
@@ -45,7 +46,8 @@ struct IntrinsicCall {
 
 // Parses a complete intrinsic call. Fails with INVALID_ARGUMENT describing
 // the syntax error (unknown names are not rejected here).
-absl::StatusOr<IntrinsicCall> ParseIntrinsic(std::string_view expr);
+absl::StatusOr<IntrinsicCall> ParseIntrinsic(
+    std::string_view expr, const Limits& limits = DefaultLimits());
 
 // True when `name` (e.g. "States.Format") is a supported intrinsic function.
 bool IsKnownIntrinsic(std::string_view name);

@@ -76,7 +76,13 @@ absl::StatusOr<Json> EvalDynamicValue(std::string_view key, const Json& value,
 }
 
 absl::StatusOr<Json> EvalTemplate(const Json& tmpl, const Json& input,
-                                  const EvalEnv& env) {
+                                  const EvalEnv& env, int depth) {
+  const int max_depth = env.limits_or_default().max_json_depth;
+  if (depth > max_depth && tmpl.is_structured()) {
+    return AslError(kStatesRuntime,
+                    absl::StrCat("payload template ",
+                                 LimitMessage(kLimitJsonDepth, max_depth)));
+  }
   if (tmpl.is_object()) {
     Json out = Json::object();
     for (auto it = tmpl.begin(); it != tmpl.end(); ++it) {
@@ -86,7 +92,7 @@ absl::StatusOr<Json> EvalTemplate(const Json& tmpl, const Json& input,
         if (!v.ok()) return v.status();
         out[key.substr(0, key.size() - kDynamicSuffix.size())] = *std::move(v);
       } else {
-        auto v = EvalTemplate(it.value(), input, env);
+        auto v = EvalTemplate(it.value(), input, env, depth + 1);
         if (!v.ok()) return v.status();
         out[key] = *std::move(v);
       }
@@ -96,7 +102,7 @@ absl::StatusOr<Json> EvalTemplate(const Json& tmpl, const Json& input,
   if (tmpl.is_array()) {
     Json out = Json::array();
     for (const Json& item : tmpl) {
-      auto v = EvalTemplate(item, input, env);
+      auto v = EvalTemplate(item, input, env, depth + 1);
       if (!v.ok()) return v.status();
       out.push_back(*std::move(v));
     }
@@ -110,7 +116,7 @@ absl::StatusOr<Json> EvalTemplate(const Json& tmpl, const Json& input,
 absl::StatusOr<Json> EvalPayloadTemplate(const Json& tmpl, const Json& input,
                                          const EvalEnv& env) {
   try {
-    return EvalTemplate(tmpl, input, env);
+    return EvalTemplate(tmpl, input, env, 0);
   } catch (const Json::exception& e) {
     return AslError(
         kStatesRuntime,

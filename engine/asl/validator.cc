@@ -23,6 +23,9 @@
 #include "absl/strings/str_join.h"
 #include "engine/asl/definition.h"
 #include "engine/asl/expr.h"
+#include "engine/asl/json_parse.h"
+#include "engine/asl/json_path.h"
+#include "engine/asl/limits.h"
 #include "nlohmann/json.hpp"
 
 namespace onewindow::asl {
@@ -185,7 +188,8 @@ struct CallInfo {
 
 class IntrinsicScanner {
  public:
-  explicit IntrinsicScanner(std::string_view text) : text_(text) {}
+  IntrinsicScanner(std::string_view text, int max_depth)
+      : text_(text), max_depth_(max_depth) {}
 
   // Parses the whole text as one call; false with *why on failure.
   bool ParseTop(CallInfo* call, std::vector<CallInfo>* nested,
@@ -215,7 +219,9 @@ class IntrinsicScanner {
   }
 
   bool Call(CallInfo* call, int depth) {
-    if (depth > 32) return Fail("intrinsic calls nested too deeply");
+    if (depth > max_depth_) {
+      return Fail(LimitMessage(kLimitExpressionDepth, max_depth_));
+    }
     SkipSpace();
     size_t start = pos_;
     while (pos_ < text_.size() &&
@@ -323,6 +329,7 @@ class IntrinsicScanner {
   }
 
   std::string_view text_;
+  int max_depth_;
   size_t pos_ = 0;
   std::string why_;
   std::vector<CallInfo>* nested_ = nullptr;
@@ -421,26 +428,31 @@ bool CheckCallSignature(const CallInfo& call, std::string* why) {
 
 // A path as used in templates, InputPath etc.; "$$..." addresses the context
 // object and is checked as the same path applied to "$".
-bool PathOk(std::string_view path, bool allow_context) {
+bool PathOk(std::string_view path, bool allow_context, const Limits& limits,
+            bool reference = false) {
   if (path.substr(0, 2) == "$$") {
     if (!allow_context) return false;
-    return IsValidPath(absl::StrCat("$", std::string(path.substr(2))));
+    path.remove_prefix(1);
   }
-  return IsValidPath(path);
+  auto parsed = internal::ParseJsonPath(path, /*allow_current=*/false, limits);
+  return parsed.ok() && (!reference || (*parsed)->reference);
 }
 
-bool ReferencePathOk(std::string_view path, bool allow_context) {
-  if (path.substr(0, 2) == "$$") {
-    if (!allow_context) return false;
-    return IsValidReferencePath(absl::StrCat("$", std::string(path.substr(2))));
-  }
-  return IsValidReferencePath(path);
+bool ReferencePathOk(std::string_view path, bool allow_context,
+                     const Limits& limits) {
+  return PathOk(path, allow_context, limits, /*reference=*/true);
 }
 
-bool IntrinsicOk(std::string_view text, std::string* why) {
+bool IntrinsicOk(std::string_view text, const Limits& limits,
+                 std::string* why) {
+  if (text.size() > limits.max_expression_length) {
+    *why = LimitMessage(kLimitExpressionLength,
+                        static_cast<int64_t>(limits.max_expression_length));
+    return false;
+  }
   CallInfo top;
   std::vector<CallInfo> nested;
-  IntrinsicScanner scanner(text);
+  IntrinsicScanner scanner(text, limits.max_expression_depth);
   if (!scanner.ParseTop(&top, &nested, why)) return false;
   if (!CheckCallSignature(top, why)) return false;
   for (const CallInfo& call : nested) {
@@ -462,7 +474,8 @@ bool IsIntrinsicCall(std::string_view text) {
 
 class Validator {
  public:
-  explicit Validator(const LoadedSource& source) : source_(source) {}
+  Validator(const LoadedSource& source, const Limits& limits)
+      : source_(source), limits_(limits) {}
 
   std::vector<ValidationError> Run() {
     const Json& doc = source_.doc;
@@ -486,7 +499,7 @@ class Validator {
         UnknownField(key, path, "the top level of a definition");
       }
     }
-    ValidateMachine(doc, "$", /*processor=*/false);
+    ValidateMachine(doc, "$", /*processor=*/false, 0);
     return Finish();
   }
 
@@ -595,7 +608,7 @@ class Validator {
       return;
     }
     const std::string& s = value.get_ref<const std::string&>();
-    if (!PathOk(s, true)) {
+    if (!PathOk(s, true, limits_)) {
       Error(path, absl::StrCat("\"", s, "\" is not a valid path"));
     }
   }
@@ -608,7 +621,7 @@ class Validator {
       return;
     }
     const std::string& s = value.get_ref<const std::string&>();
-    if (!ReferencePathOk(s, true)) {
+    if (!ReferencePathOk(s, true, limits_)) {
       Error(path, absl::StrCat("\"", s, "\" is not a valid reference path"));
     }
   }
@@ -624,7 +637,7 @@ class Validator {
     const std::string& s = value.get_ref<const std::string&>();
     if (s.substr(0, 2) == "$$") {
       Error(path, "ResultPath cannot write to the context object ($$)");
-    } else if (!ReferencePathOk(s, false)) {
+    } else if (!ReferencePathOk(s, false, limits_)) {
       Error(path, absl::StrCat("\"", s, "\" is not a valid reference path"));
     }
   }
@@ -640,11 +653,11 @@ class Validator {
     const std::string& s = value.get_ref<const std::string&>();
     if (IsIntrinsicCall(s)) {
       std::string why;
-      if (!IntrinsicOk(s, &why)) {
+      if (!IntrinsicOk(s, limits_, &why)) {
         Error(path, absl::StrCat("invalid intrinsic function call \"", s,
                                  "\": ", why));
       }
-    } else if (!PathOk(s, true)) {
+    } else if (!PathOk(s, true, limits_)) {
       Error(path, absl::StrCat("\"", s,
                                "\" is neither a valid path nor an intrinsic "
                                "function call"));
@@ -654,7 +667,7 @@ class Validator {
   // Payload templates: Parameters, ResultSelector, ItemSelector, Credentials.
   void ValidateTemplate(const Json& value, const std::string& path,
                         int depth = 0) {
-    if (depth > 200) return;
+    if (depth > limits_.max_json_depth) return;
     if (value.is_array()) {
       for (size_t i = 0; i < value.size(); ++i) {
         ValidateTemplate(value[i], LocationIndex(path, i), depth + 1);
@@ -700,7 +713,12 @@ class Validator {
   };
 
   void ValidateMachine(const Json& machine, const std::string& path,
-                       bool processor) {
+                       bool processor, int depth) {
+    if (depth > limits_.max_machine_depth) {
+      Error(path, LimitMessage(kLimitMachineDepth, limits_.max_machine_depth));
+      return;
+    }
+    machine_depth_ = depth;
     if (!machine.is_object()) {
       Error(path, absl::StrCat("a state machine must be an object with "
                                "StartAt and States, not ",
@@ -748,6 +766,14 @@ class Validator {
     }
     info.states = &*states;
     for (const auto& [name, state] : states->items()) {
+      if (++state_count_ > limits_.max_states) {
+        if (state_count_ == limits_.max_states + 1) {
+          Error(LocationMember(states_path, name),
+                LimitMessage(kLimitStates, limits_.max_states));
+        }
+        return;
+      }
+      machine_depth_ = depth;
       ValidateState(name, state, LocationMember(states_path, name), &info);
     }
     // Transition targets.
@@ -1155,10 +1181,12 @@ class Validator {
                 branches->is_array() ? "an empty array" : TypeName(*branches)));
       return;
     }
+    const int depth = machine_depth_;
     for (size_t i = 0; i < branches->size(); ++i) {
       ValidateMachine((*branches)[i], LocationIndex(branches_path, i),
-                      /*processor=*/false);
+                      /*processor=*/false, depth + 1);
     }
+    machine_depth_ = depth;
   }
 
   void ValidateMap(const Json& state, const std::string& path) {
@@ -1172,14 +1200,17 @@ class Validator {
             "missing required field \"ItemProcessor\" (or the older "
             "\"Iterator\")");
     }
+    const int depth = machine_depth_;
     if (processor != state.end()) {
       ValidateMachine(*processor, LocationMember(path, "ItemProcessor"),
-                      /*processor=*/true);
+                      /*processor=*/true, depth + 1);
     }
+    machine_depth_ = depth;
     if (iterator != state.end()) {
       ValidateMachine(*iterator, LocationMember(path, "Iterator"),
-                      /*processor=*/true);
+                      /*processor=*/true, depth + 1);
     }
+    machine_depth_ = depth;
     if (state.contains("ItemSelector") && state.contains("Parameters")) {
       Error(LocationMember(path, "Parameters"),
             "\"ItemSelector\" and \"Parameters\" are mutually exclusive "
@@ -1462,8 +1493,10 @@ class Validator {
                                TypeName(rule)));
       return;
     }
-    if (depth > 64) {
-      Error(path, "Choice rules nested too deeply");
+    if (depth > limits_.max_expression_depth) {
+      Error(path, absl::StrCat("Choice rule ",
+                               LimitMessage(kLimitExpressionDepth,
+                                            limits_.max_expression_depth)));
       return;
     }
     const auto& ops = ComparisonOperators();
@@ -1572,7 +1605,12 @@ class Validator {
   }
 
   const LoadedSource& source_;
+  const Limits& limits_;
   std::vector<ValidationError> errors_;
+  // States seen so far (all machines) and the nesting of the machine whose
+  // states are being checked.
+  int state_count_ = 0;
+  int machine_depth_ = 0;
   // Every state name seen so far -> its location.
   std::map<std::string, std::string> all_states_;
 };
@@ -1580,7 +1618,16 @@ class Validator {
 }  // namespace
 
 std::vector<ValidationError> Validate(const LoadedSource& source) {
-  return Validator(source).Run();
+  return Validate(source, DefaultLimits());
+}
+
+std::vector<ValidationError> Validate(const LoadedSource& source,
+                                      const Limits& limits) {
+  if (JsonDepth(source.doc, limits.max_json_depth) > limits.max_json_depth) {
+    return {ValidationError{
+        "$", LimitMessage(kLimitJsonDepth, limits.max_json_depth), 0}};
+  }
+  return Validator(source, limits).Run();
 }
 
 }  // namespace onewindow::asl

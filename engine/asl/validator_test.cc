@@ -1,6 +1,7 @@
 // Tests for Validate(): one rule at a time, then the conformance fixtures
 // (validator/valid, validator/invalid) and every execution case definition.
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -428,10 +429,16 @@ TEST(ValidatorTest, ErrorsCarrySourceLines) {
 // ---------------------------------------------------------------------------
 // Conformance fixtures.
 
-// /work/shared/conformance, located from this source file's path.
+// The shared conformance suites: $OW_CONFORMANCE_DIR, else the folder the
+// build names (../shared/conformance beside the source tree).
 fs::path ConformanceDir() {
+  if (const char* env = std::getenv("OW_CONFORMANCE_DIR")) return env;
+#ifdef OW_CONFORMANCE_DIR
+  return OW_CONFORMANCE_DIR;
+#else
   return fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "shared" /
          "conformance";
+#endif
 }
 
 std::string ReadFile(const fs::path& path) {
