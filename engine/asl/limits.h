@@ -34,7 +34,7 @@ struct Limits {
   int max_expression_depth = 32;
   // Steps one JSONPath evaluation may take (values visited, filter tests,
   // regular-expression work): a bound on time for any input.
-  int64_t max_path_steps = 10'000'000;
+  int64_t max_path_steps = 1'000'000;
   // YAML after alias expansion: nodes, and bytes of keys and scalars.
   size_t max_yaml_nodes = 1'000'000;
   size_t max_yaml_bytes = size_t{16} << 20;

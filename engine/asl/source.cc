@@ -18,6 +18,7 @@
 #include <exception>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -31,6 +32,7 @@
 #include "engine/asl/json_parse.h"
 #include "engine/asl/limits.h"
 #include "nlohmann/json.hpp"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace onewindow::asl {
@@ -604,153 +606,244 @@ Json ResolvePlainScalar(const std::string& s) {
   return d;
 }
 
-// Converts yaml-cpp nodes to JSON under a budget of nodes and bytes.
-// Positions are recorded for each node the first time it is met; the nodes
-// an alias repeats are converted again but not recorded again.
-class YamlConverter {
+// Builds JSON from yaml-cpp's parser events (not its node graph) under a
+// budget of nodes and bytes: every node, key and alias copy is paid for
+// before it is built, so neither aliases nor a parser that keeps producing
+// events (yaml-cpp 0.7 does on some malformed input) can grow memory or
+// time without bound. Positions are recorded once per source node; the
+// nodes an alias repeats carry none.
+class YamlBuilder : public YAML::EventHandler {
  public:
-  YamlConverter(std::string_view text, const Limits& limits, LoadedSource* out)
+  YamlBuilder(std::string_view text, const Limits& limits, LoadedSource* out)
       : text_(text), limits_(limits), out_(out), index_(text) {}
 
-  absl::Status Convert(const YAML::Node& node, Json* doc) {
-    return Node(node, "$", /*record=*/true, 0, doc);
-  }
+  // Thrown out of yaml-cpp's parser to stop it.
+  struct Stop {
+    absl::Status status;
+  };
 
- private:
+  bool has_root() const { return has_root_; }
+  Json& root() { return root_; }
   TextPosition PositionOf(const YAML::Mark& mark) {
     if (mark.pos >= 0 && static_cast<size_t>(mark.pos) <= text_.size()) {
       return index_.At(static_cast<size_t>(mark.pos));
     }
     return TextPosition{mark.line + 1, mark.column + 1};
   }
-
-  absl::Status Error(const YAML::Mark& mark, std::string_view message) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "YAML error at ", DescribePosition(PositionOf(mark)), ": ",
-        Av(message)));
+  [[noreturn]] void Fail(const YAML::Mark& mark, std::string_view message) {
+    throw Stop{absl::InvalidArgumentError(
+        absl::StrCat("YAML error at ", DescribePosition(PositionOf(mark)),
+                     ": ", Av(message)))};
   }
 
-  absl::Status Spend(const YAML::Node& node, size_t bytes) {
-    if (++nodes_ > limits_.max_yaml_nodes) {
-      return Error(node.Mark(),
-                   LimitMessage(kLimitYamlNodes,
-                                static_cast<int64_t>(limits_.max_yaml_nodes)));
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (documents_++ > 0) {
+      Fail(mark, "expected a single document, found more than one");
+    }
+  }
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (TakeKey(mark, nullptr)) return;
+    Spend(mark, 1, 4);
+    Place(mark, Json(nullptr), anchor, 1, 4, nullptr, /*item=*/true);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) {
+      Fail(mark, "an alias refers to a node that is not complete yet");
+    }
+    const Anchored& a = it->second;
+    if (TakeKey(mark, a.scalar ? &a.text : nullptr)) return;
+    Spend(mark, a.nodes, a.bytes);
+    Place(mark, a.value, 0, 0, 0, nullptr, /*item=*/true);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag,
+                YAML::anchor_t anchor, const std::string& value) override {
+    if (TakeKey(mark, &value)) {
+      if (anchor != 0) {
+        anchors_[anchor] =
+            Anchored{tag == "?" ? ResolvePlainScalar(value) : Json(value), 1,
+                     value.size() + 3, true, value};
+      }
+      return;
+    }
+    size_t bytes = value.size() + 2;
+    Spend(mark, 1, bytes);
+    Json resolved = Resolve(mark, tag, value);
+    Place(mark, std::move(resolved), anchor, 1, bytes, &value, /*item=*/true);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&,
+                       YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    Open(mark, Json::array(), anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&,
+                  YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    Open(mark, Json::object(), anchor);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  struct Frame {
+    Json value;
+    bool is_map = false;
+    bool expecting_key = true;
+    std::string key;
+    std::string path;  // location; empty when positions are not recorded
+    size_t index = 0;
+    YAML::anchor_t anchor = 0;
+    YAML::Mark mark;
+    size_t nodes_at_start = 0;
+    size_t bytes_at_start = 0;
+  };
+  struct Anchored {
+    Json value;
+    size_t nodes = 0;
+    size_t bytes = 0;
+    bool scalar = false;
+    std::string text;  // a scalar's text (it may be used as a key)
+  };
+
+  void Spend(const YAML::Mark& mark, size_t nodes, size_t bytes) {
+    nodes_ += nodes;
+    if (nodes_ > limits_.max_yaml_nodes) {
+      Fail(mark, LimitMessage(kLimitYamlNodes,
+                              static_cast<int64_t>(limits_.max_yaml_nodes)));
     }
     bytes_ += bytes;
     if (bytes_ > limits_.max_yaml_bytes) {
-      return Error(node.Mark(),
-                   LimitMessage(kLimitYamlBytes,
-                                static_cast<int64_t>(limits_.max_yaml_bytes),
-                                "bytes"));
+      Fail(mark, LimitMessage(kLimitYamlBytes,
+                              static_cast<int64_t>(limits_.max_yaml_bytes),
+                              "bytes"));
     }
-    return absl::OkStatus();
   }
 
-  absl::Status Scalar(const YAML::Node& node, Json* out) {
-    const std::string& tag = node.Tag();
-    const std::string& value = node.Scalar();
-    if (tag == "?") {
-      *out = ResolvePlainScalar(value);
-      return absl::OkStatus();
-    }
-    if (tag == "!" || tag == "tag:yaml.org,2002:str") {
-      *out = value;
-      return absl::OkStatus();
-    }
+  Json Resolve(const YAML::Mark& mark, const std::string& tag,
+               const std::string& value) {
+    if (tag == "?") return ResolvePlainScalar(value);
+    if (tag == "!" || tag == "tag:yaml.org,2002:str") return Json(value);
     Json resolved = ResolvePlainScalar(value);
     if ((tag == "tag:yaml.org,2002:null" && resolved.is_null()) ||
         (tag == "tag:yaml.org,2002:bool" && resolved.is_boolean()) ||
         (tag == "tag:yaml.org,2002:int" && resolved.is_number_integer()) ||
         (tag == "tag:yaml.org,2002:float" && resolved.is_number())) {
-      *out = tag == "tag:yaml.org,2002:float" ? Json(resolved.get<double>())
+      return tag == "tag:yaml.org,2002:float" ? Json(resolved.get<double>())
                                               : resolved;
-      return absl::OkStatus();
     }
-    return Error(node.Mark(), absl::StrCat("scalar \"", value,
-                                           "\" cannot be read with tag ", tag));
+    Fail(mark, absl::StrCat("scalar \"", value, "\" cannot be read with tag ",
+                            tag));
   }
 
-  // `record`: positions are wanted below this node (path is then its
-  // location); otherwise `path` is not built.
-  absl::Status Node(const YAML::Node& node, const std::string& path,
-                    bool record, int depth, Json* out) {
-    if (depth > limits_.max_json_depth) {
-      return Error(node.Mark(), LimitMessage(kLimitJsonDepth,
-                                             limits_.max_json_depth));
+  // When the innermost open node is a mapping waiting for a key, takes
+  // `key` (null: not a scalar, refused) and returns true.
+  bool TakeKey(const YAML::Mark& mark, const std::string* key) {
+    if (stack_.empty() || !stack_.back().is_map ||
+        !stack_.back().expecting_key) {
+      return false;
     }
-    switch (node.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        *out = nullptr;
-        return Spend(node, 4);
-      case YAML::NodeType::Scalar: {
-        absl::Status s = Spend(node, node.Scalar().size() + 2);
-        if (!s.ok()) return s;
-        return Scalar(node, out);
-      }
-      case YAML::NodeType::Sequence: {
-        absl::Status s = Spend(node, 2);
-        if (!s.ok()) return s;
-        bool record_children =
-            record && seen_.insert(node.Mark().pos).second;
-        *out = Json::array();
-        size_t index = 0;
-        for (const YAML::Node& item : node) {
-          std::string child;
-          if (record_children) {
-            child = LocationIndex(path, index);
-            Record(out_, child, PositionOf(item.Mark()));
-          }
-          ++index;
-          Json value;
-          s = Node(item, child, record_children, depth + 1, &value);
-          if (!s.ok()) return s;
-          out->push_back(std::move(value));
-        }
-        return absl::OkStatus();
-      }
-      case YAML::NodeType::Map: {
-        absl::Status s = Spend(node, 2);
-        if (!s.ok()) return s;
-        bool record_children =
-            record && seen_.insert(node.Mark().pos).second;
-        *out = Json::object();
-        for (const auto& entry : node) {
-          const YAML::Node& key = entry.first;
-          if (!key.IsScalar()) {
-            return Error(key.Mark(), "mapping keys must be scalars");
-          }
-          const std::string& name = key.Scalar();
-          s = Spend(key, name.size() + 3);
-          if (!s.ok()) return s;
-          if (out->contains(name)) {
-            return Error(key.Mark(),
-                         absl::StrCat("duplicate key \"", name, "\""));
-          }
-          std::string child;
-          if (record_children) {
-            child = LocationMember(path, name);
-            Record(out_, child, PositionOf(key.Mark()));
-          }
-          Json value;
-          s = Node(entry.second, child, record_children, depth + 1, &value);
-          if (!s.ok()) return s;
-          (*out)[name] = std::move(value);
-        }
-        return absl::OkStatus();
-      }
+    if (key == nullptr) Fail(mark, "mapping keys must be scalars");
+    Frame& f = stack_.back();
+    Spend(mark, 0, key->size() + 3);
+    if (f.value.contains(*key)) {
+      Fail(mark, absl::StrCat("duplicate key \"", *key, "\""));
     }
-    return absl::OkStatus();
+    f.key = *key;
+    f.expecting_key = false;
+    if (!f.path.empty()) {
+      Record(out_, LocationMember(f.path, f.key), PositionOf(mark));
+    }
+    return true;
+  }
+
+  // The location of the node about to start in the innermost open node,
+  // recording the position of a sequence item; empty when not recorded.
+  std::string ChildPath(const YAML::Mark& mark) {
+    if (stack_.empty()) {
+      if (!has_root_position_) {
+        has_root_position_ = true;
+        Record(out_, "$", PositionOf(mark));
+      }
+      return "$";
+    }
+    Frame& f = stack_.back();
+    if (f.path.empty()) return std::string();
+    if (f.is_map) return LocationMember(f.path, f.key);
+    std::string child = LocationIndex(f.path, f.index);
+    Record(out_, child, PositionOf(mark));
+    return child;
+  }
+
+  // Puts a finished value into the innermost open node (or makes it the
+  // document), remembering it under its anchor. `item`: a node that had no
+  // Open (scalar, null, alias), whose position is recorded here.
+  void Place(const YAML::Mark& mark, Json value, YAML::anchor_t anchor,
+             size_t nodes, size_t bytes, const std::string* scalar,
+             bool item) {
+    if (item) ChildPath(mark);
+    if (anchor != 0) {
+      // Remembering costs what an alias copy would.
+      Spend(mark, nodes, bytes);
+      anchors_[anchor] = Anchored{value, nodes, bytes, scalar != nullptr,
+                                  scalar != nullptr ? *scalar : std::string()};
+    }
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      has_root_ = true;
+      return;
+    }
+    Frame& f = stack_.back();
+    if (f.is_map) {
+      f.value[f.key] = std::move(value);
+      f.expecting_key = true;
+    } else {
+      f.value.push_back(std::move(value));
+      ++f.index;
+    }
+  }
+
+  void Open(const YAML::Mark& mark, Json container, YAML::anchor_t anchor) {
+    if (TakeKey(mark, nullptr)) return;  // (throws: not a scalar key)
+    if (static_cast<int>(stack_.size()) >= limits_.max_json_depth) {
+      Fail(mark, LimitMessage(kLimitJsonDepth, limits_.max_json_depth));
+    }
+    Spend(mark, 1, 2);
+    Frame f;
+    f.path = ChildPath(mark);
+    f.is_map = container.is_object();
+    f.value = std::move(container);
+    f.anchor = anchor;
+    f.mark = mark;
+    f.nodes_at_start = nodes_ - 1;
+    f.bytes_at_start = bytes_ - 2;
+    stack_.push_back(std::move(f));
+  }
+
+  void Close() {
+    if (stack_.empty()) return;
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    size_t nodes = nodes_ - f.nodes_at_start;
+    size_t bytes = bytes_ - f.bytes_at_start;
+    Place(f.mark, std::move(f.value), f.anchor, nodes, bytes, nullptr,
+          /*item=*/false);
   }
 
   std::string_view text_;
   const Limits& limits_;
   LoadedSource* out_;
   PositionIndex index_;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, Anchored> anchors_;
+  Json root_;
+  bool has_root_ = false;
+  bool has_root_position_ = false;
+  int documents_ = 0;
   size_t nodes_ = 0;
   size_t bytes_ = 0;
-  // Collections already converted once (by their start offset).
-  std::unordered_set<int> seen_;
 };
 
 absl::StatusOr<LoadedSource> LoadYaml(std::string_view text,
@@ -758,37 +851,24 @@ absl::StatusOr<LoadedSource> LoadYaml(std::string_view text,
   absl::Status scanned = YamlDepthScanner(text, limits.max_json_depth).Run();
   if (!scanned.ok()) return scanned;
   LoadedSource out;
-  PositionIndex index(text);
-  auto describe = [&](const YAML::Mark& mark) {
-    if (mark.pos >= 0 && static_cast<size_t>(mark.pos) <= text.size()) {
-      return DescribePosition(index.At(static_cast<size_t>(mark.pos)));
-    }
-    return DescribePosition(TextPosition{mark.line + 1, mark.column + 1});
-  };
+  YamlBuilder builder(text, limits, &out);
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-    if (docs.size() > 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("YAML error at ", describe(docs[1].Mark()),
-                       ": expected a single document, found ", docs.size()));
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(builder)) {
     }
-    if (docs.empty()) {
-      out.doc = nullptr;
-      return out;
-    }
-    Record(&out, "$", index.At(docs[0].Mark().pos >= 0
-                                   ? static_cast<size_t>(docs[0].Mark().pos)
-                                   : 0));
-    YamlConverter converter(text, limits, &out);
-    absl::Status s = converter.Convert(docs[0], &out.doc);
-    if (!s.ok()) return s;
+  } catch (const YamlBuilder::Stop& stop) {
+    return stop.status;
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
-        absl::StrCat("YAML syntax error at ", describe(e.mark), ": ", e.msg));
+        absl::StrCat("YAML syntax error at ",
+                     DescribePosition(builder.PositionOf(e.mark)), ": ",
+                     e.msg));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("YAML syntax error: ", e.what()));
   }
+  out.doc = builder.has_root() ? std::move(builder.root()) : Json(nullptr);
   return out;
 }
 
