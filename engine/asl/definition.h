@@ -10,9 +10,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/asl/compiled.h"
 #include "engine/asl/limits.h"
 #include "nlohmann/json.hpp"
 
@@ -67,6 +69,16 @@ struct Machine {
   std::string start_at;
   // State name -> the state's JSON object (points into Definition::doc()).
   std::map<std::string, const Json*, std::less<>> states;
+  // State name -> the compiled state (owned by the Definition).
+  std::map<std::string, const StateSpec*, std::less<>> specs;
+  // The StartAt state, compiled.
+  const StateSpec* start = nullptr;
+
+  // The compiled state named `name` in this machine, or null.
+  const StateSpec* Find(std::string_view name) const {
+    auto it = specs.find(name);
+    return it == specs.end() ? nullptr : it->second;
+  }
 };
 
 class Definition {
@@ -92,6 +104,12 @@ class Definition {
   // for a Parallel state, `index` is the branch index; for Map, 0.
   // Returns nullptr if `state` has no such nested machine.
   const Machine* Nested(const Json* state, int index) const;
+  // The compiled form of a state object of doc() (as Machine::states
+  // holds them), or null.
+  const StateSpec* Spec(const Json* state) const {
+    auto it = spec_by_json_.find(state);
+    return it == spec_by_json_.end() ? nullptr : it->second;
+  }
   // Departments addressed by Task Resources "dept:<DEPT>/<type>", sorted.
   const std::vector<std::string>& departments() const { return departments_; }
   // Hex SHA-256 of the canonical JSON serialisation (doc().dump()).
@@ -101,13 +119,16 @@ class Definition {
   friend class DefinitionIndexer;
 
   Definition() = default;
-  // Indexes a validated document.
-  static std::shared_ptr<const Definition> Build(Json doc);
+  // Indexes and compiles a validated document.
+  static std::shared_ptr<const Definition> Build(Json doc,
+                                                 const Limits& limits);
 
   Json doc_;
   std::unique_ptr<Machine> root_;
   // Keyed by (state object address, index).
   std::map<std::pair<const Json*, int>, std::unique_ptr<Machine>> nested_;
+  std::vector<std::unique_ptr<StateSpec>> specs_;
+  std::unordered_map<const Json*, const StateSpec*> spec_by_json_;
   std::vector<std::string> departments_;
   std::string digest_;
 };

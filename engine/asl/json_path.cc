@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "engine/asl/compiled.h"
 #include "engine/asl/errors.h"
 #include "engine/asl/expr.h"
 #include "engine/asl/json_parse.h"
@@ -971,6 +972,86 @@ absl::StatusOr<Json> ApplyResultPath(std::string_view path, const Json& input,
                      internal::DumpCompact(input), "'"));
   }
   return internal::ApplyParsedResultPath(**parsed, input, result);
+}
+
+}  // namespace onewindow::asl
+
+// ---- CompiledPath, PathField (compiled.h) ----
+
+namespace onewindow::asl {
+
+absl::StatusOr<CompiledPath> CompiledPath::Parse(std::string_view text,
+                                                 const Limits& limits) {
+  auto parsed = internal::ParseJsonPath(text, /*allow_current=*/false, limits);
+  if (!parsed.ok()) return parsed.status();
+  CompiledPath out;
+  out.path_ = *std::move(parsed);
+  return out;
+}
+
+const std::string& CompiledPath::text() const {
+  static const std::string* const kEmpty = new std::string();
+  return path_ != nullptr ? path_->text : *kEmpty;
+}
+
+bool CompiledPath::is_context() const {
+  return path_ != nullptr && path_->root == internal::PathRoot::kContext;
+}
+
+bool CompiledPath::definite() const {
+  return path_ != nullptr && path_->definite;
+}
+
+bool CompiledPath::is_root() const {
+  return path_ != nullptr && path_->root == internal::PathRoot::kInput &&
+         path_->segments.empty();
+}
+
+absl::StatusOr<Json> CompiledPath::Eval(const Json& input,
+                                        const EvalEnv& env) const {
+  if (path_ == nullptr) return AslError(kStatesRuntime, "empty path");
+  return internal::EvalParsedPath(*path_, input, env);
+}
+
+absl::StatusOr<Json> CompiledPath::EvalOptional(const Json& input,
+                                                const EvalEnv& env,
+                                                bool* found) const {
+  *found = false;
+  if (path_ == nullptr) return AslError(kStatesRuntime, "empty path");
+  return internal::EvalParsedPathOptional(*path_, input, env, found);
+}
+
+absl::StatusOr<Json> CompiledPath::ApplyResult(Json input, Json result) const {
+  if (path_ == nullptr) {
+    return AslError(kStatesResultPathMatchFailure, "empty ResultPath");
+  }
+  return internal::ApplyParsedResultPath(*path_, std::move(input),
+                                         std::move(result));
+}
+
+absl::StatusOr<Json> PathField::Select(Json value, const EvalEnv& env) const {
+  switch (kind) {
+    case Kind::kAbsent:
+      return value;
+    case Kind::kNull:
+      return Json::object();
+    case Kind::kPath:
+      return path.Eval(value, env);
+  }
+  return value;
+}
+
+absl::StatusOr<Json> PathField::Place(Json input, Json result) const {
+  switch (kind) {
+    case Kind::kAbsent:
+      return result;
+    case Kind::kNull:
+      return input;
+    case Kind::kPath:
+      if (path.is_root()) return result;
+      return path.ApplyResult(std::move(input), std::move(result));
+  }
+  return result;
 }
 
 }  // namespace onewindow::asl

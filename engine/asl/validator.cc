@@ -5,9 +5,9 @@
 // Language specification (states-language.net), collecting every problem
 // with its location instead of stopping at the first. Path syntax comes from
 // expr.h (the evaluator's own parsers), as do timestamp literals, so a path
-// or timestamp that validates also evaluates. Intrinsic function calls are
-// checked here: syntax, known function names, arity and the types of literal
-// arguments.
+// or timestamp that validates also evaluates. Intrinsic function calls go
+// through the evaluator's parser and its function table: syntax, known
+// function names, arity and the types of literal arguments.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/asl/definition.h"
 #include "engine/asl/expr.h"
+#include "engine/asl/intrinsics.h"
 #include "engine/asl/json_parse.h"
 #include "engine/asl/json_path.h"
 #include "engine/asl/limits.h"
@@ -171,261 +172,6 @@ size_t Utf8Length(std::string_view s) {
   return n;
 }
 
-// ---------------------------------------------------------------------------
-// Intrinsic function calls: a light parse for arity and literal types.
-
-enum class ArgKind { kString, kNumber, kBoolean, kNull, kPath, kCall };
-
-struct ArgInfo {
-  ArgKind kind;
-  std::string text;
-};
-
-struct CallInfo {
-  std::string name;
-  std::vector<ArgInfo> args;
-};
-
-class IntrinsicScanner {
- public:
-  IntrinsicScanner(std::string_view text, int max_depth)
-      : text_(text), max_depth_(max_depth) {}
-
-  // Parses the whole text as one call; false with *why on failure.
-  bool ParseTop(CallInfo* call, std::vector<CallInfo>* nested,
-                std::string* why) {
-    nested_ = nested;
-    if (!Call(call, 0)) {
-      *why = why_;
-      return false;
-    }
-    SkipSpace();
-    if (pos_ != text_.size()) {
-      *why = absl::StrCat("unexpected text after the call at offset ", pos_);
-      return false;
-    }
-    return true;
-  }
-
- private:
-  void SkipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t'))
-      ++pos_;
-  }
-
-  bool Fail(std::string why) {
-    if (why_.empty()) why_ = std::move(why);
-    return false;
-  }
-
-  bool Call(CallInfo* call, int depth) {
-    if (depth > max_depth_) {
-      return Fail(LimitMessage(kLimitExpressionDepth, max_depth_));
-    }
-    SkipSpace();
-    size_t start = pos_;
-    while (pos_ < text_.size() &&
-           (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-            text_[pos_] == '.' || text_[pos_] == '_')) {
-      ++pos_;
-    }
-    call->name = std::string(text_.substr(start, pos_ - start));
-    if (call->name.rfind("States.", 0) != 0) {
-      return Fail("an intrinsic function name starts with \"States.\"");
-    }
-    SkipSpace();
-    if (pos_ >= text_.size() || text_[pos_] != '(') {
-      return Fail(absl::StrCat("expected '(' after ", call->name));
-    }
-    ++pos_;
-    SkipSpace();
-    if (pos_ < text_.size() && text_[pos_] == ')') {
-      ++pos_;
-      return true;
-    }
-    while (true) {
-      ArgInfo arg;
-      if (!Arg(&arg, depth)) return false;
-      call->args.push_back(std::move(arg));
-      SkipSpace();
-      if (pos_ >= text_.size()) return Fail("missing ')'");
-      char c = text_[pos_++];
-      if (c == ')') return true;
-      if (c != ',')
-        return Fail(absl::StrCat("unexpected '", std::string(1, c),
-                                 "' in argument list"));
-    }
-  }
-
-  bool Arg(ArgInfo* arg, int depth) {
-    SkipSpace();
-    if (pos_ >= text_.size()) return Fail("missing argument");
-    char c = text_[pos_];
-    size_t start = pos_;
-    if (c == '\'') {
-      ++pos_;
-      while (pos_ < text_.size() && text_[pos_] != '\'') {
-        if (text_[pos_] == '\\') ++pos_;
-        ++pos_;
-      }
-      if (pos_ >= text_.size()) return Fail("unterminated string literal");
-      ++pos_;
-      arg->kind = ArgKind::kString;
-    } else if (c == '$') {
-      // A path runs to the next ',' or ')' outside brackets, parentheses and
-      // quotes.
-      int nesting = 0;
-      char quote = 0;
-      while (pos_ < text_.size()) {
-        char d = text_[pos_];
-        if (quote != 0) {
-          if (d == '\\')
-            ++pos_;
-          else if (d == quote)
-            quote = 0;
-        } else if (d == '\'' || d == '"') {
-          quote = d;
-        } else if (d == '[' || d == '(') {
-          ++nesting;
-        } else if (d == ']' || d == ')') {
-          if (nesting == 0) break;
-          --nesting;
-        } else if (d == ',' && nesting == 0) {
-          break;
-        }
-        ++pos_;
-      }
-      arg->kind = ArgKind::kPath;
-    } else if (text_.substr(pos_, 7) == "States.") {
-      CallInfo inner;
-      if (!Call(&inner, depth + 1)) return false;
-      nested_->push_back(inner);
-      arg->kind = ArgKind::kCall;
-    } else {
-      while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != ')')
-        ++pos_;
-      std::string_view word = text_.substr(start, pos_ - start);
-      while (!word.empty() && (word.back() == ' ' || word.back() == '\t'))
-        word.remove_suffix(1);
-      if (word == "true" || word == "false") {
-        arg->kind = ArgKind::kBoolean;
-      } else if (word == "null") {
-        arg->kind = ArgKind::kNull;
-      } else {
-        Json number = Json::parse(word, nullptr, false);
-        if (number.is_discarded() || !number.is_number()) {
-          return Fail(absl::StrCat("argument \"", std::string(word),
-                                   "\" is not a string, number, boolean, "
-                                   "null, path or intrinsic call"));
-        }
-        arg->kind = ArgKind::kNumber;
-      }
-    }
-    arg->text = std::string(text_.substr(start, pos_ - start));
-    while (!arg->text.empty() &&
-           (arg->text.back() == ' ' || arg->text.back() == '\t'))
-      arg->text.pop_back();
-    return true;
-  }
-
-  std::string_view text_;
-  int max_depth_;
-  size_t pos_ = 0;
-  std::string why_;
-  std::vector<CallInfo>* nested_ = nullptr;
-};
-
-struct IntrinsicSignature {
-  size_t min_args;
-  size_t max_args;  // SIZE_MAX: variadic.
-  // Allowed literal kinds per argument position (the last entry repeats);
-  // paths and nested calls are always allowed.
-  std::vector<std::vector<ArgKind>> literals;
-};
-
-const std::map<std::string_view, IntrinsicSignature>& Signatures() {
-  using K = ArgKind;
-  const std::vector<K> kAny = {K::kString, K::kNumber, K::kBoolean, K::kNull};
-  static const auto* kSigs = new std::map<std::string_view, IntrinsicSignature>{
-      {"States.Format", {1, SIZE_MAX, {{K::kString}, kAny}}},
-      {"States.StringToJson", {1, 1, {{K::kString}}}},
-      {"States.JsonToString", {1, 1, {{}}}},
-      {"States.Array", {0, SIZE_MAX, {kAny}}},
-      {"States.ArrayPartition", {2, 2, {{}, {K::kNumber}}}},
-      {"States.ArrayContains", {2, 2, {{}, kAny}}},
-      {"States.ArrayRange", {3, 3, {{K::kNumber}}}},
-      {"States.ArrayGetItem", {2, 2, {{}, {K::kNumber}}}},
-      {"States.ArrayLength", {1, 1, {{}}}},
-      {"States.ArrayUnique", {1, 1, {{}}}},
-      {"States.Base64Encode", {1, 1, {{K::kString}}}},
-      {"States.Base64Decode", {1, 1, {{K::kString}}}},
-      {"States.Hash", {2, 2, {{K::kString}}}},
-      {"States.JsonMerge", {3, 3, {{}, {}, {K::kBoolean}}}},
-      {"States.MathRandom", {2, 3, {{K::kNumber}}}},
-      {"States.MathAdd", {2, 2, {{K::kNumber}}}},
-      {"States.StringSplit", {2, 2, {{K::kString}}}},
-      {"States.UUID", {0, 0, {{}}}},
-  };
-  return *kSigs;
-}
-
-const char* ArgKindName(ArgKind kind) {
-  switch (kind) {
-    case ArgKind::kString:
-      return "a string";
-    case ArgKind::kNumber:
-      return "a number";
-    case ArgKind::kBoolean:
-      return "a boolean";
-    case ArgKind::kNull:
-      return "null";
-    case ArgKind::kPath:
-      return "a path";
-    case ArgKind::kCall:
-      return "an intrinsic call";
-  }
-  return "a value";
-}
-
-bool CheckCallSignature(const CallInfo& call, std::string* why) {
-  auto it = Signatures().find(call.name);
-  if (it == Signatures().end()) {
-    *why = absl::StrCat("unknown intrinsic function ", call.name);
-    return false;
-  }
-  const IntrinsicSignature& sig = it->second;
-  size_t n = call.args.size();
-  if (n < sig.min_args || n > sig.max_args) {
-    if (sig.min_args == sig.max_args) {
-      *why = absl::StrCat(call.name, " takes ", sig.min_args, " argument",
-                          sig.min_args == 1 ? "" : "s", ", got ", n);
-    } else if (sig.max_args == SIZE_MAX) {
-      *why =
-          absl::StrCat(call.name, " takes at least ", sig.min_args, " argument",
-                       sig.min_args == 1 ? "" : "s", ", got ", n);
-    } else {
-      *why = absl::StrCat(call.name, " takes ", sig.min_args, " to ",
-                          sig.max_args, " arguments, got ", n);
-    }
-    return false;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const ArgInfo& arg = call.args[i];
-    if (arg.kind == ArgKind::kPath || arg.kind == ArgKind::kCall) continue;
-    const auto& allowed = sig.literals[std::min(i, sig.literals.size() - 1)];
-    if (std::find(allowed.begin(), allowed.end(), arg.kind) == allowed.end()) {
-      *why = absl::StrCat(
-          "argument ", i + 1, " of ", call.name, " (", arg.text, ") is ",
-          ArgKindName(arg.kind), "; expected ",
-          allowed.empty()
-              ? std::string("a path")
-              : absl::StrCat(ArgKindName(allowed[0]), " or a path"));
-      return false;
-    }
-  }
-  return true;
-}
-
 // A path as used in templates, InputPath etc.; "$$..." addresses the context
 // object and is checked as the same path applied to "$".
 bool PathOk(std::string_view path, bool allow_context, const Limits& limits,
@@ -443,26 +189,24 @@ bool ReferencePathOk(std::string_view path, bool allow_context,
   return PathOk(path, allow_context, limits, /*reference=*/true);
 }
 
+// An intrinsic call, parsed by the evaluator's parser and checked against
+// the same function table (arity, literal argument kinds). Path arguments
+// are checked only for shape (a '$' and balanced brackets, parentheses and
+// quotes): definitions in the wild use forms such as "$field" that tools
+// accept; a path that does not resolve fails the call at run time.
 bool IntrinsicOk(std::string_view text, const Limits& limits,
                  std::string* why) {
-  if (text.size() > limits.max_expression_length) {
-    *why = LimitMessage(kLimitExpressionLength,
-                        static_cast<int64_t>(limits.max_expression_length));
-    return false;
-  }
-  CallInfo top;
-  std::vector<CallInfo> nested;
-  IntrinsicScanner scanner(text, limits.max_expression_depth);
-  if (!scanner.ParseTop(&top, &nested, why)) return false;
-  if (!CheckCallSignature(top, why)) return false;
-  for (const CallInfo& call : nested) {
-    if (!CheckCallSignature(call, why)) return false;
-  }
-  // Path arguments are only checked for shape (a '$' and balanced brackets,
-  // parentheses and quotes, which the scanner enforces): definitions in the
-  // wild use forms such as "$field" or bare words in filters that tools
-  // accept; a path that does not resolve fails the call at run time.
-  return true;
+  auto call = internal::ParseIntrinsic(text, limits, /*lenient_paths=*/true);
+  absl::Status status =
+      call.ok() ? internal::CheckIntrinsicSignature(*call) : call.status();
+  if (status.ok()) return true;
+  std::string message(status.message());
+  // The parser names the whole call; the validator's message already does.
+  std::string prefix =
+      absl::StrCat("invalid intrinsic function '", std::string(text), "': ");
+  if (message.rfind(prefix, 0) == 0) message.erase(0, prefix.size());
+  *why = std::move(message);
+  return false;
 }
 
 bool IsIntrinsicCall(std::string_view text) {
