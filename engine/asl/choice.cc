@@ -237,8 +237,8 @@ RuleNode CompileComparison(const Json& rule, const Limits& limits) {
     }
   }
   if (op == nullptr) {
-    return ErrorRule(RuleError(absl::StrCat(
-        "The Choice rule for '", var_path, "' has no comparison operator")));
+    return ErrorRule(RuleError(absl::StrCat("The Choice rule for '", var_path,
+                                            "' has no comparison operator")));
   }
   RuleNode n;
   n.kind = RuleNode::Kind::kCompare;
@@ -442,9 +442,9 @@ CompiledChoiceRule CompiledChoiceRule::Compile(const Json& rule,
   try {
     out.root_ = std::make_shared<const RuleNode>(CompileRule(rule, limits, 0));
   } catch (const Json::exception& e) {
-    out.root_ = std::make_shared<const RuleNode>(ErrorRule(AslError(
-        kStatesRuntime,
-        absl::StrCat("Error evaluating a Choice rule: ", e.what()))));
+    out.root_ = std::make_shared<const RuleNode>(ErrorRule(
+        AslError(kStatesRuntime,
+                 absl::StrCat("Error evaluating a Choice rule: ", e.what()))));
   }
   return out;
 }

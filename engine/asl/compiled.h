@@ -132,7 +132,16 @@ class CompiledChoiceRule {
 // ---------------------------------------------------------------------------
 // States
 
-enum class StateType { kPass, kTask, kChoice, kWait, kSucceed, kFail, kParallel, kMap };
+enum class StateType {
+  kPass,
+  kTask,
+  kChoice,
+  kWait,
+  kSucceed,
+  kFail,
+  kParallel,
+  kMap
+};
 
 // "Pass", "Task", ...
 std::string_view StateTypeName(StateType type);
@@ -158,12 +167,12 @@ struct PathField {
 struct NumberField {
   bool present = false;  // either form given
   bool is_path = false;
-  Json literal;          // as written (when !is_path)
+  Json literal;  // as written (when !is_path)
   // The literal as a whole number, when it is one (validated definitions:
   // always, except ToleratedFailurePercentage).
   std::optional<int64_t> integer;
-  double number = 0;     // the literal as a double
-  CompiledPath path;     // is_path
+  double number = 0;  // the literal as a double
+  CompiledPath path;  // is_path
 };
 
 // Wait Timestamp / TimestampPath.
@@ -181,10 +190,10 @@ struct TimestampField {
 struct StringField {
   enum class Kind { kAbsent, kLiteral, kPath, kIntrinsic };
   Kind kind = Kind::kAbsent;
-  std::string literal;           // kLiteral
-  std::string source;            // kPath/kIntrinsic: the text as written
-  CompiledPath path;             // kPath
-  CompiledIntrinsic intrinsic;   // kIntrinsic
+  std::string literal;          // kLiteral
+  std::string source;           // kPath/kIntrinsic: the text as written
+  CompiledPath path;            // kPath
+  CompiledIntrinsic intrinsic;  // kIntrinsic
   // kPath/kIntrinsic: the value (EvalPath / EvalIntrinsic semantics).
   absl::StatusOr<Json> Eval(const Json& input, const EvalEnv& env) const;
 };

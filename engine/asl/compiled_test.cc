@@ -27,8 +27,8 @@ TEST(CompiledPathTest, ParseAndEvaluate) {
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(*v, 2);
   bool found = true;
-  auto missing = CompiledPath::Parse("$.zz")->EvalOptional(input, EvalEnv{},
-                                                           &found);
+  auto missing =
+      CompiledPath::Parse("$.zz")->EvalOptional(input, EvalEnv{}, &found);
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(found);
   auto err = CompiledPath::Parse("$.zz")->Eval(input, EvalEnv{});
@@ -43,9 +43,8 @@ TEST(CompiledPathTest, ParseAndEvaluate) {
 
 TEST(CompiledPathTest, ApplyResultMatchesApplyResultPath) {
   Json input = Json::parse(R"j({"a": {"x": 1}, "list": [1, 2]})j");
-  for (const char* path :
-       {"$", "$.a", "$.a.y", "$.new.deep.key", "$.list[1]", "$.list[5]",
-        "$.a.x.y", "$.list[0].z", "$.new[0]"}) {
+  for (const char* path : {"$", "$.a", "$.a.y", "$.new.deep.key", "$.list[1]",
+                           "$.list[5]", "$.a.x.y", "$.list[0].z", "$.new[0]"}) {
     auto compiled = CompiledPath::Parse(path);
     ASSERT_TRUE(compiled.ok()) << path;
     auto want = ApplyResultPath(path, input, Json("R"));
@@ -98,8 +97,9 @@ TEST(CompiledTemplateTest, SameAsEvalPayloadTemplate) {
   EXPECT_EQ(*got, Json::parse(R"j({
     "fixed": {"k": [1, {"z": true}]}, "who": "Ana", "id": "x-1", "count": 3,
     "nested": [{"first": 1}, "literal"], "a": 3})j"));
-  EXPECT_TRUE(CompiledTemplate::Compile(Json::parse(R"j({"a": [1, {"b": 2}]})j"))
-                  .constant());
+  EXPECT_TRUE(
+      CompiledTemplate::Compile(Json::parse(R"j({"a": [1, {"b": 2}]})j"))
+          .constant());
   // Errors are the evaluation's own, in its order.
   for (const char* bad :
        {R"j({"x.$": 3})j", R"j({"x.$": "nope"})j", R"j({"x.$": "$.missing"})j",
@@ -119,7 +119,8 @@ TEST(CompiledTemplateTest, SameAsEvalPayloadTemplate) {
 }
 
 TEST(CompiledIntrinsicTest, ParseOnceEvaluateMany) {
-  auto call = CompiledIntrinsic::Compile("States.Format('{} has {}', $.a, $.b)");
+  auto call =
+      CompiledIntrinsic::Compile("States.Format('{} has {}', $.a, $.b)");
   EXPECT_TRUE(call.parse_status().ok());
   for (int i = 0; i < 3; ++i) {
     Json input = {{"a", "x"}, {"b", i}};
@@ -132,8 +133,9 @@ TEST(CompiledIntrinsicTest, ParseOnceEvaluateMany) {
   auto v = bad.Eval(Json::object(), EvalEnv{});
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(AslErrorName(v.status()), "States.IntrinsicFailure");
-  EXPECT_EQ(v.status(),
-            EvalIntrinsic("States.Format(", Json::object(), EvalEnv{}).status());
+  EXPECT_EQ(
+      v.status(),
+      EvalIntrinsic("States.Format(", Json::object(), EvalEnv{}).status());
 }
 
 TEST(IntrinsicTableTest, OneTableForValidatorAndEvaluator) {
@@ -147,8 +149,8 @@ TEST(IntrinsicTableTest, OneTableForValidatorAndEvaluator) {
   EXPECT_TRUE(internal::CheckIntrinsicArity(*call).ok());
   // A path the JSONPath parser refuses is kept by the lenient parse only.
   EXPECT_FALSE(internal::ParseIntrinsic("States.Array($field)").ok());
-  auto lenient = internal::ParseIntrinsic("States.Array($field)",
-                                          DefaultLimits(), true);
+  auto lenient =
+      internal::ParseIntrinsic("States.Array($field)", DefaultLimits(), true);
   ASSERT_TRUE(lenient.ok());
   EXPECT_EQ(lenient->args[0].parsed_path, nullptr);
   EXPECT_TRUE(internal::CheckIntrinsicSignature(*lenient).ok());
@@ -161,25 +163,26 @@ TEST(IntrinsicTableTest, OneTableForValidatorAndEvaluator) {
 TEST(CompiledChoiceRuleTest, SameAsEvalChoiceRule) {
   Json input = Json::parse(
       R"j({"s": "abc", "n": 5, "t": "2024-01-02T00:00:00Z", "b": true})j");
-  for (const char* rule : {
-           R"j({"Variable": "$.s", "StringMatches": "a*c"})j",
-           R"j({"Variable": "$.n", "NumericGreaterThanPath": "$.n"})j",
-           R"j({"Variable": "$.t", "TimestampLessThan": "2025-01-01T00:00:00Z"})j",
-           R"j({"Variable": "$.t", "TimestampLessThan": "not a time"})j",
-           R"j({"And": [{"Variable": "$.b", "BooleanEquals": true},
+  for (
+      const char* rule : {
+          R"j({"Variable": "$.s", "StringMatches": "a*c"})j",
+          R"j({"Variable": "$.n", "NumericGreaterThanPath": "$.n"})j",
+          R"j({"Variable": "$.t", "TimestampLessThan": "2025-01-01T00:00:00Z"})j",
+          R"j({"Variable": "$.t", "TimestampLessThan": "not a time"})j",
+          R"j({"And": [{"Variable": "$.b", "BooleanEquals": true},
                       {"Not": {"Variable": "$.x", "IsPresent": true}}]})j",
-           R"j({"Or": [{"Variable": "$.n", "NumericEquals": 4},
+          R"j({"Or": [{"Variable": "$.n", "NumericEquals": 4},
                      {"Variable": "$.n", "NumericEquals": 5}]})j",
-           R"j({"Variable": "$.missing", "StringEquals": "x"})j",
-           R"j({"Variable": "$.n", "IsNull": "yes"})j",
-           R"j({"Variable": "$.n", "NumericEqualsPath": 3})j",
-           R"j({"Variable": "$.n", "NumericEqualsPath": "$.none"})j",
-           R"j({"Variable": 3, "IsNull": true})j",
-           R"j({"Variable": "$.n"})j",
-           R"j({"And": []})j",
-           R"j({"Nothing": 1})j",
-           R"j([1])j",
-       }) {
+          R"j({"Variable": "$.missing", "StringEquals": "x"})j",
+          R"j({"Variable": "$.n", "IsNull": "yes"})j",
+          R"j({"Variable": "$.n", "NumericEqualsPath": 3})j",
+          R"j({"Variable": "$.n", "NumericEqualsPath": "$.none"})j",
+          R"j({"Variable": 3, "IsNull": true})j",
+          R"j({"Variable": "$.n"})j",
+          R"j({"And": []})j",
+          R"j({"Nothing": 1})j",
+          R"j([1])j",
+      }) {
     Json r = Json::parse(rule);
     auto compiled = CompiledChoiceRule::Compile(r);
     auto got = compiled.Eval(input, EvalEnv{});
@@ -315,7 +318,8 @@ TEST(StateSpecTest, EveryFieldCompiledAndLinked) {
   EXPECT_EQ(failed->error.kind, StringField::Kind::kLiteral);
   EXPECT_EQ(failed->error.literal, "Check.Failed");
   EXPECT_EQ(failed->cause.kind, StringField::Kind::kIntrinsic);
-  auto cause = failed->cause.Eval(Json::parse(R"j({"why": "late"})j"), EvalEnv{});
+  auto cause =
+      failed->cause.Eval(Json::parse(R"j({"why": "late"})j"), EvalEnv{});
   ASSERT_TRUE(cause.ok());
   EXPECT_EQ(*cause, Json("no: late"));
   EXPECT_EQ(StateTypeName(failed->type), "Fail");

@@ -64,7 +64,8 @@ class DefinitionIndexer {
     std::vector<StateSpec*> compiled_states;
     for (const auto& [name, state] : machine.at("States").items()) {
       out->states.emplace(name, &state);
-      auto spec = std::make_unique<StateSpec>(CompileState(name, state, limits_));
+      auto spec =
+          std::make_unique<StateSpec>(CompileState(name, state, limits_));
       spec->machine = out.get();
       StateSpec* compiled = spec.get();
       def_->specs_.push_back(std::move(spec));

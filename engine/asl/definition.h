@@ -11,8 +11,10 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/asl/compiled.h"
 #include "engine/asl/limits.h"
@@ -24,13 +26,41 @@ using Json = nlohmann::json;
 
 enum class SourceFormat { kAuto, kJson, kYaml };
 
+enum class Severity {
+  kError,    // the definition is invalid
+  kWarning,  // legal, but likely wrong; never makes a definition invalid
+};
+
 // One problem in a definition: where (a JSONPath-like location such as
-// "$.States.Check.Next"), what, and the 1-based source line when known.
+// "$.States.Check.Next", and the 1-based source line and column when
+// known), what, how serious, and a hint where one helps (the state name a
+// typo most likely meant, the fields a state allows, the form expected).
 struct ValidationError {
+  ValidationError() = default;
+  ValidationError(std::string path, std::string message, int line = 0,
+                  int column = 0, Severity severity = Severity::kError,
+                  std::string hint = {})
+      : path(std::move(path)),
+        message(std::move(message)),
+        line(line),
+        column(column),
+        severity(severity),
+        hint(std::move(hint)) {}
+
   std::string path;
   std::string message;
   int line = 0;
+  int column = 0;  // in Unicode code points; 0 when unknown
+  Severity severity = Severity::kError;
+  std::string hint;  // empty when there is none
 };
+
+// True when any entry is an error (not a warning).
+bool HasErrors(const std::vector<ValidationError>& problems);
+
+// The problem a failed LoadSource reports, as a ValidationError at "$" with
+// the line and column its message names (0 when it names none).
+ValidationError LoadFailure(const absl::Status& status);
 
 // Source text loaded into JSON, with the position of each location when
 // known. A member's position is that of its key; an array element's that of
@@ -63,6 +93,19 @@ absl::StatusOr<LoadedSource> LoadSource(std::string_view text,
 std::vector<ValidationError> Validate(const LoadedSource& source);
 std::vector<ValidationError> Validate(const LoadedSource& source,
                                       const Limits& limits);
+
+struct ValidateOptions {
+  Limits limits;
+  // Also report warnings (Severity::kWarning) for what is legal but likely
+  // wrong: a Task on a dept: resource with no Retry covering
+  // Dept.Unavailable, a Choice without Default, a Map whose item processor
+  // calls departments with no MaxConcurrency. Errors come first in source
+  // order, then warnings.
+  bool warnings = false;
+};
+// Validate with options; without warnings it returns what Validate does.
+std::vector<ValidationError> Validate(const LoadedSource& source,
+                                      const ValidateOptions& options);
 
 // A state machine (top-level, a Parallel branch, or a Map item processor).
 struct Machine {

@@ -185,8 +185,8 @@ class IntrinsicParser {
     }
     if (StartsWith("States.")) {
       if (++depth_ > limits_.max_expression_depth) {
-        return Error(LimitMessage(kLimitExpressionDepth,
-                                  limits_.max_expression_depth));
+        return Error(
+            LimitMessage(kLimitExpressionDepth, limits_.max_expression_depth));
       }
       auto call = ParseCall();
       --depth_;
@@ -650,7 +650,8 @@ size_t HashJson(const Json& value) {
   while (!stack.empty()) {
     const Json* v = stack.back();
     stack.pop_back();
-    mix(static_cast<size_t>(v->is_number() ? 100 : static_cast<int>(v->type())));
+    mix(static_cast<size_t>(v->is_number() ? 100
+                                           : static_cast<int>(v->type())));
     switch (v->type()) {
       case Json::value_t::number_integer:
       case Json::value_t::number_unsigned:
@@ -818,7 +819,8 @@ absl::StatusOr<Json> Base64(const IntrinsicCall& call, Args& args,
   if (!args[0].is_string()) return ArgTypeError(call, 0, "a string", args[0]);
   const std::string& s = args[0].get_ref<const std::string&>();
   if (s.size() > kMaxStringArgument) {
-    return Failure(absl::StrCat(call.name, ": the input exceeds the maximum of ",
+    return Failure(absl::StrCat(call.name,
+                                ": the input exceeds the maximum of ",
                                 kMaxStringArgument, " characters"));
   }
   if (encode) return Json(Base64Encode(s));
@@ -846,8 +848,9 @@ absl::StatusOr<Json> FnHash(const IntrinsicCall& call, Args& args,
   if (!args[1].is_string()) return ArgTypeError(call, 1, "a string", args[1]);
   const std::string& data = args[0].get_ref<const std::string&>();
   if (data.size() > kMaxStringArgument) {
-    return Failure(absl::StrCat("States.Hash: the input exceeds the maximum of ",
-                                kMaxStringArgument, " characters"));
+    return Failure(
+        absl::StrCat("States.Hash: the input exceeds the maximum of ",
+                     kMaxStringArgument, " characters"));
   }
   const std::string& algorithm = args[1].get_ref<const std::string&>();
   auto hex = HashHex(data, algorithm);
@@ -937,8 +940,8 @@ namespace {
 constexpr uint8_t kS = kLiteralString;
 constexpr uint8_t kN = kLiteralNumber;
 constexpr uint8_t kB = kLiteralBoolean;
-constexpr uint8_t kAny = kLiteralString | kLiteralNumber | kLiteralBoolean |
-                         kLiteralNull;
+constexpr uint8_t kAny =
+    kLiteralString | kLiteralNumber | kLiteralBoolean | kLiteralNull;
 
 // Name, arity (-1: any number), the literals each argument position accepts
 // (how many positions are listed, the last one repeating; 0: a path or a
@@ -1036,9 +1039,9 @@ absl::Status CheckIntrinsicSignature(const IntrinsicCall& call) {
                        f->min_args == 1 ? "" : "s", ", got ", n));
     }
     if (f->max_args < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          call.name, " takes at least ", f->min_args, " argument", Av(s),
-          ", got ", n));
+      return absl::InvalidArgumentError(
+          absl::StrCat(call.name, " takes at least ", f->min_args, " argument",
+                       Av(s), ", got ", n));
     }
     return absl::InvalidArgumentError(
         absl::StrCat(call.name, " takes ", f->min_args, " to ", f->max_args,

@@ -290,9 +290,9 @@ size_t JsonTextSize(const Json& value, size_t stop_above) {
       case Json::value_t::number_integer: {
         int64_t i = v->get<int64_t>();
         if (i < 0) ++size;
-        AddDecimalDigits(i < 0 ? 0 - static_cast<uint64_t>(i)
-                               : static_cast<uint64_t>(i),
-                         &size);
+        AddDecimalDigits(
+            i < 0 ? 0 - static_cast<uint64_t>(i) : static_cast<uint64_t>(i),
+            &size);
         break;
       }
       case Json::value_t::number_unsigned:

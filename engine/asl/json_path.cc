@@ -76,7 +76,9 @@ class PathParser {
    public:
     explicit DepthGuard(PathParser* p) : p_(p) { ++p_->depth_; }
     ~DepthGuard() { --p_->depth_; }
-    bool exceeded() const { return p_->depth_ > p_->limits_.max_expression_depth; }
+    bool exceeded() const {
+      return p_->depth_ > p_->limits_.max_expression_depth;
+    }
 
    private:
     PathParser* p_;
@@ -145,9 +147,9 @@ class PathParser {
     }
     path->text = std::string(text_.substr(start, pos_ - start));
     if (path->segments.size() > static_cast<size_t>(limits_.max_json_depth)) {
-      return Error(absl::StrCat(
-          "a path of ", path->segments.size(), " segments: ",
-          LimitMessage(kLimitJsonDepth, limits_.max_json_depth)));
+      return Error(
+          absl::StrCat("a path of ", path->segments.size(), " segments: ",
+                       LimitMessage(kLimitJsonDepth, limits_.max_json_depth)));
     }
     for (const PathSegment& seg : path->segments) {
       bool single = seg.kind == PathSegment::Kind::kName ||
@@ -411,8 +413,8 @@ class PathParser {
       flags.push_back(text_[pos_++]);
     }
     FilterOperand op;
-    auto regex = LinearRegex::Compile(pattern, flags,
-                                      limits_.max_expression_depth);
+    auto regex =
+        LinearRegex::Compile(pattern, flags, limits_.max_expression_depth);
     if (regex.ok()) op.regex = *std::move(regex);
     op.literal = Json{{"regex", std::move(pattern)}, {"flags", flags}};
     return op;
@@ -647,9 +649,8 @@ void ApplySelector(const PathSegment& seg, const Json& v,
       return;
     }
     case PathSegment::Kind::kWildcard:
-      if (!roots.budget->Spend(v.is_structured()
-                                   ? static_cast<int64_t>(v.size())
-                                   : 1)) {
+      if (!roots.budget->Spend(
+              v.is_structured() ? static_cast<int64_t>(v.size()) : 1)) {
         return;
       }
       if (v.is_object() || v.is_array()) {
@@ -824,11 +825,11 @@ absl::StatusOr<Json> EvalParsedPathOptional(const JsonPath& path,
       if (total > limits.max_payload_bytes) {
         return AslError(
             kStatesDataLimitExceeded,
-            absl::StrCat("the matches of '", path.text, "': ",
-                         LimitMessage(kLimitPayloadBytes,
-                                      static_cast<int64_t>(
-                                          limits.max_payload_bytes),
-                                      "bytes")));
+            absl::StrCat(
+                "the matches of '", path.text, "': ",
+                LimitMessage(kLimitPayloadBytes,
+                             static_cast<int64_t>(limits.max_payload_bytes),
+                             "bytes")));
       }
     }
   }
@@ -844,10 +845,9 @@ absl::StatusOr<Json> EvalParsedPath(const JsonPath& path, const Json& input,
   auto value = EvalParsedPathOptional(path, input, env, &found);
   if (!value.ok()) return value.status();
   if (!found) {
-    return AslError(kStatesRuntime,
-                    absl::StrCat("Invalid path '", path.text,
-                                 "' : No results for path: ",
-                                 NormalizedPath(path)));
+    return AslError(kStatesRuntime, absl::StrCat("Invalid path '", path.text,
+                                                 "' : No results for path: ",
+                                                 NormalizedPath(path)));
   }
   return value;
 }

@@ -2,6 +2,8 @@
 // stalled or exhausted memory before the limits existed. Each must now be
 // refused quickly with a message naming the limit, or evaluated within
 // bounds.
+#include "engine/asl/limits.h"
+
 #include <chrono>
 #include <string>
 
@@ -10,7 +12,6 @@
 #include "engine/asl/errors.h"
 #include "engine/asl/expr.h"
 #include "engine/asl/json_parse.h"
-#include "engine/asl/limits.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -32,10 +33,10 @@ std::string Nested(size_t depth) {
 
 // A definition whose only state is a Pass with `parameters` as Parameters.
 std::string PassWith(const Json& parameters) {
-  Json def = {{"StartAt", "P"},
-              {"States",
-               {{"P",
-                 {{"Type", "Pass"}, {"Parameters", parameters}, {"End", true}}}}}};
+  Json def = {
+      {"StartAt", "P"},
+      {"States",
+       {{"P", {{"Type", "Pass"}, {"Parameters", parameters}, {"End", true}}}}}};
   return def.dump();
 }
 
@@ -144,7 +145,8 @@ TEST(DefinitionLimitsTest, DeepYamlDefinitions) {
     ASSERT_FALSE(loaded.ok());
     EXPECT_THAT(loaded.status().message(),
                 HasSubstr("JSON nesting depth exceeds the limit of 128"));
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    EXPECT_LT(std::chrono::steady_clock::now() - start,
+              std::chrono::seconds(5));
   }
   // Block nesting by indentation.
   std::string block;
@@ -166,12 +168,13 @@ TEST(DefinitionLimitsTest, YamlAliasBomb) {
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   char prev = 'a';
   for (char c = 'b'; c <= 'j'; ++c) {
-    bomb += absl::StrCat(std::string(1, c), ": &", std::string(1, c), " [*",
-                         std::string(1, prev), ",*", std::string(1, prev), ",*",
-                         std::string(1, prev), ",*", std::string(1, prev), ",*",
-                         std::string(1, prev), ",*", std::string(1, prev), ",*",
-                         std::string(1, prev), ",*", std::string(1, prev), ",*",
-                         std::string(1, prev), ",*", std::string(1, prev), "]\n");
+    bomb +=
+        absl::StrCat(std::string(1, c), ": &", std::string(1, c), " [*",
+                     std::string(1, prev), ",*", std::string(1, prev), ",*",
+                     std::string(1, prev), ",*", std::string(1, prev), ",*",
+                     std::string(1, prev), ",*", std::string(1, prev), ",*",
+                     std::string(1, prev), ",*", std::string(1, prev), ",*",
+                     std::string(1, prev), ",*", std::string(1, prev), "]\n");
     prev = c;
   }
   EXPECT_LT(bomb.size(), 500u);
@@ -183,8 +186,9 @@ TEST(DefinitionLimitsTest, YamlAliasBomb) {
   auto start = std::chrono::steady_clock::now();
   auto loaded = LoadSource(bomb, SourceFormat::kYaml, limits);
   ASSERT_FALSE(loaded.ok());
-  EXPECT_THAT(loaded.status().message(),
-              HasSubstr("YAML nodes after aliases exceeds the limit of 100000"));
+  EXPECT_THAT(
+      loaded.status().message(),
+      HasSubstr("YAML nodes after aliases exceeds the limit of 100000"));
   EXPECT_THAT(loaded.status().message(), HasSubstr("YAML error at line "));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 
@@ -215,9 +219,9 @@ TEST(DefinitionLimitsTest, StateCount) {
   Json states = Json::object();
   for (int i = 0; i < 10001; ++i) {
     std::string next = absl::StrCat("S", i + 1);
-    states[absl::StrCat("S", i)] =
-        i == 10000 ? Json{{"Type", "Succeed"}}
-                   : Json{{"Type", "Pass"}, {"Next", next}};
+    states[absl::StrCat("S", i)] = i == 10000
+                                       ? Json{{"Type", "Succeed"}}
+                                       : Json{{"Type", "Pass"}, {"Next", next}};
   }
   Json doc = {{"StartAt", "S0"}, {"States", states}};
   auto def = Definition::FromJson(doc);
@@ -280,8 +284,10 @@ TEST(PathLimitsTest, FilterNestingInDefinitions) {
   }
   // ...and, within the length, deeper than the nesting limit.
   for (const std::string& filter :
-       {Repeat("(", 1000) + "@.a" + Repeat(")", 1000), Repeat("!", 2000) + "@.a"}) {
-    auto eval = EvalPath("$.items[?(" + filter + ")]", Json::object(), EvalEnv{});
+       {Repeat("(", 1000) + "@.a" + Repeat(")", 1000),
+        Repeat("!", 2000) + "@.a"}) {
+    auto eval =
+        EvalPath("$.items[?(" + filter + ")]", Json::object(), EvalEnv{});
     ASSERT_FALSE(eval.ok());
     EXPECT_EQ(AslErrorName(eval.status()), "States.Runtime");
     EXPECT_THAT(eval.status().message(),
@@ -289,7 +295,8 @@ TEST(PathLimitsTest, FilterNestingInDefinitions) {
   }
   // Nested filters inside filters count too.
   std::string nested = "$";
-  for (int i = 0; i < 40; ++i) nested = "$.a[?(" + nested.replace(0, 1, "@") + ")]";
+  for (int i = 0; i < 40; ++i)
+    nested = "$.a[?(" + nested.replace(0, 1, "@") + ")]";
   EXPECT_FALSE(EvalPath(nested, Json::object(), EvalEnv{}).ok());
 }
 
@@ -395,9 +402,9 @@ TEST(IntrinsicLimitsTest, ArrayRange) {
       Json::object(), EvalEnv{});
   ASSERT_TRUE(neg.ok()) << neg.status();
   EXPECT_EQ(neg->size(), 3u);
-  EXPECT_TRUE(EvalIntrinsic("States.ArrayRange(1, 1000, 1)", Json::object(),
-                            EvalEnv{})
-                  .ok());
+  EXPECT_TRUE(
+      EvalIntrinsic("States.ArrayRange(1, 1000, 1)", Json::object(), EvalEnv{})
+          .ok());
 }
 
 TEST(IntrinsicLimitsTest, NestingAndLength) {
@@ -431,17 +438,22 @@ TEST(IntrinsicLimitsTest, ResultsAreBoundedByThePayloadCap) {
     EXPECT_THAT(v.status().message(),
                 HasSubstr("payload size exceeds the limit of 262144 bytes"));
   }
-  EXPECT_TRUE(EvalIntrinsic("States.Array($.big, $.big)", input, EvalEnv{}).ok());
+  EXPECT_TRUE(
+      EvalIntrinsic("States.Array($.big, $.big)", input, EvalEnv{}).ok());
 }
 
 TEST(IntrinsicLimitsTest, StringToJsonIsStrict) {
-  Json input = {{"deep", Nested(100000)}, {"inf", "1e999"}, {"nul", std::string("1\0 2", 4)}};
+  Json input = {{"deep", Nested(100000)},
+                {"inf", "1e999"},
+                {"nul", std::string("1\0 2", 4)}};
   auto deep = EvalIntrinsic("States.StringToJson($.deep)", input, EvalEnv{});
   ASSERT_FALSE(deep.ok());
   EXPECT_THAT(deep.status().message(),
               HasSubstr("JSON nesting depth exceeds the limit of 128"));
-  EXPECT_FALSE(EvalIntrinsic("States.StringToJson($.inf)", input, EvalEnv{}).ok());
-  EXPECT_FALSE(EvalIntrinsic("States.StringToJson($.nul)", input, EvalEnv{}).ok());
+  EXPECT_FALSE(
+      EvalIntrinsic("States.StringToJson($.inf)", input, EvalEnv{}).ok());
+  EXPECT_FALSE(
+      EvalIntrinsic("States.StringToJson($.nul)", input, EvalEnv{}).ok());
 }
 
 TEST(IntrinsicLimitsTest, ArrayUniqueIsLinear) {
@@ -461,9 +473,9 @@ TEST(IntrinsicLimitsTest, HugeIntegers) {
   EXPECT_FALSE(EvalIntrinsic("States.ArrayGetItem($.a, 9223372036854775807)",
                              input, EvalEnv{})
                    .ok());
-  EXPECT_FALSE(EvalIntrinsic("States.MathAdd(9223372036854775807, 1)", input,
-                             EvalEnv{})
-                   .ok());
+  EXPECT_FALSE(
+      EvalIntrinsic("States.MathAdd(9223372036854775807, 1)", input, EvalEnv{})
+          .ok());
   auto r = EvalIntrinsic(
       "States.MathRandom(-9223372036854775807, 9223372036854775807, 7)", input,
       EvalEnv{});

@@ -89,12 +89,12 @@ TemplateNode CompileDynamic(const std::string& key, const Json& value,
     return n;
   }
   if (!expr.starts_with("$")) {
-    return ErrorNode(AslError(
-        kStatesRuntime,
-        absl::StrCat("The value for the field '", key,
-                     "' must be a valid JSONPath or an intrinsic "
-                     "function call, but was '",
-                     expr, "'")));
+    return ErrorNode(
+        AslError(kStatesRuntime,
+                 absl::StrCat("The value for the field '", key,
+                              "' must be a valid JSONPath or an intrinsic "
+                              "function call, but was '",
+                              expr, "'")));
   }
   auto path = CompiledPath::Parse(expr, limits);
   if (!path.ok()) {
@@ -181,13 +181,12 @@ absl::StatusOr<Json> EvalNode(const TemplateNode& n, const Json& input,
         const Json empty = Json::object();
         const Json& source =
             context ? (env.context != nullptr ? *env.context : empty) : input;
-        return AslError(
-            kStatesRuntime,
-            absl::StrCat("The JSONPath '", n.path.text(),
-                         "' specified for the field '", n.field,
-                         "' could not be found in the ",
-                         context ? "context object" : "input", " '",
-                         internal::DumpCompact(source), "'"));
+        return AslError(kStatesRuntime,
+                        absl::StrCat("The JSONPath '", n.path.text(),
+                                     "' specified for the field '", n.field,
+                                     "' could not be found in the ",
+                                     context ? "context object" : "input", " '",
+                                     internal::DumpCompact(source), "'"));
       }
       return result;
     }
@@ -218,7 +217,8 @@ absl::StatusOr<Json> EvalNode(const TemplateNode& n, const Json& input,
 CompiledTemplate CompiledTemplate::Compile(const Json& tmpl,
                                            const Limits& limits) {
   CompiledTemplate out;
-  out.root_ = std::make_shared<const TemplateNode>(CompileNode(tmpl, limits, 0));
+  out.root_ =
+      std::make_shared<const TemplateNode>(CompileNode(tmpl, limits, 0));
   return out;
 }
 

@@ -110,10 +110,9 @@ class RegexCompiler {
 
  private:
   absl::Status Error(std::string_view what) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat("regular expression: ",
-                     absl::string_view(what.data(), what.size()),
-                     " at position ", pos_));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "regular expression: ", absl::string_view(what.data(), what.size()),
+        " at position ", pos_));
   }
   bool AtEnd() const { return pos_ >= text_.size(); }
   char Peek(size_t ahead = 0) const {
@@ -389,8 +388,8 @@ class RegexCompiler {
     if (e == 'b' || e == 'B') {
       auto n = std::make_unique<Node>();
       n->kind = Node::Kind::kAssert;
-      n->assertion = e == 'b' ? LinearRegex::kWordBoundary
-                              : LinearRegex::kNotWordBoundary;
+      n->assertion =
+          e == 'b' ? LinearRegex::kWordBoundary : LinearRegex::kNotWordBoundary;
       return n;
     }
     int64_t v = CharEscape(e, /*in_class=*/false);
@@ -483,8 +482,8 @@ class RegexCompiler {
         return true;
       case Node::Kind::kSet:
         out_->sets_.push_back(n.set);
-        return Push({Op::kSet, static_cast<uint32_t>(out_->sets_.size() - 1),
-                     0, 0});
+        return Push(
+            {Op::kSet, static_cast<uint32_t>(out_->sets_.size() - 1), 0, 0});
       case Node::Kind::kAssert:
         return Push({Op::kAssert, n.assertion, 0, 0});
       case Node::Kind::kConcat:
@@ -531,8 +530,8 @@ class RegexCompiler {
         std::vector<size_t> splits;
         for (int i = n.min; i < n.max; ++i) {
           splits.push_back(prog.size());
-          if (!Push({Op::kSplit, 0, static_cast<uint32_t>(prog.size() + 1),
-                     0})) {
+          if (!Push(
+                  {Op::kSplit, 0, static_cast<uint32_t>(prog.size() + 1), 0})) {
             return false;
           }
           if (!Emit(body)) return false;

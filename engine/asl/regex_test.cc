@@ -24,18 +24,22 @@ bool Matches(const std::string& pattern, const std::string& subject,
 // where std::regex is safe to run.
 TEST(LinearRegexTest, AgreesWithStdRegex) {
   const std::vector<std::string> patterns = {
-      "abc",          "a.c",         "a*",        "a+b?",        "(ab|cd)*",
-      "[a-c]+",       "[^a-c]*",     "\\d{2,3}",  "\\w+\\s\\w+", "x{3}",
-      "x{2,}",        "(a|ab)(c|bcd)(d*)",        "^ab$",        ".*REES",
-      "[\\d\\-]+",    "(?:ab)+",     "a{0,2}b",   "\\bfoo\\b.*", "[.]\\.",
-      "a|b|c",        "()",          "(a*)*",     "a??b",        "[]a]",
-      "\\x41\\u0042", "[a-]+",       "\\D\\W\\S", "a{,2}",       "{",
+      "abc",          "a.c",      "a*",
+      "a+b?",         "(ab|cd)*", "[a-c]+",
+      "[^a-c]*",      "\\d{2,3}", "\\w+\\s\\w+",
+      "x{3}",         "x{2,}",    "(a|ab)(c|bcd)(d*)",
+      "^ab$",         ".*REES",   "[\\d\\-]+",
+      "(?:ab)+",      "a{0,2}b",  "\\bfoo\\b.*",
+      "[.]\\.",       "a|b|c",    "()",
+      "(a*)*",        "a??b",     "[]a]",
+      "\\x41\\u0042", "[a-]+",    "\\D\\W\\S",
+      "a{,2}",        "{",
   };
   const std::vector<std::string> subjects = {
-      "",     "a",      "abc",    "aab",   "abcd",  "12",    "123",  "1234",
-      "ab",   "cd",     "abcdab", "xxx",   "xxxx",  "x",     "foo",  "foo bar",
-      "AB",   "a-1",    "...",    ".",     "ddd",   "bb",    "]a",   "a]",
-      "a{,2}", "{",     "a\nb",   "NIGEL REES", "abcbcd", "b", "-a-", "!_ ",
+      "",      "a",   "abc",    "aab",        "abcd",   "12", "123", "1234",
+      "ab",    "cd",  "abcdab", "xxx",        "xxxx",   "x",  "foo", "foo bar",
+      "AB",    "a-1", "...",    ".",          "ddd",    "bb", "]a",  "a]",
+      "a{,2}", "{",   "a\nb",   "NIGEL REES", "abcbcd", "b",  "-a-", "!_ ",
   };
   int compared = 0;
   for (const std::string& p : patterns) {
@@ -61,8 +65,8 @@ TEST(LinearRegexTest, IgnoreCase) {
 }
 
 TEST(LinearRegexTest, RefusesWhatItDoesNotImplement) {
-  for (const char* p : {"(a)\\1", "a(?=b)", "a(?!b)", "(?<n>a)", "(", ")",
-                        "[a", "a**", "*", "\\", "a{3,1}", "a{5000}"}) {
+  for (const char* p : {"(a)\\1", "a(?=b)", "a(?!b)", "(?<n>a)", "(", ")", "[a",
+                        "a**", "*", "\\", "a{3,1}", "a{5000}"}) {
     EXPECT_FALSE(LinearRegex::Compile(p, "").ok()) << p;
   }
   std::string deep(40, '(');

@@ -79,8 +79,7 @@ class PositionIndex {
   TextPosition position_{1, 1};
 };
 
-void Record(LoadedSource* out, const std::string& path,
-            const TextPosition& p) {
+void Record(LoadedSource* out, const std::string& path, const TextPosition& p) {
   if (out->lines.emplace(path, p.line).second) {
     out->columns.emplace(path, p.column);
   }
@@ -143,9 +142,8 @@ class JsonPositionScanner {
 
   void Fail(size_t at, std::string message) {
     if (status_.ok()) {
-      status_ = absl::InvalidArgumentError(
-          absl::StrCat("JSON error at ", DescribePosition(index_.At(at)), ": ",
-                       message));
+      status_ = absl::InvalidArgumentError(absl::StrCat(
+          "JSON error at ", DescribePosition(index_.At(at)), ": ", message));
     }
   }
 
@@ -385,8 +383,7 @@ class YamlDepthScanner {
     size_t i = first;
     size_t owner = first;
     // "- ", "? " and ": " each open one more level on this line.
-    while (i < end && (text_[i] == '-' || text_[i] == '?' ||
-                       text_[i] == ':') &&
+    while (i < end && (text_[i] == '-' || text_[i] == '?' || text_[i] == ':') &&
            (i + 1 == end || IsBlank(text_[i + 1]))) {
       owner = i;
       i = SkipBlanks(i + 1, end);
@@ -434,8 +431,7 @@ class YamlDepthScanner {
         size_t v = SkipBlanks(k + 1, end);
         if (v < end) {
           Check(depth + 1, v);
-          Node(v, end, depth + 1, static_cast<int>(i - line_start),
-               line_start);
+          Node(v, end, depth + 1, static_cast<int>(i - line_start), line_start);
         }
         return;
       }
@@ -483,7 +479,8 @@ class YamlDepthScanner {
     bool token_start = true;
     while (i < end && status_.ok()) {
       char c = text_[i];
-      if (c == '#' && (i == 0 || IsBlank(text_[i - 1]) || text_[i - 1] == '\n')) {
+      if (c == '#' &&
+          (i == 0 || IsBlank(text_[i - 1]) || text_[i - 1] == '\n')) {
         return;
       }
       if ((c == '"' || c == '\'') && token_start) {
@@ -632,8 +629,8 @@ class YamlBuilder : public YAML::EventHandler {
   }
   [[noreturn]] void Fail(const YAML::Mark& mark, std::string_view message) {
     throw Stop{absl::InvalidArgumentError(
-        absl::StrCat("YAML error at ", DescribePosition(PositionOf(mark)),
-                     ": ", Av(message)))};
+        absl::StrCat("YAML error at ", DescribePosition(PositionOf(mark)), ": ",
+                     Av(message)))};
   }
 
   void OnDocumentStart(const YAML::Mark& mark) override {
@@ -677,7 +674,8 @@ class YamlBuilder : public YAML::EventHandler {
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string&,
-                       YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+                       YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
     Open(mark, Json::array(), anchor);
   }
   void OnSequenceEnd() override { Close(); }
@@ -716,9 +714,9 @@ class YamlBuilder : public YAML::EventHandler {
     }
     bytes_ += bytes;
     if (bytes_ > limits_.max_yaml_bytes) {
-      Fail(mark, LimitMessage(kLimitYamlBytes,
-                              static_cast<int64_t>(limits_.max_yaml_bytes),
-                              "bytes"));
+      Fail(mark,
+           LimitMessage(kLimitYamlBytes,
+                        static_cast<int64_t>(limits_.max_yaml_bytes), "bytes"));
     }
   }
 
@@ -734,8 +732,8 @@ class YamlBuilder : public YAML::EventHandler {
       return tag == "tag:yaml.org,2002:float" ? Json(resolved.get<double>())
                                               : resolved;
     }
-    Fail(mark, absl::StrCat("scalar \"", value, "\" cannot be read with tag ",
-                            tag));
+    Fail(mark,
+         absl::StrCat("scalar \"", value, "\" cannot be read with tag ", tag));
   }
 
   // When the innermost open node is a mapping waiting for a key, takes
@@ -781,8 +779,7 @@ class YamlBuilder : public YAML::EventHandler {
   // document), remembering it under its anchor. `item`: a node that had no
   // Open (scalar, null, alias), whose position is recorded here.
   void Place(const YAML::Mark& mark, Json value, YAML::anchor_t anchor,
-             size_t nodes, size_t bytes, const std::string* scalar,
-             bool item) {
+             size_t nodes, size_t bytes, const std::string* scalar, bool item) {
     if (item) ChildPath(mark);
     if (anchor != 0) {
       // Remembering costs what an alias copy would.
@@ -860,10 +857,9 @@ absl::StatusOr<LoadedSource> LoadYaml(std::string_view text,
   } catch (const YamlBuilder::Stop& stop) {
     return stop.status;
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("YAML syntax error at ",
-                     DescribePosition(builder.PositionOf(e.mark)), ": ",
-                     e.msg));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "YAML syntax error at ", DescribePosition(builder.PositionOf(e.mark)),
+        ": ", e.msg));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("YAML syntax error: ", e.what()));
@@ -884,7 +880,6 @@ bool IsPlainKey(std::string_view key) {
 }
 
 }  // namespace
-
 
 std::string LocationMember(std::string_view parent, std::string_view key) {
   std::string out(parent);
@@ -908,6 +903,35 @@ std::string LocationIndex(std::string_view parent, size_t index) {
   return out;
 }
 
+ValidationError LoadFailure(const absl::Status& status) {
+  ValidationError e;
+  e.path = "$";
+  e.message = std::string(status.message());
+  // Every loader message with a position says "line L, column C".
+  std::string_view m = e.message;
+  size_t at = m.find("line ");
+  while (at != std::string_view::npos) {
+    int line = 0;
+    int column = 0;
+    size_t i = at + 5;
+    while (i < m.size() && m[i] >= '0' && m[i] <= '9') {
+      line = line * 10 + (m[i++] - '0');
+      if (line > 100000000) break;
+    }
+    if (line > 0 && m.substr(i, 9) == ", column ") {
+      i += 9;
+      while (i < m.size() && m[i] >= '0' && m[i] <= '9') {
+        column = column * 10 + (m[i++] - '0');
+        if (column > 100000000) break;
+      }
+      e.line = line;
+      e.column = column;
+      break;
+    }
+    at = m.find("line ", at + 5);
+  }
+  return e;
+}
 
 absl::StatusOr<LoadedSource> LoadSource(std::string_view text,
                                         SourceFormat format,

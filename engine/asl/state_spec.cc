@@ -225,8 +225,8 @@ StateSpec CompileState(std::string name, const Json& state,
     s.items_path = ReadPath(state, "ItemsPath", limits);
     s.max_concurrency =
         ReadNumber(state, "MaxConcurrency", "MaxConcurrencyPath", limits);
-    s.tolerated_failure_count = ReadNumber(
-        state, "ToleratedFailureCount", "ToleratedFailureCountPath", limits);
+    s.tolerated_failure_count = ReadNumber(state, "ToleratedFailureCount",
+                                           "ToleratedFailureCountPath", limits);
     s.tolerated_failure_percentage =
         ReadNumber(state, "ToleratedFailurePercentage",
                    "ToleratedFailurePercentagePath", limits);
@@ -252,8 +252,7 @@ StateSpec CompileState(std::string name, const Json& state,
         s.timestamp.present = true;
         s.timestamp.text = *ts;
         s.timestamp.value = *parsed;
-        s.timestamp.value_ms =
-            parsed->seconds * 1000 + parsed->nanos / 1000000;
+        s.timestamp.value_ms = parsed->seconds * 1000 + parsed->nanos / 1000000;
       }
     } else if (const std::string* p = StringAt(state, "TimestampPath")) {
       auto path = CompiledPath::Parse(*p, limits);

@@ -483,7 +483,14 @@ TEST(ValidatorConformanceTest, ValidatorFixtures) {
       absl::StatusOr<LoadedSource> source =
           LoadSource(ReadFile(file), SourceFormat::kAuto);
       std::vector<ValidationError> errors;
-      if (source.ok()) errors = Validate(*source);
+      if (source.ok()) {
+        errors = Validate(*source);
+        // Warnings never change the verdict.
+        ValidateOptions with_warnings;
+        with_warnings.warnings = true;
+        EXPECT_EQ(HasErrors(Validate(*source, with_warnings)), !errors.empty())
+            << name;
+      }
       bool rejected = !source.ok() || !errors.empty();
       bool want_rejected = std::string_view(kind) == "invalid";
       if (rejected == want_rejected) {

@@ -17,9 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   asl::EvalEnv env = fuzz::FuzzEnv(&doc);
   auto value = asl::EvalIntrinsic(expr, doc, env);
   if (value.ok()) {
-    fuzz::Require(asl::JsonTextSize(*value) <=
-                      fuzz::FuzzLimits().max_payload_bytes,
-                  "intrinsic results within the payload limit");
+    fuzz::Require(
+        asl::JsonTextSize(*value) <= fuzz::FuzzLimits().max_payload_bytes,
+        "intrinsic results within the payload limit");
   }
   std::string why;
   (void)asl::IsValidIntrinsic(expr, &why);

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto again = asl::ParseJson(dumped, asl::Limits{});
     fuzz::Require(again.ok() && *again == *parsed, "dump() round-trips");
   }
-  if (text.find('\0') == std::string_view::npos && text.size() <= limits.max_payload_bytes) {
+  if (text.find('\0') == std::string_view::npos &&
+      text.size() <= limits.max_payload_bytes) {
     nlohmann::json reference =
         nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (!reference.is_discarded() &&

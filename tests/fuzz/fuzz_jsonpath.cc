@@ -20,8 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool found = false;
   auto value = asl::EvalPathOptional(path, doc, env, &found);
   if (asl::IsValidPath(path) && !value.ok()) {
-    fuzz::Require(!absl::StrContains(value.status().message(), "invalid JSONPath"),
-                  "a valid path parses at evaluation");
+    fuzz::Require(
+        !absl::StrContains(value.status().message(), "invalid JSONPath"),
+        "a valid path parses at evaluation");
   }
   (void)asl::EvalPath(path, doc, env);
   (void)asl::ApplyResultPath(path, doc, fuzz::Json::array({1, "x"}));

@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (loaded.ok()) {
     fuzz::Require(asl::JsonDepth(loaded->doc) <= limits.max_json_depth + 1,
                   "loaded YAML within the depth limit");
-    std::string dumped = loaded->doc.dump(-1, ' ', false,
-                                          nlohmann::json::error_handler_t::replace);
+    std::string dumped = loaded->doc.dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
     fuzz::Require(asl::JsonTextSize(loaded->doc) >= dumped.size() / 3,
                   "size estimate in range");
     fuzz::Require(loaded->lines.size() == loaded->columns.size(),
