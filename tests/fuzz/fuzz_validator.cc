@@ -1,6 +1,7 @@
 // Fuzzes loading (JSON or YAML, by the first character) and validating a
-// definition, then compiling it. Properties: no crash; a definition the
-// validator accepts compiles.
+// definition (with and without warnings), then compiling it. Properties: no
+// crash; warnings never change the verdict; a definition the validator
+// accepts compiles.
 #include <cstddef>
 #include <cstdint>
 
@@ -18,7 +19,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& e : errors) {
     fuzz::Require(!e.message.empty() && !e.path.empty(),
                   "errors say where and what");
+    fuzz::Require(e.severity == asl::Severity::kError,
+                  "no warnings unless asked");
   }
+  asl::ValidateOptions options;
+  options.limits = limits;
+  options.warnings = true;
+  std::vector<asl::ValidationError> all = asl::Validate(*loaded, options);
+  fuzz::Require(asl::HasErrors(all) == !errors.empty(),
+                "warnings never change the verdict");
   if (errors.empty()) {
     auto def = asl::Definition::FromJson(std::move(loaded->doc), limits);
     fuzz::Require(def.ok(), "a valid definition compiles");
