@@ -118,8 +118,24 @@ BENCHMARK_CAPTURE(BM_EvalPath, simple, "$.applicant.name");
 BENCHMARK_CAPTURE(BM_EvalPath, indexed, "$.opinions[2].approved");
 BENCHMARK_CAPTURE(BM_EvalPath, context, "$$.Execution.Id");
 
-void BM_PayloadTemplate(benchmark::State& state) {
-  const Json tmpl = {
+// The same paths parsed once (what the interpreter does with StateSpec).
+void BM_CompiledPath(benchmark::State& state, const char* path) {
+  const Json& doc = CaseDocument();
+  const EvalEnv env = Env();
+  auto compiled = onewindow::asl::CompiledPath::Parse(path);
+  if (!compiled.ok()) state.SkipWithError("path does not parse");
+  for (auto _ : state) {
+    auto v = compiled->Eval(doc, env);
+    if (!v.ok()) state.SkipWithError(v.status().ToString().c_str());
+    benchmark::DoNotOptimize(v);
+  }
+}
+BENCHMARK_CAPTURE(BM_CompiledPath, simple, "$.applicant.name");
+BENCHMARK_CAPTURE(BM_CompiledPath, indexed, "$.opinions[2].approved");
+BENCHMARK_CAPTURE(BM_CompiledPath, context, "$$.Execution.Id");
+
+const Json& DemoTemplate() {
+  static const Json tmpl = {
       {"decision", "granted"},
       {"applicant.$", "$.applicant.name"},
       {"address.$", "$.premises.address"},
@@ -129,6 +145,11 @@ void BM_PayloadTemplate(benchmark::State& state) {
        "States.Format('Licence for {} at {}', $.applicant.name, "
        "$.premises.address)"},
   };
+  return tmpl;
+}
+
+void BM_PayloadTemplate(benchmark::State& state) {
+  const Json& tmpl = DemoTemplate();
   const Json& doc = CaseDocument();
   const EvalEnv env = Env();
   for (auto _ : state) {
@@ -139,9 +160,21 @@ void BM_PayloadTemplate(benchmark::State& state) {
 }
 BENCHMARK(BM_PayloadTemplate);
 
+void BM_CompiledTemplate(benchmark::State& state) {
+  const auto tmpl = onewindow::asl::CompiledTemplate::Compile(DemoTemplate());
+  const Json& doc = CaseDocument();
+  const EvalEnv env = Env();
+  for (auto _ : state) {
+    auto v = tmpl.Eval(doc, env);
+    if (!v.ok()) state.SkipWithError(v.status().ToString().c_str());
+    benchmark::DoNotOptimize(v);
+  }
+}
+BENCHMARK(BM_CompiledTemplate);
+
 // A Choice state of 20 rules of mixed kinds, evaluated in order; only the
 // last one matches.
-void BM_Choice20(benchmark::State& state) {
+std::vector<Json> Choice20Rules() {
   std::vector<Json> rules;
   for (int i = 0; i < 19; ++i) {
     switch (i % 4) {
@@ -169,6 +202,11 @@ void BM_Choice20(benchmark::State& state) {
     }
   }
   rules.push_back({{"Variable", "$.channel"}, {"StringEquals", "counter"}});
+  return rules;
+}
+
+void BM_Choice20(benchmark::State& state) {
+  const std::vector<Json> rules = Choice20Rules();
   const Json& doc = CaseDocument();
   const EvalEnv env = Env();
   for (auto _ : state) {
@@ -186,6 +224,29 @@ void BM_Choice20(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Choice20);
+
+void BM_CompiledChoice20(benchmark::State& state) {
+  std::vector<onewindow::asl::CompiledChoiceRule> rules;
+  for (const Json& rule : Choice20Rules()) {
+    rules.push_back(onewindow::asl::CompiledChoiceRule::Compile(rule));
+  }
+  const Json& doc = CaseDocument();
+  const EvalEnv env = Env();
+  for (auto _ : state) {
+    int matched = -1;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      auto r = rules[i].Eval(doc, env);
+      if (!r.ok()) state.SkipWithError(r.status().ToString().c_str());
+      if (r.ok() && *r) {
+        matched = static_cast<int>(i);
+        break;
+      }
+    }
+    if (matched != 19) state.SkipWithError("wrong rule matched");
+    benchmark::DoNotOptimize(matched);
+  }
+}
+BENCHMARK(BM_CompiledChoice20);
 
 // Start (enters the 3-branch Parallel, dispatches 3 tasks) and complete one.
 void BM_ExecutionStartCompleteOne(benchmark::State& state) {

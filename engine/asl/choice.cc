@@ -8,13 +8,17 @@
 // States.Runtime error, except under IsPresent. Pure functions; thread-safe.
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "engine/asl/compiled.h"
 #include "engine/asl/errors.h"
 #include "engine/asl/expr.h"
 
@@ -127,52 +131,102 @@ int CompareNumbers(const Json& a, const Json& b) {
   return Sign(static_cast<uint64_t>(av), b.get<uint64_t>());
 }
 
+// First index >= `from` where `needle` occurs in `text` (Knuth-Morris-
+// Pratt: linear in both), or npos.
+size_t FindFrom(std::string_view text, std::string_view needle, size_t from) {
+  if (needle.empty()) return from <= text.size() ? from : std::string::npos;
+  std::vector<size_t> fail(needle.size(), 0);
+  for (size_t i = 1, k = 0; i < needle.size(); ++i) {
+    while (k > 0 && needle[i] != needle[k]) k = fail[k - 1];
+    if (needle[i] == needle[k]) ++k;
+    fail[i] = k;
+  }
+  for (size_t i = from, k = 0; i < text.size(); ++i) {
+    while (k > 0 && text[i] != needle[k]) k = fail[k - 1];
+    if (text[i] == needle[k]) ++k;
+    if (k == needle.size()) return i + 1 - needle.size();
+  }
+  return std::string::npos;
+}
+
 // StringMatches: '*' matches any run of characters; "\*" is a literal '*'
-// and "\\" a literal backslash.
+// and "\\" a literal backslash. The literal pieces between stars are
+// matched leftmost-first, which decides a glob in linear time.
 bool WildcardMatch(std::string_view text, std::string_view pattern) {
-  struct Token {
-    bool star;
-    char c;
-  };
-  std::vector<Token> tokens;
+  std::vector<std::string> pieces(1);
   for (size_t i = 0; i < pattern.size(); ++i) {
     char c = pattern[i];
     if (c == '\\' && i + 1 < pattern.size()) {
-      tokens.push_back({false, pattern[++i]});
+      pieces.back().push_back(pattern[++i]);
     } else if (c == '*') {
-      tokens.push_back({true, '\0'});
+      pieces.emplace_back();
     } else {
-      tokens.push_back({false, c});
+      pieces.back().push_back(c);
     }
   }
-  size_t t = 0, p = 0;
-  size_t star_p = std::string_view::npos, star_t = 0;
-  while (t < text.size()) {
-    if (p < tokens.size() && !tokens[p].star && tokens[p].c == text[t]) {
-      ++t;
-      ++p;
-    } else if (p < tokens.size() && tokens[p].star) {
-      star_p = p++;
-      star_t = t;
-    } else if (star_p != std::string_view::npos) {
-      p = star_p + 1;
-      t = ++star_t;
-    } else {
-      return false;
-    }
+  if (pieces.size() == 1) return text == pieces[0];
+  const std::string& first = pieces.front();
+  const std::string& last = pieces.back();
+  if (text.size() < first.size() + last.size()) return false;
+  if (!text.starts_with(first) || !text.ends_with(last)) return false;
+  std::string_view middle = text.substr(0, text.size() - last.size());
+  size_t pos = first.size();
+  for (size_t k = 1; k + 1 < pieces.size(); ++k) {
+    size_t found = FindFrom(middle, pieces[k], pos);
+    if (found == std::string::npos) return false;
+    pos = found + pieces[k].size();
   }
-  while (p < tokens.size() && tokens[p].star) ++p;
-  return p == tokens.size();
+  return true;
 }
 
-absl::StatusOr<bool> EvalRule(const Json& rule, const Json& input,
-                              const EvalEnv& env);
+}  // namespace
 
-absl::StatusOr<bool> EvalComparison(const Json& rule, const Json& input,
-                                    const EvalEnv& env) {
+namespace internal {
+
+// A compiled rule. Checks the evaluation makes in order (rule shape,
+// Variable, operator, operand) are kept as deferred errors at the node where
+// they arise, so that a compiled rule fails exactly where and how the rule
+// would when read at evaluation time.
+struct RuleNode {
+  enum class Kind { kAnd, kOr, kNot, kCompare, kError };
+  Kind kind = Kind::kError;
+  absl::Status error;              // kError
+  std::vector<RuleNode> children;  // kAnd, kOr, kNot
+  // kCompare.
+  const Operator* op = nullptr;
+  std::string variable_text;
+  CompiledPath variable;
+  absl::Status variable_status;  // a Variable that does not parse
+  Json operand;                  // the literal operand
+  absl::Status operand_status;   // an operand of the wrong kind
+  // ...Path operators: the other path.
+  std::string other_text;
+  CompiledPath other;
+  absl::Status other_status;
+  // Timestamp* with a literal: the operand, read once (nullopt: invalid).
+  std::optional<Timestamp> operand_timestamp;
+};
+
+}  // namespace internal
+
+namespace {
+
+using internal::RuleNode;
+
+RuleNode ErrorRule(absl::Status status) {
+  RuleNode n;
+  n.kind = RuleNode::Kind::kError;
+  n.error = std::move(status);
+  return n;
+}
+
+std::string_view Name(const Operator& op) { return op.name; }
+
+RuleNode CompileComparison(const Json& rule, const Limits& limits) {
   const Json& variable = rule["Variable"];
   if (!variable.is_string()) {
-    return RuleError("The Variable field of a Choice rule must be a string");
+    return ErrorRule(
+        RuleError("The Variable field of a Choice rule must be a string"));
   }
   const std::string& var_path = variable.get_ref<const std::string&>();
   const Operator* op = nullptr;
@@ -183,24 +237,105 @@ absl::StatusOr<bool> EvalComparison(const Json& rule, const Json& input,
     }
   }
   if (op == nullptr) {
-    return RuleError(absl::StrCat("The Choice rule for '", var_path,
-                                  "' has no comparison operator"));
+    return ErrorRule(RuleError(absl::StrCat("The Choice rule for '", var_path,
+                                            "' has no comparison operator")));
+  }
+  RuleNode n;
+  n.kind = RuleNode::Kind::kCompare;
+  n.op = op;
+  n.variable_text = var_path;
+  auto parsed = CompiledPath::Parse(var_path, limits);
+  if (parsed.ok()) {
+    n.variable = *std::move(parsed);
+  } else {
+    n.variable_status =
+        AslError(kStatesRuntime, std::string(parsed.status().message()));
   }
   const Json& operand = rule[std::string(op->name)];
+  std::string_view name = Name(*op);
+  if (op->family == Family::kTest) {
+    if (!operand.is_boolean()) {
+      n.operand_status = RuleError(absl::StrCat(
+          "The value of ", absl::string_view(name.data(), name.size()),
+          " must be a boolean"));
+    }
+    n.operand = operand;
+    return n;
+  }
+  if (op->path) {
+    if (!operand.is_string()) {
+      n.operand_status = RuleError(absl::StrCat(
+          "The value of ", absl::string_view(name.data(), name.size()),
+          " must be a path string"));
+      return n;
+    }
+    n.other_text = operand.get<std::string>();
+    auto other = CompiledPath::Parse(n.other_text, limits);
+    if (other.ok()) {
+      n.other = *std::move(other);
+    } else {
+      n.other_status =
+          AslError(kStatesRuntime, std::string(other.status().message()));
+    }
+    return n;
+  }
+  n.operand = operand;
+  if (op->family == Family::kTimestamp && operand.is_string()) {
+    auto ts = ParseTimestamp(operand.get_ref<const std::string&>());
+    if (ts.ok()) n.operand_timestamp = *ts;
+  }
+  return n;
+}
 
+RuleNode CompileRule(const Json& rule, const Limits& limits, int depth) {
+  if (!rule.is_object()) {
+    return ErrorRule(RuleError("A Choice rule must be an object"));
+  }
+  if (depth > limits.max_expression_depth) {
+    return ErrorRule(RuleError(absl::StrCat(
+        "Choice rule ",
+        LimitMessage(kLimitExpressionDepth, limits.max_expression_depth))));
+  }
+  if (rule.contains("And") || rule.contains("Or")) {
+    bool is_and = rule.contains("And");
+    const Json& list = rule[is_and ? "And" : "Or"];
+    if (!list.is_array() || list.empty()) {
+      return ErrorRule(
+          RuleError(absl::StrCat("The value of ", is_and ? "And" : "Or",
+                                 " must be a non-empty array of rules")));
+    }
+    RuleNode n;
+    n.kind = is_and ? RuleNode::Kind::kAnd : RuleNode::Kind::kOr;
+    for (const Json& sub : list) {
+      n.children.push_back(CompileRule(sub, limits, depth + 1));
+    }
+    return n;
+  }
+  if (rule.contains("Not")) {
+    RuleNode n;
+    n.kind = RuleNode::Kind::kNot;
+    n.children.push_back(CompileRule(rule["Not"], limits, depth + 1));
+    return n;
+  }
+  if (rule.contains("Variable")) return CompileComparison(rule, limits);
+  return ErrorRule(
+      RuleError("A Choice rule must contain And, Or, Not or a Variable with "
+                "a comparison operator"));
+}
+
+absl::StatusOr<bool> EvalComparison(const RuleNode& n, const Json& input,
+                                    const EvalEnv& env) {
+  const Operator* op = n.op;
+  if (!n.variable_status.ok()) return n.variable_status;
   bool found = false;
-  auto value = EvalPathOptional(var_path, input, env, &found);
+  auto value = n.variable.EvalOptional(input, env, &found);
   if (!value.ok()) return value.status();
 
   if (op->family == Family::kTest) {
-    if (!operand.is_boolean()) {
-      return RuleError(absl::StrCat(
-          "The value of ", absl::string_view(op->name.data(), op->name.size()),
-          " must be a boolean"));
-    }
-    bool expected = operand.get<bool>();
+    if (!n.operand_status.ok()) return n.operand_status;
+    bool expected = n.operand.get<bool>();
     if (op->name == "IsPresent") return found == expected;
-    if (!found) return InvalidPath(var_path);
+    if (!found) return InvalidPath(n.variable_text);
     bool actual = false;
     if (op->name == "IsNull") {
       actual = value->is_null();
@@ -217,49 +352,54 @@ absl::StatusOr<bool> EvalComparison(const Json& rule, const Json& input,
     return actual == expected;
   }
 
-  if (!found) return InvalidPath(var_path);
+  if (!found) return InvalidPath(n.variable_text);
 
-  Json expected_value;
+  Json other_value;
+  const Json* expected_value = &n.operand;
   if (op->path) {
-    if (!operand.is_string()) {
-      return RuleError(absl::StrCat(
-          "The value of ", absl::string_view(op->name.data(), op->name.size()),
-          " must be a path string"));
-    }
-    const std::string& other_path = operand.get_ref<const std::string&>();
+    if (!n.operand_status.ok()) return n.operand_status;
+    if (!n.other_status.ok()) return n.other_status;
     bool other_found = false;
-    auto other = EvalPathOptional(other_path, input, env, &other_found);
+    auto other = n.other.EvalOptional(input, env, &other_found);
     if (!other.ok()) return other.status();
-    if (!other_found) return InvalidPath(other_path);
-    expected_value = *std::move(other);
-  } else {
-    expected_value = operand;
+    if (!other_found) return InvalidPath(n.other_text);
+    other_value = *std::move(other);
+    expected_value = &other_value;
   }
   const Json& actual = *value;
+  const Json& expected = *expected_value;
 
   switch (op->family) {
     case Family::kString: {
-      if (!actual.is_string() || !expected_value.is_string()) return false;
+      if (!actual.is_string() || !expected.is_string()) return false;
       int c = actual.get_ref<const std::string&>().compare(
-          expected_value.get_ref<const std::string&>());
+          expected.get_ref<const std::string&>());
       return Holds(op->relation, c < 0 ? -1 : (c > 0 ? 1 : 0));
     }
     case Family::kMatches:
-      if (!actual.is_string() || !expected_value.is_string()) return false;
+      if (!actual.is_string() || !expected.is_string()) return false;
       return WildcardMatch(actual.get_ref<const std::string&>(),
-                           expected_value.get_ref<const std::string&>());
+                           expected.get_ref<const std::string&>());
     case Family::kNumeric:
-      if (!actual.is_number() || !expected_value.is_number()) return false;
-      return Holds(op->relation, CompareNumbers(actual, expected_value));
+      if (!actual.is_number() || !expected.is_number()) return false;
+      return Holds(op->relation, CompareNumbers(actual, expected));
     case Family::kBoolean:
-      if (!actual.is_boolean() || !expected_value.is_boolean()) return false;
-      return actual.get<bool>() == expected_value.get<bool>();
+      if (!actual.is_boolean() || !expected.is_boolean()) return false;
+      return actual.get<bool>() == expected.get<bool>();
     case Family::kTimestamp: {
-      if (!actual.is_string() || !expected_value.is_string()) return false;
+      if (!actual.is_string() || !expected.is_string()) return false;
       auto a = ParseTimestamp(actual.get_ref<const std::string&>());
-      auto b = ParseTimestamp(expected_value.get_ref<const std::string&>());
-      if (!a.ok() || !b.ok()) return false;
-      return Holds(op->relation, *a < *b ? -1 : (*b < *a ? 1 : 0));
+      if (!a.ok()) return false;
+      Timestamp b;
+      if (op->path) {
+        auto parsed = ParseTimestamp(expected.get_ref<const std::string&>());
+        if (!parsed.ok()) return false;
+        b = *parsed;
+      } else {
+        if (!n.operand_timestamp.has_value()) return false;
+        b = *n.operand_timestamp;
+      }
+      return Holds(op->relation, *a < b ? -1 : (b < *a ? 1 : 0));
     }
     case Family::kTest:
       break;
@@ -267,45 +407,63 @@ absl::StatusOr<bool> EvalComparison(const Json& rule, const Json& input,
   return false;
 }
 
-absl::StatusOr<bool> EvalRule(const Json& rule, const Json& input,
+absl::StatusOr<bool> EvalNode(const RuleNode& n, const Json& input,
                               const EvalEnv& env) {
-  if (!rule.is_object()) return RuleError("A Choice rule must be an object");
-  if (rule.contains("And") || rule.contains("Or")) {
-    bool is_and = rule.contains("And");
-    const Json& list = rule[is_and ? "And" : "Or"];
-    if (!list.is_array() || list.empty()) {
-      return RuleError(absl::StrCat("The value of ", is_and ? "And" : "Or",
-                                    " must be a non-empty array of rules"));
+  switch (n.kind) {
+    case RuleNode::Kind::kError:
+      return n.error;
+    case RuleNode::Kind::kAnd:
+    case RuleNode::Kind::kOr: {
+      bool is_and = n.kind == RuleNode::Kind::kAnd;
+      for (const RuleNode& sub : n.children) {
+        auto r = EvalNode(sub, input, env);
+        if (!r.ok()) return r;
+        if (is_and && !*r) return false;
+        if (!is_and && *r) return true;
+      }
+      return is_and;
     }
-    for (const Json& sub : list) {
-      auto r = EvalRule(sub, input, env);
+    case RuleNode::Kind::kNot: {
+      auto r = EvalNode(n.children[0], input, env);
       if (!r.ok()) return r;
-      if (is_and && !*r) return false;
-      if (!is_and && *r) return true;
+      return !*r;
     }
-    return is_and;
+    case RuleNode::Kind::kCompare:
+      return EvalComparison(n, input, env);
   }
-  if (rule.contains("Not")) {
-    auto r = EvalRule(rule["Not"], input, env);
-    if (!r.ok()) return r;
-    return !*r;
-  }
-  if (rule.contains("Variable")) return EvalComparison(rule, input, env);
-  return RuleError(
-      "A Choice rule must contain And, Or, Not or a Variable with a "
-      "comparison operator");
+  return false;
 }
 
 }  // namespace
 
-absl::StatusOr<bool> EvalChoiceRule(const Json& rule, const Json& input,
-                                    const EvalEnv& env) {
+CompiledChoiceRule CompiledChoiceRule::Compile(const Json& rule,
+                                               const Limits& limits) {
+  CompiledChoiceRule out;
   try {
-    return EvalRule(rule, input, env);
+    out.root_ = std::make_shared<const RuleNode>(CompileRule(rule, limits, 0));
+  } catch (const Json::exception& e) {
+    out.root_ = std::make_shared<const RuleNode>(ErrorRule(
+        AslError(kStatesRuntime,
+                 absl::StrCat("Error evaluating a Choice rule: ", e.what()))));
+  }
+  return out;
+}
+
+absl::StatusOr<bool> CompiledChoiceRule::Eval(const Json& input,
+                                              const EvalEnv& env) const {
+  if (root_ == nullptr) return RuleError("empty Choice rule");
+  try {
+    return EvalNode(*root_, input, env);
   } catch (const Json::exception& e) {
     return AslError(kStatesRuntime,
                     absl::StrCat("Error evaluating a Choice rule: ", e.what()));
   }
+}
+
+absl::StatusOr<bool> EvalChoiceRule(const Json& rule, const Json& input,
+                                    const EvalEnv& env) {
+  return CompiledChoiceRule::Compile(rule, env.limits_or_default())
+      .Eval(input, env);
 }
 
 }  // namespace onewindow::asl

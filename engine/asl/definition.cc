@@ -53,25 +53,40 @@ absl::Status ErrorsToStatus(const std::vector<ValidationError>& errors) {
 // the machines its Parallel and Map states own.
 class DefinitionIndexer {
  public:
-  DefinitionIndexer(Definition* def, std::set<std::string>* departments)
-      : def_(def), departments_(departments) {}
+  DefinitionIndexer(Definition* def, std::set<std::string>* departments,
+                    const Limits& limits)
+      : def_(def), departments_(departments), limits_(limits) {}
 
+  // Recursion follows Parallel/Map nesting, bounded by validation.
   std::unique_ptr<Machine> Index(const Json& machine) {
     auto out = std::make_unique<Machine>();
     out->start_at = machine.at("StartAt").get<std::string>();
+    std::vector<StateSpec*> compiled_states;
     for (const auto& [name, state] : machine.at("States").items()) {
       out->states.emplace(name, &state);
+      auto spec =
+          std::make_unique<StateSpec>(CompileState(name, state, limits_));
+      spec->machine = out.get();
+      StateSpec* compiled = spec.get();
+      def_->specs_.push_back(std::move(spec));
+      def_->spec_by_json_.emplace(&state, compiled);
+      out->specs.emplace(name, compiled);
+      compiled_states.push_back(compiled);
       const std::string& type = state.at("Type").get_ref<const std::string&>();
       if (type == "Parallel") {
         const Json& branches = state.at("Branches");
         for (size_t i = 0; i < branches.size(); ++i) {
+          auto branch = Index(branches[i]);
+          compiled->branches.push_back(branch.get());
           def_->nested_.emplace(std::make_pair(&state, static_cast<int>(i)),
-                                Index(branches[i]));
+                                std::move(branch));
         }
       } else if (type == "Map") {
         auto it = state.find("ItemProcessor");
         if (it == state.end()) it = state.find("Iterator");
-        def_->nested_.emplace(std::make_pair(&state, 0), Index(*it));
+        auto processor = Index(*it);
+        compiled->processor = processor.get();
+        def_->nested_.emplace(std::make_pair(&state, 0), std::move(processor));
       } else if (type == "Task") {
         const Json& resource = state.at("Resource");
         std::string department;
@@ -82,37 +97,51 @@ class DefinitionIndexer {
         }
       }
     }
+    Link(out.get(), compiled_states);
     return out;
   }
 
  private:
+  // Resolves transition targets to the machine's own compiled states.
+  static void Link(Machine* m, const std::vector<StateSpec*>& states) {
+    m->start = m->Find(m->start_at);
+    for (StateSpec* s : states) {
+      if (!s->next.empty()) s->next_state = m->Find(s->next);
+      if (!s->default_next.empty()) s->default_state = m->Find(s->default_next);
+      for (ChoiceBranch& b : s->choices) b.next_state = m->Find(b.next);
+      for (Catcher& c : s->catchers) c.next_state = m->Find(c.next);
+    }
+  }
+
   Definition* def_;
   std::set<std::string>* departments_;
+  const Limits& limits_;
 };
 
 absl::StatusOr<std::shared_ptr<const Definition>> Definition::Compile(
-    std::string_view text, SourceFormat format) {
-  absl::StatusOr<LoadedSource> source = LoadSource(text, format);
+    std::string_view text, SourceFormat format, const Limits& limits) {
+  absl::StatusOr<LoadedSource> source = LoadSource(text, format, limits);
   if (!source.ok()) return source.status();
-  std::vector<ValidationError> errors = Validate(*source);
+  std::vector<ValidationError> errors = Validate(*source, limits);
   if (!errors.empty()) return ErrorsToStatus(errors);
-  return Build(std::move(source->doc));
+  return Build(std::move(source->doc), limits);
 }
 
 absl::StatusOr<std::shared_ptr<const Definition>> Definition::FromJson(
-    Json doc) {
+    Json doc, const Limits& limits) {
   LoadedSource source;
   source.doc = std::move(doc);
-  std::vector<ValidationError> errors = Validate(source);
+  std::vector<ValidationError> errors = Validate(source, limits);
   if (!errors.empty()) return ErrorsToStatus(errors);
-  return Build(std::move(source.doc));
+  return Build(std::move(source.doc), limits);
 }
 
-std::shared_ptr<const Definition> Definition::Build(Json doc) {
+std::shared_ptr<const Definition> Definition::Build(Json doc,
+                                                    const Limits& limits) {
   std::shared_ptr<Definition> def(new Definition());
   def->doc_ = std::move(doc);
   std::set<std::string> departments;
-  DefinitionIndexer indexer(def.get(), &departments);
+  DefinitionIndexer indexer(def.get(), &departments, limits);
   def->root_ = indexer.Index(def->doc_);
   def->departments_.assign(departments.begin(), departments.end());
   // Same text as doc_.dump(); invalid UTF-8 (possible from YAML) is replaced

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/asl/limits.h"
 #include "nlohmann/json.hpp"
 
 namespace onewindow::asl {
@@ -31,6 +32,13 @@ struct EvalEnv {
   // interpreter from its seeded generator. Must be set when templates may
   // call those functions.
   std::function<uint64_t()> random;
+  // Bounds on the work and on the values built (JSONPath steps, intrinsic
+  // results against max_payload_bytes, ...). Null: DefaultLimits().
+  const Limits* limits = nullptr;
+
+  const Limits& limits_or_default() const {
+    return limits != nullptr ? *limits : DefaultLimits();
+  }
 };
 
 // Evaluates a Path ("$...", or "$$..." against the context object), as used

@@ -17,14 +17,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/asl/compiled.h"
 #include "engine/asl/errors.h"
 #include "engine/asl/expr.h"
+#include "engine/asl/json_parse.h"
 #include "engine/asl/json_path.h"
 
 namespace onewindow::asl {
@@ -38,9 +42,13 @@ bool IsIdentChar(char c) {
          c == '_';
 }
 
+// Recursive descent; recursion (a call as an argument) is counted against
+// limits.max_expression_depth before it descends.
 class IntrinsicParser {
  public:
-  explicit IntrinsicParser(std::string_view text) : text_(text) {}
+  IntrinsicParser(std::string_view text, const Limits& limits,
+                  bool lenient_paths)
+      : text_(text), limits_(limits), lenient_paths_(lenient_paths) {}
 
   absl::StatusOr<IntrinsicCall> ParseWhole() {
     SkipSpaces();
@@ -75,6 +83,7 @@ class IntrinsicParser {
     IntrinsicCall call;
     call.name = std::string(text_.substr(start, pos_ - start));
     if (call.name.size() == 7) return Error("missing function name");
+    call.function = FindIntrinsic(call.name);
     SkipSpaces();
     if (Peek() != '(') return Error("expected '('");
     ++pos_;
@@ -84,8 +93,15 @@ class IntrinsicParser {
       return call;
     }
     while (true) {
+      SkipSpaces();
+      size_t arg_start = pos_;
       auto arg = ParseArg();
       if (!arg.ok()) return arg.status();
+      std::string_view arg_text = text_.substr(arg_start, pos_ - arg_start);
+      while (!arg_text.empty() && IsSpace(arg_text.back())) {
+        arg_text.remove_suffix(1);
+      }
+      arg->text = std::string(arg_text);
       call.args.push_back(*std::move(arg));
       SkipSpaces();
       if (Peek() == ',') {
@@ -156,15 +172,24 @@ class IntrinsicParser {
       }
       std::string_view path = text_.substr(start, pos_ - start);
       while (!path.empty() && IsSpace(path.back())) path.remove_suffix(1);
-      auto parsed = ParseJsonPath(path);
-      if (!parsed.ok()) return parsed.status();
+      auto parsed = ParseJsonPath(path, /*allow_current=*/false, limits_);
       arg.kind = IntrinsicArg::Kind::kPath;
       arg.path = std::string(path);
+      if (!parsed.ok()) {
+        if (!lenient_paths_) return parsed.status();
+        arg.path_status = parsed.status();
+        return arg;
+      }
       arg.parsed_path = *std::move(parsed);
       return arg;
     }
     if (StartsWith("States.")) {
+      if (++depth_ > limits_.max_expression_depth) {
+        return Error(
+            LimitMessage(kLimitExpressionDepth, limits_.max_expression_depth));
+      }
       auto call = ParseCall();
+      --depth_;
       if (!call.ok()) return call.status();
       arg.kind = IntrinsicArg::Kind::kCall;
       arg.call = std::make_shared<const IntrinsicCall>(*std::move(call));
@@ -193,69 +218,29 @@ class IntrinsicParser {
   }
 
   std::string_view text_;
+  const Limits& limits_;
+  bool lenient_paths_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
-
-struct FunctionSpec {
-  std::string_view name;
-  int min_args;
-  int max_args;  // -1: unbounded
-};
-
-constexpr FunctionSpec kFunctions[] = {
-    {"States.Format", 1, -1},        {"States.StringToJson", 1, 1},
-    {"States.JsonToString", 1, 1},   {"States.Array", 0, -1},
-    {"States.ArrayPartition", 2, 2}, {"States.ArrayContains", 2, 2},
-    {"States.ArrayRange", 3, 3},     {"States.ArrayGetItem", 2, 2},
-    {"States.ArrayLength", 1, 1},    {"States.ArrayUnique", 1, 1},
-    {"States.Base64Encode", 1, 1},   {"States.Base64Decode", 1, 1},
-    {"States.Hash", 2, 2},           {"States.JsonMerge", 3, 3},
-    {"States.MathRandom", 2, 3},     {"States.MathAdd", 2, 2},
-    {"States.StringSplit", 2, 2},    {"States.UUID", 0, 0},
-};
-
-const FunctionSpec* FindFunction(std::string_view name) {
-  for (const FunctionSpec& f : kFunctions) {
-    if (f.name == name) return &f;
-  }
-  return nullptr;
-}
-
-std::string ArityText(const FunctionSpec& f) {
-  if (f.max_args < 0) return absl::StrCat("at least ", f.min_args);
-  if (f.min_args == f.max_args) return absl::StrCat("exactly ", f.min_args);
-  return absl::StrCat("between ", f.min_args, " and ", f.max_args);
-}
-
-absl::Status CheckCall(const IntrinsicCall& call) {
-  const FunctionSpec* f = FindFunction(call.name);
-  if (f == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown intrinsic function '", call.name, "'"));
-  }
-  int n = static_cast<int>(call.args.size());
-  if (n < f->min_args || (f->max_args >= 0 && n > f->max_args)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Function '", call.name, "' takes ", ArityText(*f),
-                     " argument(s) but was given ", n));
-  }
-  for (const IntrinsicArg& arg : call.args) {
-    if (arg.kind == IntrinsicArg::Kind::kCall) {
-      OW_ASL_RETURN_IF_ERROR(CheckCall(*arg.call));
-    }
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 
-absl::StatusOr<IntrinsicCall> ParseIntrinsic(std::string_view expr) {
-  IntrinsicParser parser(expr);
+absl::StatusOr<IntrinsicCall> ParseIntrinsic(std::string_view expr,
+                                             const Limits& limits,
+                                             bool lenient_paths) {
+  if (expr.size() > limits.max_expression_length) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid intrinsic function of ", expr.size(), " characters: ",
+        LimitMessage(kLimitExpressionLength,
+                     static_cast<int64_t>(limits.max_expression_length))));
+  }
+  IntrinsicParser parser(expr, limits, lenient_paths);
   return parser.ParseWhole();
 }
 
 bool IsKnownIntrinsic(std::string_view name) {
-  return FindFunction(name) != nullptr;
+  return FindIntrinsic(name) != nullptr;
 }
 
 std::string FormatArgument(const Json& value) {
@@ -292,7 +277,6 @@ namespace {
 using internal::IntrinsicArg;
 using internal::IntrinsicCall;
 
-constexpr size_t kMaxArrayRange = 1000;
 constexpr size_t kMaxStringArgument = 10000;
 
 absl::Status Failure(absl::string_view message) {
@@ -538,21 +522,14 @@ std::string UuidV4(uint64_t hi, uint64_t lo) {
 absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
                               const EvalEnv& env);
 
-absl::StatusOr<Json> EvalArg(const IntrinsicArg& arg, const Json& input,
-                             const EvalEnv& env) {
-  switch (arg.kind) {
-    case IntrinsicArg::Kind::kLiteral:
-      return arg.literal;
-    case IntrinsicArg::Kind::kPath:
-      return EvalPath(arg.path, input, env);
-    case IntrinsicArg::Kind::kCall:
-      return EvalCall(*arg.call, input, env);
-  }
-  return Json();
+absl::Status PayloadLimitFailure(std::string_view what, size_t cap) {
+  return Failure(absl::StrCat(
+      internal::Av(what), ": ",
+      LimitMessage(kLimitPayloadBytes, static_cast<int64_t>(cap), "bytes")));
 }
 
 absl::StatusOr<Json> EvalFormat(const IntrinsicCall& call,
-                                const std::vector<Json>& args) {
+                                const std::vector<Json>& args, size_t cap) {
   if (!args[0].is_string()) {
     return ArgTypeError(call, 0, "a string", args[0]);
   }
@@ -583,6 +560,9 @@ absl::StatusOr<Json> EvalFormat(const IntrinsicCall& call,
             args.size() - 1, " argument(s) for more placeholders"));
       }
       out += internal::FormatArgument(args[next_arg++]);
+      if (cap > 0 && out.size() > cap) {
+        return PayloadLimitFailure("the result of States.Format", cap);
+      }
       ++i;
       continue;
     }
@@ -598,7 +578,8 @@ absl::StatusOr<Json> EvalFormat(const IntrinsicCall& call,
 }
 
 absl::StatusOr<Json> EvalArrayRange(const IntrinsicCall& call,
-                                    const std::vector<Json>& args) {
+                                    const std::vector<Json>& args,
+                                    int64_t max_items) {
   int64_t v[3];
   for (size_t i = 0; i < 3; ++i) {
     auto n = IntegerArg(call, args, i);
@@ -616,11 +597,11 @@ absl::StatusOr<Json> EvalArrayRange(const IntrinsicCall& call,
     count =
         (static_cast<__int128>(start) - end) / -static_cast<__int128>(step) + 1;
   }
-  if (count > static_cast<__int128>(kMaxArrayRange)) {
+  if (count > static_cast<__int128>(max_items)) {
     return Failure(
         absl::StrCat("States.ArrayRange: the result would have ",
                      static_cast<int64_t>(std::min<__int128>(count, INT64_MAX)),
-                     " elements; the maximum is ", kMaxArrayRange));
+                     " elements; the maximum is ", max_items));
   }
   Json out = Json::array();
   __int128 x = start;
@@ -657,17 +638,476 @@ absl::StatusOr<Json> EvalMathRandom(const IntrinsicCall& call,
   return Json(static_cast<int64_t>(static_cast<uint64_t>(*start) + r % span));
 }
 
+// A hash consistent with Json's operator== for the values ArrayUnique
+// compares (numbers hashed by their double value, so 1 and 1.0 agree),
+// computed without recursion.
+size_t HashJson(const Json& value) {
+  size_t h = 0x9E3779B97F4A7C15ULL;
+  auto mix = [&h](size_t v) {
+    h ^= v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+  };
+  std::vector<const Json*> stack{&value};
+  while (!stack.empty()) {
+    const Json* v = stack.back();
+    stack.pop_back();
+    mix(static_cast<size_t>(v->is_number() ? 100
+                                           : static_cast<int>(v->type())));
+    switch (v->type()) {
+      case Json::value_t::number_integer:
+      case Json::value_t::number_unsigned:
+      case Json::value_t::number_float: {
+        double d = v->get<double>();
+        if (d == 0) d = 0;  // -0.0 == 0.0
+        mix(std::hash<double>()(d));
+        break;
+      }
+      case Json::value_t::string:
+        mix(std::hash<std::string>()(v->get_ref<const std::string&>()));
+        break;
+      case Json::value_t::boolean:
+        mix(v->get<bool>() ? 1 : 2);
+        break;
+      case Json::value_t::array:
+        mix(v->size());
+        for (const Json& c : *v) stack.push_back(&c);
+        break;
+      case Json::value_t::object:
+        mix(v->size());
+        for (auto it = v->begin(); it != v->end(); ++it) {
+          mix(std::hash<std::string>()(it.key()));
+          stack.push_back(&it.value());
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return h;
+}
+
+// ---- the functions ----
+// Each gets its arguments evaluated and counted (arity is checked first).
+
+using Args = std::vector<Json>;
+
+absl::StatusOr<Json> FnFormat(const IntrinsicCall& call, Args& args,
+                              const EvalEnv& env) {
+  return EvalFormat(call, args, env.limits_or_default().max_payload_bytes);
+}
+
+absl::StatusOr<Json> FnStringToJson(const IntrinsicCall& call, Args& args,
+                                    const EvalEnv& env) {
+  if (!args[0].is_string()) return ArgTypeError(call, 0, "a string", args[0]);
+  const std::string& s = args[0].get_ref<const std::string&>();
+  if (s.find_first_not_of(" \t\r\n") == std::string::npos) return Json();
+  absl::StatusOr<Json> parsed = ParseJson(s, env.limits_or_default());
+  if (!parsed.ok()) {
+    if (absl::StrContains(parsed.status().message(), "exceeds the limit")) {
+      return Failure(
+          absl::StrCat("States.StringToJson: ", parsed.status().message()));
+    }
+    return Failure(absl::StrCat("States.StringToJson: the argument '", s,
+                                "' is not valid JSON"));
+  }
+  return *std::move(parsed);
+}
+
+absl::StatusOr<Json> FnJsonToString(const IntrinsicCall&, Args& args,
+                                    const EvalEnv&) {
+  return Json(internal::DumpCompact(args[0]));
+}
+
+absl::StatusOr<Json> FnArray(const IntrinsicCall&, Args& args,
+                             const EvalEnv& env) {
+  const size_t cap = env.limits_or_default().max_payload_bytes;
+  if (cap > 0) {
+    size_t total = 2;
+    for (const Json& v : args) {
+      total += 1 + JsonTextSize(v, cap);
+      if (total > cap) {
+        return PayloadLimitFailure("the result of States.Array", cap);
+      }
+    }
+  }
+  Json out = Json::array();
+  for (Json& v : args) out.push_back(std::move(v));
+  return out;
+}
+
+absl::StatusOr<Json> FnArrayPartition(const IntrinsicCall& call, Args& args,
+                                      const EvalEnv&) {
+  if (!args[0].is_array()) return ArgTypeError(call, 0, "an array", args[0]);
+  auto size = IntegerArg(call, args, 1);
+  if (!size.ok()) return size.status();
+  if (*size <= 0) {
+    return Failure(absl::StrCat(
+        "States.ArrayPartition: the chunk size must be greater than 0, but "
+        "was ",
+        *size));
+  }
+  Json out = Json::array();
+  const Json& arr = args[0];
+  const size_t chunk_size = static_cast<size_t>(*size);
+  for (size_t i = 0; i < arr.size(); i += std::min(chunk_size, arr.size())) {
+    Json chunk = Json::array();
+    for (size_t j = i; j < arr.size() && j - i < chunk_size; ++j) {
+      chunk.push_back(arr[j]);
+    }
+    out.push_back(std::move(chunk));
+  }
+  return out;
+}
+
+absl::StatusOr<Json> FnArrayContains(const IntrinsicCall& call, Args& args,
+                                     const EvalEnv&) {
+  if (!args[0].is_array()) return ArgTypeError(call, 0, "an array", args[0]);
+  for (const Json& v : args[0]) {
+    if (v == args[1]) return Json(true);
+  }
+  return Json(false);
+}
+
+absl::StatusOr<Json> FnArrayRange(const IntrinsicCall& call, Args& args,
+                                  const EvalEnv& env) {
+  return EvalArrayRange(call, args, env.limits_or_default().max_array_range);
+}
+
+absl::StatusOr<Json> FnArrayGetItem(const IntrinsicCall& call, Args& args,
+                                    const EvalEnv&) {
+  if (!args[0].is_array()) return ArgTypeError(call, 0, "an array", args[0]);
+  auto index = IntegerArg(call, args, 1);
+  if (!index.ok()) return index.status();
+  if (*index < 0 || static_cast<uint64_t>(*index) >= args[0].size()) {
+    return Failure(absl::StrCat("States.ArrayGetItem: index ", *index,
+                                " is out of bounds for an array of length ",
+                                args[0].size()));
+  }
+  return std::move(args[0][static_cast<size_t>(*index)]);
+}
+
+absl::StatusOr<Json> FnArrayLength(const IntrinsicCall& call, Args& args,
+                                   const EvalEnv&) {
+  if (!args[0].is_array()) return ArgTypeError(call, 0, "an array", args[0]);
+  return Json(args[0].size());
+}
+
+absl::StatusOr<Json> FnArrayUnique(const IntrinsicCall& call, Args& args,
+                                   const EvalEnv&) {
+  if (!args[0].is_array()) return ArgTypeError(call, 0, "an array", args[0]);
+  // First occurrences in order; hashed so that the cost stays linear.
+  Json out = Json::array();
+  std::unordered_multimap<size_t, size_t> seen;  // hash -> index in out
+  for (const Json& v : args[0]) {
+    size_t h = HashJson(v);
+    bool duplicate = false;
+    auto [lo, hi] = seen.equal_range(h);
+    for (auto it = lo; it != hi; ++it) {
+      if (out[it->second] == v) {
+        duplicate = true;
+        break;
+      }
+    }
+    if (duplicate) continue;
+    seen.emplace(h, out.size());
+    out.push_back(v);
+  }
+  return out;
+}
+
+absl::StatusOr<Json> Base64(const IntrinsicCall& call, Args& args,
+                            bool encode) {
+  if (!args[0].is_string()) return ArgTypeError(call, 0, "a string", args[0]);
+  const std::string& s = args[0].get_ref<const std::string&>();
+  if (s.size() > kMaxStringArgument) {
+    return Failure(absl::StrCat(call.name,
+                                ": the input exceeds the maximum of ",
+                                kMaxStringArgument, " characters"));
+  }
+  if (encode) return Json(Base64Encode(s));
+  auto decoded = Base64Decode(s);
+  if (!decoded.has_value()) {
+    return Failure(absl::StrCat("States.Base64Decode: the input '", s,
+                                "' is not valid Base64"));
+  }
+  return Json(*std::move(decoded));
+}
+
+absl::StatusOr<Json> FnBase64Encode(const IntrinsicCall& call, Args& args,
+                                    const EvalEnv&) {
+  return Base64(call, args, /*encode=*/true);
+}
+
+absl::StatusOr<Json> FnBase64Decode(const IntrinsicCall& call, Args& args,
+                                    const EvalEnv&) {
+  return Base64(call, args, /*encode=*/false);
+}
+
+absl::StatusOr<Json> FnHash(const IntrinsicCall& call, Args& args,
+                            const EvalEnv&) {
+  if (!args[0].is_string()) return ArgTypeError(call, 0, "a string", args[0]);
+  if (!args[1].is_string()) return ArgTypeError(call, 1, "a string", args[1]);
+  const std::string& data = args[0].get_ref<const std::string&>();
+  if (data.size() > kMaxStringArgument) {
+    return Failure(
+        absl::StrCat("States.Hash: the input exceeds the maximum of ",
+                     kMaxStringArgument, " characters"));
+  }
+  const std::string& algorithm = args[1].get_ref<const std::string&>();
+  auto hex = HashHex(data, algorithm);
+  if (!hex.has_value()) {
+    return Failure(
+        absl::StrCat("States.Hash: unsupported hashing algorithm '", algorithm,
+                     "'; supported: MD5, SHA-1, SHA-256, SHA-384, SHA-512"));
+  }
+  return Json(*std::move(hex));
+}
+
+absl::StatusOr<Json> FnJsonMerge(const IntrinsicCall& call, Args& args,
+                                 const EvalEnv& env) {
+  if (!args[0].is_object()) return ArgTypeError(call, 0, "an object", args[0]);
+  if (!args[1].is_object()) return ArgTypeError(call, 1, "an object", args[1]);
+  if (!args[2].is_boolean()) return ArgTypeError(call, 2, "a boolean", args[2]);
+  if (args[2].get<bool>()) {
+    return Failure(
+        "States.JsonMerge: deep merging is not supported; the third "
+        "argument must be false");
+  }
+  const size_t cap = env.limits_or_default().max_payload_bytes;
+  if (cap > 0 &&
+      JsonTextSize(args[0], cap) + JsonTextSize(args[1], cap) > 2 * cap) {
+    return PayloadLimitFailure("the result of States.JsonMerge", cap);
+  }
+  Json out = std::move(args[0]);
+  for (auto it = args[1].begin(); it != args[1].end(); ++it) {
+    out[it.key()] = std::move(it.value());
+  }
+  return out;
+}
+
+absl::StatusOr<Json> FnMathRandom(const IntrinsicCall& call, Args& args,
+                                  const EvalEnv& env) {
+  return EvalMathRandom(call, args, env);
+}
+
+absl::StatusOr<Json> FnMathAdd(const IntrinsicCall& call, Args& args,
+                               const EvalEnv&) {
+  int64_t sum = 0;
+  for (size_t i = 0; i < 2; ++i) {
+    if (!args[i].is_number()) return ArgTypeError(call, i, "a number", args[i]);
+    int64_t v;
+    if (args[i].is_number_float()) {
+      double d = args[i].get<double>();
+      if (!std::isfinite(d) || std::fabs(d) > 9.0e18) {
+        return Failure("States.MathAdd: argument out of range");
+      }
+      v = JavaRound(d);
+    } else if (auto iv = AsInteger(args[i])) {
+      v = *iv;
+    } else {
+      return Failure("States.MathAdd: argument out of range");
+    }
+    if (__builtin_add_overflow(sum, v, &sum)) {
+      return Failure("States.MathAdd: the result is out of range");
+    }
+  }
+  return Json(sum);
+}
+
+absl::StatusOr<Json> FnStringSplit(const IntrinsicCall& call, Args& args,
+                                   const EvalEnv&) {
+  if (!args[0].is_string()) return ArgTypeError(call, 0, "a string", args[0]);
+  if (!args[1].is_string()) return ArgTypeError(call, 1, "a string", args[1]);
+  return SplitTokens(args[0].get_ref<const std::string&>(),
+                     args[1].get_ref<const std::string&>());
+}
+
+absl::StatusOr<Json> FnUuid(const IntrinsicCall&, Args&, const EvalEnv& env) {
+  if (!env.random) {
+    return Failure("States.UUID: no source of randomness available");
+  }
+  uint64_t hi = env.random();
+  uint64_t lo = env.random();
+  return Json(UuidV4(hi, lo));
+}
+
+}  // namespace
+
+// ---- the one table of intrinsic functions ----
+
+namespace internal {
+namespace {
+
+constexpr uint8_t kS = kLiteralString;
+constexpr uint8_t kN = kLiteralNumber;
+constexpr uint8_t kB = kLiteralBoolean;
+constexpr uint8_t kAny =
+    kLiteralString | kLiteralNumber | kLiteralBoolean | kLiteralNull;
+
+// Name, arity (-1: any number), the literals each argument position accepts
+// (how many positions are listed, the last one repeating; 0: a path or a
+// call only), evaluation.
+const IntrinsicFunction kFunctions[] = {
+    {"States.Format", 1, -1, 2, {kS, kAny}, FnFormat},
+    {"States.StringToJson", 1, 1, 1, {kS}, FnStringToJson},
+    {"States.JsonToString", 1, 1, 1, {0}, FnJsonToString},
+    {"States.Array", 0, -1, 1, {kAny}, FnArray},
+    {"States.ArrayPartition", 2, 2, 2, {0, kN}, FnArrayPartition},
+    {"States.ArrayContains", 2, 2, 2, {0, kAny}, FnArrayContains},
+    {"States.ArrayRange", 3, 3, 1, {kN}, FnArrayRange},
+    {"States.ArrayGetItem", 2, 2, 2, {0, kN}, FnArrayGetItem},
+    {"States.ArrayLength", 1, 1, 1, {0}, FnArrayLength},
+    {"States.ArrayUnique", 1, 1, 1, {0}, FnArrayUnique},
+    {"States.Base64Encode", 1, 1, 1, {kS}, FnBase64Encode},
+    {"States.Base64Decode", 1, 1, 1, {kS}, FnBase64Decode},
+    {"States.Hash", 2, 2, 1, {kS}, FnHash},
+    {"States.JsonMerge", 3, 3, 3, {0, 0, kB}, FnJsonMerge},
+    {"States.MathRandom", 2, 3, 1, {kN}, FnMathRandom},
+    {"States.MathAdd", 2, 2, 1, {kN}, FnMathAdd},
+    {"States.StringSplit", 2, 2, 1, {kS}, FnStringSplit},
+    {"States.UUID", 0, 0, 1, {0}, FnUuid},
+};
+
+std::string ArityText(const IntrinsicFunction& f) {
+  if (f.max_args < 0) return absl::StrCat("at least ", f.min_args);
+  if (f.min_args == f.max_args) return absl::StrCat("exactly ", f.min_args);
+  return absl::StrCat("between ", f.min_args, " and ", f.max_args);
+}
+
+const char* LiteralName(uint8_t kind) {
+  switch (kind) {
+    case kLiteralString:
+      return "a string";
+    case kLiteralNumber:
+      return "a number";
+    case kLiteralBoolean:
+      return "a boolean";
+    case kLiteralNull:
+      return "null";
+    default:
+      return "a value";
+  }
+}
+
+uint8_t LiteralKindOf(const IntrinsicArg& arg) {
+  if (arg.is_string_literal) return kLiteralString;
+  if (arg.literal.is_number()) return kLiteralNumber;
+  if (arg.literal.is_boolean()) return kLiteralBoolean;
+  return kLiteralNull;
+}
+
+}  // namespace
+
+const IntrinsicFunction* FindIntrinsic(std::string_view name) {
+  for (const IntrinsicFunction& f : kFunctions) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+absl::Status CheckIntrinsicArity(const IntrinsicCall& call) {
+  const IntrinsicFunction* f = call.function;
+  if (f == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown intrinsic function '", call.name, "'"));
+  }
+  int n = static_cast<int>(call.args.size());
+  if (n < f->min_args || (f->max_args >= 0 && n > f->max_args)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Function '", call.name, "' takes ", ArityText(*f),
+                     " argument(s) but was given ", n));
+  }
+  for (const IntrinsicArg& arg : call.args) {
+    if (arg.kind == IntrinsicArg::Kind::kCall) {
+      OW_ASL_RETURN_IF_ERROR(CheckIntrinsicArity(*arg.call));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckIntrinsicSignature(const IntrinsicCall& call) {
+  const IntrinsicFunction* f = call.function;
+  if (f == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown intrinsic function ", call.name));
+  }
+  int n = static_cast<int>(call.args.size());
+  if (n < f->min_args || (f->max_args >= 0 && n > f->max_args)) {
+    std::string_view s = f->min_args == 1 && f->max_args != 1 ? "" : "s";
+    if (f->min_args == f->max_args) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(call.name, " takes ", f->min_args, " argument",
+                       f->min_args == 1 ? "" : "s", ", got ", n));
+    }
+    if (f->max_args < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(call.name, " takes at least ", f->min_args, " argument",
+                       Av(s), ", got ", n));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(call.name, " takes ", f->min_args, " to ", f->max_args,
+                     " arguments, got ", n));
+  }
+  const size_t positions = static_cast<size_t>(f->literal_positions);
+  for (size_t i = 0; i < call.args.size(); ++i) {
+    const IntrinsicArg& arg = call.args[i];
+    if (arg.kind == IntrinsicArg::Kind::kCall) {
+      OW_ASL_RETURN_IF_ERROR(CheckIntrinsicSignature(*arg.call));
+      continue;
+    }
+    if (arg.kind == IntrinsicArg::Kind::kPath) continue;
+    uint8_t allowed = f->literals[std::min(i, positions - 1)];
+    uint8_t kind = LiteralKindOf(arg);
+    if ((allowed & kind) == 0) {
+      uint8_t first = 0;
+      for (uint8_t bit = 1; bit <= kLiteralNull; bit <<= 1) {
+        if (allowed & bit) {
+          first = bit;
+          break;
+        }
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          "argument ", i + 1, " of ", call.name, " (", arg.text, ") is ",
+          LiteralName(kind), "; expected ",
+          first == 0 ? std::string("a path")
+                     : absl::StrCat(LiteralName(first), " or a path")));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace internal
+
+namespace {
+
+absl::StatusOr<Json> EvalArg(const IntrinsicArg& arg, const Json& input,
+                             const EvalEnv& env) {
+  switch (arg.kind) {
+    case IntrinsicArg::Kind::kLiteral:
+      return arg.literal;
+    case IntrinsicArg::Kind::kPath:
+      if (arg.parsed_path == nullptr) {
+        return AslError(kStatesIntrinsicFailure,
+                        std::string(arg.path_status.message()));
+      }
+      return internal::EvalParsedPath(*arg.parsed_path, input, env);
+    case IntrinsicArg::Kind::kCall:
+      return EvalCall(*arg.call, input, env);
+  }
+  return Json();
+}
+
+// Evaluates a call and bounds what it built by the payload size limit.
 absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
                               const EvalEnv& env) {
-  const internal::FunctionSpec* spec = internal::FindFunction(call.name);
-  if (spec == nullptr) {
+  const internal::IntrinsicFunction* f = call.function;
+  if (f == nullptr) {
     return Failure(
         absl::StrCat("Unknown intrinsic function '", call.name, "'"));
   }
   int n = static_cast<int>(call.args.size());
-  if (n < spec->min_args || (spec->max_args >= 0 && n > spec->max_args)) {
+  if (n < f->min_args || (f->max_args >= 0 && n > f->max_args)) {
     return Failure(absl::StrCat("Function '", call.name, "' takes ",
-                                internal::ArityText(*spec),
+                                internal::ArityText(*f),
                                 " argument(s) but was given ", n));
   }
   std::vector<Json> args;
@@ -677,219 +1117,55 @@ absl::StatusOr<Json> EvalCall(const IntrinsicCall& call, const Json& input,
     if (!v.ok()) return v.status();
     args.push_back(*std::move(v));
   }
-  const std::string& name = call.name;
-
-  if (name == "States.Format") return EvalFormat(call, args);
-
-  if (name == "States.StringToJson") {
-    if (!args[0].is_string()) return ArgTypeError(call, 0, "a string", args[0]);
-    const std::string& s = args[0].get_ref<const std::string&>();
-    if (s.find_first_not_of(" \t\r\n") == std::string::npos) return Json();
-    Json parsed = Json::parse(s, nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_discarded()) {
-      return Failure(absl::StrCat("States.StringToJson: the argument '", s,
-                                  "' is not valid JSON"));
-    }
-    return parsed;
+  absl::StatusOr<Json> result = f->eval(call, args, env);
+  if (!result.ok()) return result;
+  size_t cap = env.limits_or_default().max_payload_bytes;
+  if (cap > 0 && JsonTextSize(*result, cap) > cap) {
+    return PayloadLimitFailure(absl::StrCat("the result of ", call.name), cap);
   }
-
-  if (name == "States.JsonToString") {
-    return Json(internal::DumpCompact(args[0]));
-  }
-
-  if (name == "States.Array") {
-    Json out = Json::array();
-    for (Json& v : args) out.push_back(std::move(v));
-    return out;
-  }
-
-  if (name == "States.ArrayPartition") {
-    if (!args[0].is_array()) return ArgTypeError(call, 0, "an array", args[0]);
-    auto size = IntegerArg(call, args, 1);
-    if (!size.ok()) return size.status();
-    if (*size <= 0) {
-      return Failure(absl::StrCat(
-          "States.ArrayPartition: the chunk size must be greater than 0, but "
-          "was ",
-          *size));
-    }
-    Json out = Json::array();
-    const Json& arr = args[0];
-    for (size_t i = 0; i < arr.size(); i += static_cast<size_t>(*size)) {
-      Json chunk = Json::array();
-      for (size_t j = i; j < arr.size() && j < i + static_cast<size_t>(*size);
-           ++j) {
-        chunk.push_back(arr[j]);
-      }
-      out.push_back(std::move(chunk));
-    }
-    return out;
-  }
-
-  if (name == "States.ArrayContains") {
-    if (!args[0].is_array()) return ArgTypeError(call, 0, "an array", args[0]);
-    for (const Json& v : args[0]) {
-      if (v == args[1]) return Json(true);
-    }
-    return Json(false);
-  }
-
-  if (name == "States.ArrayRange") return EvalArrayRange(call, args);
-
-  if (name == "States.ArrayGetItem") {
-    if (!args[0].is_array()) return ArgTypeError(call, 0, "an array", args[0]);
-    auto index = IntegerArg(call, args, 1);
-    if (!index.ok()) return index.status();
-    if (*index < 0 || static_cast<uint64_t>(*index) >= args[0].size()) {
-      return Failure(absl::StrCat("States.ArrayGetItem: index ", *index,
-                                  " is out of bounds for an array of length ",
-                                  args[0].size()));
-    }
-    return args[0][static_cast<size_t>(*index)];
-  }
-
-  if (name == "States.ArrayLength") {
-    if (!args[0].is_array()) return ArgTypeError(call, 0, "an array", args[0]);
-    return Json(args[0].size());
-  }
-
-  if (name == "States.ArrayUnique") {
-    if (!args[0].is_array()) return ArgTypeError(call, 0, "an array", args[0]);
-    Json out = Json::array();
-    for (const Json& v : args[0]) {
-      bool seen = false;
-      for (const Json& u : out) {
-        if (u == v) {
-          seen = true;
-          break;
-        }
-      }
-      if (!seen) out.push_back(v);
-    }
-    return out;
-  }
-
-  if (name == "States.Base64Encode" || name == "States.Base64Decode") {
-    if (!args[0].is_string()) return ArgTypeError(call, 0, "a string", args[0]);
-    const std::string& s = args[0].get_ref<const std::string&>();
-    if (s.size() > kMaxStringArgument) {
-      return Failure(absl::StrCat(name, ": the input exceeds the maximum of ",
-                                  kMaxStringArgument, " characters"));
-    }
-    if (name == "States.Base64Encode") return Json(Base64Encode(s));
-    auto decoded = Base64Decode(s);
-    if (!decoded.has_value()) {
-      return Failure(absl::StrCat("States.Base64Decode: the input '", s,
-                                  "' is not valid Base64"));
-    }
-    return Json(*std::move(decoded));
-  }
-
-  if (name == "States.Hash") {
-    if (!args[0].is_string()) return ArgTypeError(call, 0, "a string", args[0]);
-    if (!args[1].is_string()) return ArgTypeError(call, 1, "a string", args[1]);
-    const std::string& data = args[0].get_ref<const std::string&>();
-    if (data.size() > kMaxStringArgument) {
-      return Failure(
-          absl::StrCat("States.Hash: the input exceeds the maximum of ",
-                       kMaxStringArgument, " characters"));
-    }
-    const std::string& algorithm = args[1].get_ref<const std::string&>();
-    auto hex = HashHex(data, algorithm);
-    if (!hex.has_value()) {
-      return Failure(absl::StrCat(
-          "States.Hash: unsupported hashing algorithm '", algorithm,
-          "'; supported: MD5, SHA-1, SHA-256, SHA-384, SHA-512"));
-    }
-    return Json(*std::move(hex));
-  }
-
-  if (name == "States.JsonMerge") {
-    if (!args[0].is_object())
-      return ArgTypeError(call, 0, "an object", args[0]);
-    if (!args[1].is_object())
-      return ArgTypeError(call, 1, "an object", args[1]);
-    if (!args[2].is_boolean()) {
-      return ArgTypeError(call, 2, "a boolean", args[2]);
-    }
-    if (args[2].get<bool>()) {
-      return Failure(
-          "States.JsonMerge: deep merging is not supported; the third "
-          "argument must be false");
-    }
-    Json out = args[0];
-    for (auto it = args[1].begin(); it != args[1].end(); ++it) {
-      out[it.key()] = it.value();
-    }
-    return out;
-  }
-
-  if (name == "States.MathRandom") return EvalMathRandom(call, args, env);
-
-  if (name == "States.MathAdd") {
-    int64_t sum = 0;
-    for (size_t i = 0; i < 2; ++i) {
-      if (!args[i].is_number())
-        return ArgTypeError(call, i, "a number", args[i]);
-      int64_t v;
-      if (args[i].is_number_float()) {
-        double d = args[i].get<double>();
-        if (!std::isfinite(d) || std::fabs(d) > 9.0e18) {
-          return Failure("States.MathAdd: argument out of range");
-        }
-        v = JavaRound(d);
-      } else if (auto iv = AsInteger(args[i])) {
-        v = *iv;
-      } else {
-        return Failure("States.MathAdd: argument out of range");
-      }
-      if (__builtin_add_overflow(sum, v, &sum)) {
-        return Failure("States.MathAdd: the result is out of range");
-      }
-    }
-    return Json(sum);
-  }
-
-  if (name == "States.StringSplit") {
-    if (!args[0].is_string()) return ArgTypeError(call, 0, "a string", args[0]);
-    if (!args[1].is_string()) return ArgTypeError(call, 1, "a string", args[1]);
-    return SplitTokens(args[0].get_ref<const std::string&>(),
-                       args[1].get_ref<const std::string&>());
-  }
-
-  if (name == "States.UUID") {
-    if (!env.random) {
-      return Failure("States.UUID: no source of randomness available");
-    }
-    uint64_t hi = env.random();
-    uint64_t lo = env.random();
-    return Json(UuidV4(hi, lo));
-  }
-
-  return Failure(absl::StrCat("Unknown intrinsic function '", name, "'"));
+  return result;
 }
 
 }  // namespace
 
-absl::StatusOr<Json> EvalIntrinsic(std::string_view expr, const Json& input,
-                                   const EvalEnv& env) {
-  auto call = internal::ParseIntrinsic(expr);
+CompiledIntrinsic CompiledIntrinsic::Compile(std::string_view text,
+                                             const Limits& limits) {
+  CompiledIntrinsic out;
+  out.text_ = std::string(text);
+  auto call = internal::ParseIntrinsic(text, limits);
   if (!call.ok()) {
+    out.parse_status_ = call.status();
+    return out;
+  }
+  out.parse_status_ = absl::OkStatus();
+  out.call_ = std::make_shared<const internal::IntrinsicCall>(*std::move(call));
+  return out;
+}
+
+absl::StatusOr<Json> CompiledIntrinsic::Eval(const Json& input,
+                                             const EvalEnv& env) const {
+  if (call_ == nullptr) {
     return AslError(kStatesIntrinsicFailure,
-                    std::string(call.status().message()));
+                    std::string(parse_status_.message()));
   }
   try {
-    return EvalCall(*call, input, env);
+    return EvalCall(*call_, input, env);
   } catch (const Json::exception& e) {
     return AslError(kStatesIntrinsicFailure,
-                    absl::StrCat("Error evaluating '", internal::Av(expr),
-                                 "': ", e.what()));
+                    absl::StrCat("Error evaluating '", text_, "': ", e.what()));
   }
+}
+
+absl::StatusOr<Json> EvalIntrinsic(std::string_view expr, const Json& input,
+                                   const EvalEnv& env) {
+  return CompiledIntrinsic::Compile(expr, env.limits_or_default())
+      .Eval(input, env);
 }
 
 bool IsValidIntrinsic(std::string_view expr, std::string* why) {
   auto call = internal::ParseIntrinsic(expr);
-  absl::Status status = call.ok() ? internal::CheckCall(*call) : call.status();
+  absl::Status status =
+      call.ok() ? internal::CheckIntrinsicArity(*call) : call.status();
   if (!status.ok()) {
     if (why != nullptr) *why = std::string(status.message());
     return false;

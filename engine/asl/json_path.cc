@@ -11,7 +11,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,8 +19,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "engine/asl/compiled.h"
 #include "engine/asl/errors.h"
 #include "engine/asl/expr.h"
+#include "engine/asl/json_parse.h"
 
 namespace onewindow::asl {
 namespace internal {
@@ -30,10 +31,13 @@ namespace {
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-// Recursive-descent parser over one path or filter expression.
+// Recursive-descent parser over one path or filter expression. Recursion
+// goes through ParseOr and '!' only, each counted against
+// limits.max_expression_depth before it descends.
 class PathParser {
  public:
-  explicit PathParser(std::string_view text) : text_(text) {}
+  PathParser(std::string_view text, const Limits& limits)
+      : text_(text), limits_(limits) {}
 
   // Parses a whole path; fails unless every character is consumed.
   absl::StatusOr<std::shared_ptr<const JsonPath>> ParseWhole(
@@ -65,6 +69,24 @@ class PathParser {
     if (Peek() != c) return false;
     ++pos_;
     return true;
+  }
+
+  // Counts one level of nesting for the lifetime of the guard.
+  class DepthGuard {
+   public:
+    explicit DepthGuard(PathParser* p) : p_(p) { ++p_->depth_; }
+    ~DepthGuard() { --p_->depth_; }
+    bool exceeded() const {
+      return p_->depth_ > p_->limits_.max_expression_depth;
+    }
+
+   private:
+    PathParser* p_;
+  };
+
+  absl::Status DepthError() const {
+    return Error(
+        LimitMessage(kLimitExpressionDepth, limits_.max_expression_depth));
   }
 
   // Path: root followed by segments. Inside a filter the path ends at the
@@ -124,6 +146,11 @@ class PathParser {
       }
     }
     path->text = std::string(text_.substr(start, pos_ - start));
+    if (path->segments.size() > static_cast<size_t>(limits_.max_json_depth)) {
+      return Error(
+          absl::StrCat("a path of ", path->segments.size(), " segments: ",
+                       LimitMessage(kLimitJsonDepth, limits_.max_json_depth)));
+    }
     for (const PathSegment& seg : path->segments) {
       bool single = seg.kind == PathSegment::Kind::kName ||
                     seg.kind == PathSegment::Kind::kIndex;
@@ -266,6 +293,8 @@ class PathParser {
   using ExprPtr = std::shared_ptr<const FilterExpr>;
 
   absl::StatusOr<ExprPtr> ParseOr() {
+    DepthGuard guard(this);
+    if (guard.exceeded()) return DepthError();
     auto left = ParseAnd();
     if (!left.ok()) return left;
     std::vector<ExprPtr> items{*left};
@@ -313,6 +342,8 @@ class PathParser {
     SkipSpaces();
     if (Peek() == '!' && Peek(1) != '=') {
       ++pos_;
+      DepthGuard guard(this);
+      if (guard.exceeded()) return DepthError();
       auto inner = ParseUnary();
       if (!inner.ok()) return inner;
       auto e = std::make_shared<FilterExpr>();
@@ -382,7 +413,10 @@ class PathParser {
       flags.push_back(text_[pos_++]);
     }
     FilterOperand op;
-    op.literal = Json{{"regex", pattern}, {"flags", flags}};
+    auto regex =
+        LinearRegex::Compile(pattern, flags, limits_.max_expression_depth);
+    if (regex.ok()) op.regex = *std::move(regex);
+    op.literal = Json{{"regex", std::move(pattern)}, {"flags", flags}};
     return op;
   }
 
@@ -424,7 +458,9 @@ class PathParser {
   }
 
   std::string_view text_;
+  const Limits& limits_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 // ---- selection ----
@@ -434,11 +470,24 @@ const Json& EmptyObject() {
   return *kEmpty;
 }
 
-void CollectDescendants(const Json& v, std::vector<const Json*>* out) {
-  out->push_back(&v);
-  if (v.is_object() || v.is_array()) {
-    for (const Json& child : v) CollectDescendants(child, out);
+// `v` and everything below it, parents before children, in document order;
+// without recursion. False when the budget runs out.
+bool CollectDescendants(const Json& v, PathBudget* budget,
+                        std::vector<const Json*>* out) {
+  std::vector<const Json*> stack{&v};
+  std::vector<const Json*> children;
+  while (!stack.empty()) {
+    const Json* node = stack.back();
+    stack.pop_back();
+    if (!budget->Spend(1)) return false;
+    out->push_back(node);
+    if (node->is_structured()) {
+      children.clear();
+      for (const Json& child : *node) children.push_back(&child);
+      stack.insert(stack.end(), children.rbegin(), children.rend());
+    }
   }
+  return true;
 }
 
 bool EvalFilter(const FilterExpr& e, const Json& current,
@@ -474,19 +523,12 @@ bool FilterCompare(const FilterExpr& e, const Json& current,
                    const SelectRoots& roots) {
   std::optional<Json> lhs = ResolveOperand(e.lhs, current, roots);
   if (e.op == "=~") {
-    if (!lhs.has_value() || !lhs->is_string()) return false;
-    const std::string& pattern =
-        e.rhs.literal["regex"].get_ref<const std::string&>();
-    const std::string& flags =
-        e.rhs.literal["flags"].get_ref<const std::string&>();
-    auto syntax = std::regex::ECMAScript;
-    if (flags.find('i') != std::string::npos) syntax |= std::regex::icase;
-    try {
-      std::regex re(pattern, syntax);
-      return std::regex_match(lhs->get_ref<const std::string&>(), re);
-    } catch (const std::regex_error&) {
+    if (!lhs.has_value() || !lhs->is_string() || e.rhs.regex == nullptr) {
       return false;
     }
+    return e.rhs.regex->FullMatch(lhs->get_ref<const std::string&>(),
+                                  &roots.budget->used, roots.budget->max) ==
+           LinearRegex::Result::kMatch;
   }
   std::optional<Json> rhs = ResolveOperand(e.rhs, current, roots);
   if (e.op == "!=") {
@@ -516,6 +558,7 @@ bool FilterCompare(const FilterExpr& e, const Json& current,
 
 bool EvalFilter(const FilterExpr& e, const Json& current,
                 const SelectRoots& roots) {
+  if (!roots.budget->Spend(1)) return false;
   switch (e.kind) {
     case FilterExpr::Kind::kOr:
       for (const auto& c : e.children) {
@@ -554,6 +597,7 @@ void ApplySelector(const PathSegment& seg, const Json& v,
   switch (seg.kind) {
     case PathSegment::Kind::kName:
     case PathSegment::Kind::kNames:
+      if (!roots.budget->Spend(static_cast<int64_t>(seg.names.size()))) return;
       if (!v.is_object()) return;
       for (const std::string& name : seg.names) {
         auto it = v.find(name);
@@ -562,6 +606,9 @@ void ApplySelector(const PathSegment& seg, const Json& v,
       return;
     case PathSegment::Kind::kIndex:
     case PathSegment::Kind::kIndexes:
+      if (!roots.budget->Spend(static_cast<int64_t>(seg.indexes.size()))) {
+        return;
+      }
       if (!v.is_array()) return;
       for (int64_t index : seg.indexes) {
         if (auto i = ResolveIndex(index, v.size())) out->push_back(&v[*i]);
@@ -572,13 +619,20 @@ void ApplySelector(const PathSegment& seg, const Json& v,
       int64_t n = static_cast<int64_t>(v.size());
       int64_t step = seg.slice_step;
       auto norm = [n](int64_t x) { return x < 0 ? x + n : x; };
+      if (!roots.budget->Spend(n)) return;
+      // Steps may be as large as the parser allows: never step past the end
+      // (no overflow).
       if (step > 0) {
         int64_t start = seg.slice_start
                             ? std::clamp<int64_t>(norm(*seg.slice_start), 0, n)
                             : 0;
         int64_t end =
             seg.slice_end ? std::clamp<int64_t>(norm(*seg.slice_end), 0, n) : n;
-        for (int64_t i = start; i < end; i += step) out->push_back(&v[i]);
+        for (int64_t i = start; i < end;) {
+          out->push_back(&v[i]);
+          if (end - i <= step) break;
+          i += step;
+        }
       } else {
         int64_t start = seg.slice_start ? std::clamp<int64_t>(
                                               norm(*seg.slice_start), -1, n - 1)
@@ -586,11 +640,19 @@ void ApplySelector(const PathSegment& seg, const Json& v,
         int64_t end = seg.slice_end
                           ? std::clamp<int64_t>(norm(*seg.slice_end), -1, n - 1)
                           : -1;
-        for (int64_t i = start; i > end; i += step) out->push_back(&v[i]);
+        for (int64_t i = start; i > end;) {
+          out->push_back(&v[i]);
+          if (i - end <= -step) break;
+          i += step;
+        }
       }
       return;
     }
     case PathSegment::Kind::kWildcard:
+      if (!roots.budget->Spend(
+              v.is_structured() ? static_cast<int64_t>(v.size()) : 1)) {
+        return;
+      }
       if (v.is_object() || v.is_array()) {
         for (const Json& child : v) out->push_back(&child);
       }
@@ -610,8 +672,14 @@ void ApplySelector(const PathSegment& seg, const Json& v,
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const JsonPath>> ParseJsonPath(
-    std::string_view text, bool allow_current) {
-  PathParser parser(text);
+    std::string_view text, bool allow_current, const Limits& limits) {
+  if (text.size() > limits.max_expression_length) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid JSONPath of ", text.size(), " characters: ",
+        LimitMessage(kLimitExpressionLength,
+                     static_cast<int64_t>(limits.max_expression_length))));
+  }
+  PathParser parser(text, limits);
   return parser.ParseWhole(allow_current);
 }
 
@@ -630,19 +698,22 @@ void SelectJsonPath(const JsonPath& path, const SelectRoots& roots,
       break;
   }
   if (root == nullptr) return;
+  if (!roots.budget->Spend(1)) return;
   std::vector<const Json*> current{root};
   std::vector<const Json*> next;
   std::vector<const Json*> scope;
   for (const PathSegment& seg : path.segments) {
     next.clear();
     for (const Json* v : current) {
+      if (roots.budget->exhausted()) return;
       if (!seg.deep) {
         ApplySelector(seg, *v, roots, &next);
         continue;
       }
       scope.clear();
-      CollectDescendants(*v, &scope);
+      if (!CollectDescendants(*v, roots.budget, &scope)) return;
       for (const Json* d : scope) {
+        if (roots.budget->exhausted()) return;
         if (seg.kind == PathSegment::Kind::kFilter) {
           // Deep scan with a filter tests every object node once.
           if (d->is_object() && EvalFilter(*seg.filter, *d, roots)) {
@@ -654,7 +725,7 @@ void SelectJsonPath(const JsonPath& path, const SelectRoots& roots,
       }
     }
     current.swap(next);
-    if (current.empty()) return;
+    if (current.empty() || roots.budget->exhausted()) return;
   }
   out->insert(out->end(), current.begin(), current.end());
 }
@@ -724,13 +795,139 @@ std::string DumpCompact(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+absl::StatusOr<Json> EvalParsedPathOptional(const JsonPath& path,
+                                            const Json& input,
+                                            const EvalEnv& env, bool* found) {
+  *found = false;
+  const Limits& limits = env.limits_or_default();
+  PathBudget budget;
+  budget.max = limits.max_path_steps;
+  SelectRoots roots;
+  roots.input = &input;
+  roots.context = env.context;
+  roots.budget = &budget;
+  std::vector<const Json*> matches;
+  SelectJsonPath(path, roots, &matches);
+  if (budget.exhausted()) {
+    return AslError(kStatesRuntime,
+                    absl::StrCat(LimitMessage(kLimitPathSteps, budget.max),
+                                 " evaluating '", path.text, "'"));
+  }
+  if (path.definite) {
+    if (matches.empty()) return Json();
+    *found = true;
+    return *matches.front();
+  }
+  if (limits.max_payload_bytes > 0) {
+    size_t total = 2;
+    for (const Json* m : matches) {
+      total += 1 + JsonTextSize(*m, limits.max_payload_bytes);
+      if (total > limits.max_payload_bytes) {
+        return AslError(
+            kStatesDataLimitExceeded,
+            absl::StrCat(
+                "the matches of '", path.text, "': ",
+                LimitMessage(kLimitPayloadBytes,
+                             static_cast<int64_t>(limits.max_payload_bytes),
+                             "bytes")));
+      }
+    }
+  }
+  *found = true;
+  Json out = Json::array();
+  for (const Json* m : matches) out.push_back(*m);
+  return out;
+}
+
+absl::StatusOr<Json> EvalParsedPath(const JsonPath& path, const Json& input,
+                                    const EvalEnv& env) {
+  bool found = false;
+  auto value = EvalParsedPathOptional(path, input, env, &found);
+  if (!value.ok()) return value.status();
+  if (!found) {
+    return AslError(kStatesRuntime, absl::StrCat("Invalid path '", path.text,
+                                                 "' : No results for path: ",
+                                                 NormalizedPath(path)));
+  }
+  return value;
+}
+
+absl::StatusOr<Json> ApplyParsedResultPath(const JsonPath& path, Json input,
+                                           Json result) {
+  auto failure = [&]() {
+    return AslError(
+        kStatesResultPathMatchFailure,
+        absl::StrCat("Unable to apply ResultPath configuration with "
+                     "ResultPath '",
+                     path.text, "' on input '", DumpCompact(input), "'"));
+  };
+  if (!path.reference || path.root != PathRoot::kInput) return failure();
+  const auto& segments = path.segments;
+  if (segments.empty()) return result;
+  // First walk without changing anything, so that a failure reports the
+  // input as it came.
+  {
+    const Json* cur = &input;
+    bool creating = false;
+    for (size_t i = 0; i < segments.size(); ++i) {
+      const PathSegment& seg = segments[i];
+      bool last = i + 1 == segments.size();
+      if (seg.kind == PathSegment::Kind::kName) {
+        if (!creating && !cur->is_object()) return failure();
+        if (last || creating) continue;
+        auto it = cur->find(seg.names[0]);
+        if (it == cur->end()) {
+          creating = true;
+        } else {
+          cur = &*it;
+        }
+      } else {
+        if (creating || !cur->is_array()) return failure();
+        int64_t index = seg.indexes[0];
+        int64_t n = static_cast<int64_t>(cur->size());
+        if (index < 0) index += n;
+        if (index < 0 || index >= n) return failure();
+        if (!last) cur = &(*cur)[static_cast<size_t>(index)];
+      }
+    }
+  }
+  Json* cur = &input;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const PathSegment& seg = segments[i];
+    bool last = i + 1 == segments.size();
+    if (seg.kind == PathSegment::Kind::kName) {
+      const std::string& name = seg.names[0];
+      if (last) {
+        (*cur)[name] = std::move(result);
+        break;
+      }
+      auto it = cur->find(name);
+      if (it == cur->end()) {
+        cur = &((*cur)[name] = Json::object());
+      } else {
+        cur = &*it;
+      }
+    } else {
+      int64_t index = seg.indexes[0];
+      if (index < 0) index += static_cast<int64_t>(cur->size());
+      if (last) {
+        (*cur)[static_cast<size_t>(index)] = std::move(result);
+        break;
+      }
+      cur = &(*cur)[static_cast<size_t>(index)];
+    }
+  }
+  return input;
+}
+
 }  // namespace internal
 
 namespace {
 
 absl::StatusOr<std::shared_ptr<const internal::JsonPath>> ParseOrRuntime(
-    std::string_view path) {
-  auto parsed = internal::ParseJsonPath(path);
+    std::string_view path, const EvalEnv& env) {
+  auto parsed = internal::ParseJsonPath(path, /*allow_current=*/false,
+                                        env.limits_or_default());
   if (!parsed.ok()) {
     return AslError(kStatesRuntime, std::string(parsed.status().message()));
   }
@@ -742,37 +939,16 @@ absl::StatusOr<std::shared_ptr<const internal::JsonPath>> ParseOrRuntime(
 absl::StatusOr<Json> EvalPathOptional(std::string_view path, const Json& input,
                                       const EvalEnv& env, bool* found) {
   *found = false;
-  auto parsed = ParseOrRuntime(path);
+  auto parsed = ParseOrRuntime(path, env);
   if (!parsed.ok()) return parsed.status();
-  internal::SelectRoots roots;
-  roots.input = &input;
-  roots.context = env.context;
-  std::vector<const Json*> matches;
-  internal::SelectJsonPath(**parsed, roots, &matches);
-  if ((*parsed)->definite) {
-    if (matches.empty()) return Json();
-    *found = true;
-    return *matches.front();
-  }
-  *found = true;
-  Json out = Json::array();
-  for (const Json* m : matches) out.push_back(*m);
-  return out;
+  return internal::EvalParsedPathOptional(**parsed, input, env, found);
 }
 
 absl::StatusOr<Json> EvalPath(std::string_view path, const Json& input,
                               const EvalEnv& env) {
-  bool found = false;
-  auto value = EvalPathOptional(path, input, env, &found);
-  if (!value.ok()) return value.status();
-  if (!found) {
-    auto parsed = internal::ParseJsonPath(path);
-    return AslError(kStatesRuntime,
-                    absl::StrCat("Invalid path '", internal::Av(path),
-                                 "' : No results for path: ",
-                                 internal::NormalizedPath(**parsed)));
-  }
-  return value;
+  auto parsed = ParseOrRuntime(path, env);
+  if (!parsed.ok()) return parsed.status();
+  return internal::EvalParsedPath(**parsed, input, env);
 }
 
 bool IsValidPath(std::string_view path) {
@@ -787,52 +963,95 @@ bool IsValidReferencePath(std::string_view path) {
 absl::StatusOr<Json> ApplyResultPath(std::string_view path, const Json& input,
                                      const Json& result) {
   auto parsed = internal::ParseJsonPath(path);
-  auto failure = [&]() {
+  if (!parsed.ok()) {
     return AslError(
         kStatesResultPathMatchFailure,
         absl::StrCat("Unable to apply ResultPath configuration with "
                      "ResultPath '",
                      internal::Av(path), "' on input '",
                      internal::DumpCompact(input), "'"));
-  };
-  if (!parsed.ok() || !(*parsed)->reference ||
-      (*parsed)->root != internal::PathRoot::kInput) {
-    return failure();
   }
-  const auto& segments = (*parsed)->segments;
-  if (segments.empty()) return result;
-  Json out = input;
-  Json* cur = &out;
-  for (size_t i = 0; i < segments.size(); ++i) {
-    const internal::PathSegment& seg = segments[i];
-    bool last = i + 1 == segments.size();
-    if (seg.kind == internal::PathSegment::Kind::kName) {
-      if (!cur->is_object()) return failure();
-      const std::string& name = seg.names[0];
-      if (last) {
-        (*cur)[name] = result;
-        break;
-      }
-      auto it = cur->find(name);
-      if (it == cur->end()) {
-        cur = &((*cur)[name] = Json::object());
-      } else {
-        cur = &*it;
-      }
-    } else {
-      if (!cur->is_array()) return failure();
-      auto index = seg.indexes[0];
-      int64_t n = static_cast<int64_t>(cur->size());
-      if (index < 0) index += n;
-      if (index < 0 || index >= n) return failure();
-      if (last) {
-        (*cur)[static_cast<size_t>(index)] = result;
-        break;
-      }
-      cur = &(*cur)[static_cast<size_t>(index)];
-    }
-  }
+  return internal::ApplyParsedResultPath(**parsed, input, result);
+}
+
+}  // namespace onewindow::asl
+
+// ---- CompiledPath, PathField (compiled.h) ----
+
+namespace onewindow::asl {
+
+absl::StatusOr<CompiledPath> CompiledPath::Parse(std::string_view text,
+                                                 const Limits& limits) {
+  auto parsed = internal::ParseJsonPath(text, /*allow_current=*/false, limits);
+  if (!parsed.ok()) return parsed.status();
+  CompiledPath out;
+  out.path_ = *std::move(parsed);
   return out;
+}
+
+const std::string& CompiledPath::text() const {
+  static const std::string* const kEmpty = new std::string();
+  return path_ != nullptr ? path_->text : *kEmpty;
+}
+
+bool CompiledPath::is_context() const {
+  return path_ != nullptr && path_->root == internal::PathRoot::kContext;
+}
+
+bool CompiledPath::definite() const {
+  return path_ != nullptr && path_->definite;
+}
+
+bool CompiledPath::is_root() const {
+  return path_ != nullptr && path_->root == internal::PathRoot::kInput &&
+         path_->segments.empty();
+}
+
+absl::StatusOr<Json> CompiledPath::Eval(const Json& input,
+                                        const EvalEnv& env) const {
+  if (path_ == nullptr) return AslError(kStatesRuntime, "empty path");
+  return internal::EvalParsedPath(*path_, input, env);
+}
+
+absl::StatusOr<Json> CompiledPath::EvalOptional(const Json& input,
+                                                const EvalEnv& env,
+                                                bool* found) const {
+  *found = false;
+  if (path_ == nullptr) return AslError(kStatesRuntime, "empty path");
+  return internal::EvalParsedPathOptional(*path_, input, env, found);
+}
+
+absl::StatusOr<Json> CompiledPath::ApplyResult(Json input, Json result) const {
+  if (path_ == nullptr) {
+    return AslError(kStatesResultPathMatchFailure, "empty ResultPath");
+  }
+  return internal::ApplyParsedResultPath(*path_, std::move(input),
+                                         std::move(result));
+}
+
+absl::StatusOr<Json> PathField::Select(Json value, const EvalEnv& env) const {
+  switch (kind) {
+    case Kind::kAbsent:
+      return value;
+    case Kind::kNull:
+      return Json::object();
+    case Kind::kPath:
+      return path.Eval(value, env);
+  }
+  return value;
+}
+
+absl::StatusOr<Json> PathField::Place(Json input, Json result) const {
+  switch (kind) {
+    case Kind::kAbsent:
+      return result;
+    case Kind::kNull:
+      return input;
+    case Kind::kPath:
+      if (path.is_root()) return result;
+      return path.ApplyResult(std::move(input), std::move(result));
+  }
+  return result;
 }
 
 }  // namespace onewindow::asl

@@ -21,6 +21,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/asl/expr.h"
+#include "engine/asl/limits.h"
+#include "engine/asl/regex.h"
 #include "nlohmann/json.hpp"
 
 // Propagates a failed absl::Status from an expression (internal use).
@@ -82,6 +85,9 @@ struct FilterOperand {
   bool is_path = false;
   Json literal;
   std::shared_ptr<const JsonPath> path;
+  // The right side of =~, compiled when the path is parsed; null when the
+  // pattern does not compile (the comparison is then false).
+  std::shared_ptr<const LinearRegex> regex;
 };
 
 // A filter expression tree, e.g. @.price < 10 && @.category == 'fiction'.
@@ -95,21 +101,59 @@ struct FilterExpr {
 };
 
 // Parses `text` ("$...", "$$..." or, when allow_current, "@..."). Fails with
-// INVALID_ARGUMENT describing the syntax error.
+// INVALID_ARGUMENT describing the syntax error, or naming the limit when the
+// text is longer than limits.max_expression_length, nests filters deeper
+// than limits.max_expression_depth or has more segments than
+// limits.max_json_depth.
 absl::StatusOr<std::shared_ptr<const JsonPath>> ParseJsonPath(
-    std::string_view text, bool allow_current = false);
+    std::string_view text, bool allow_current = false,
+    const Limits& limits = DefaultLimits());
+
+// Work allowed to one evaluation (values visited, filter tests, regular
+// expression steps); shared by the nested selections of filters.
+struct PathBudget {
+  int64_t used = 0;
+  int64_t max = DefaultLimits().max_path_steps;
+  // Adds `n` steps; false once the budget is spent.
+  bool Spend(int64_t n) {
+    used += n;
+    return used <= max;
+  }
+  bool exhausted() const { return used > max; }
+};
 
 // The documents a path may read.
 struct SelectRoots {
   const Json* input = nullptr;    // "$"
   const Json* context = nullptr;  // "$$" (may be null: treated as {})
   const Json* current = nullptr;  // "@"
+  // Counts the work; must be set.
+  PathBudget* budget = nullptr;
 };
 
 // Appends the values `path` selects to *out (pointers into the roots).
-// Absent members are skipped; selecting never fails.
+// Absent members are skipped. Stops early, with roots.budget exhausted,
+// when the work exceeds the budget; otherwise never fails.
 void SelectJsonPath(const JsonPath& path, const SelectRoots& roots,
                     std::vector<const Json*>* out);
+
+// Evaluates a parsed path against `input` (and env.context for "$$") with
+// the semantics of EvalPathOptional (expr.h): *found is false when a
+// definite path matches nothing; an indefinite path gives an array. Fails
+// with States.Runtime when the work exceeds limits.max_path_steps, with
+// States.DataLimitExceeded when the array of matches would exceed
+// limits.max_payload_bytes.
+absl::StatusOr<Json> EvalParsedPathOptional(const JsonPath& path,
+                                            const Json& input,
+                                            const EvalEnv& env, bool* found);
+// As EvalPath (expr.h): a definite path that matches nothing is a
+// States.Runtime error naming the path.
+absl::StatusOr<Json> EvalParsedPath(const JsonPath& path, const Json& input,
+                                    const EvalEnv& env);
+
+// ApplyResultPath (expr.h) with a parsed path, consuming its arguments.
+absl::StatusOr<Json> ApplyParsedResultPath(const JsonPath& path, Json input,
+                                           Json result);
 
 // Jayway-style normalized form of a path for messages: $['a']['b'][0].
 std::string NormalizedPath(const JsonPath& path);

@@ -5,9 +5,9 @@
 // Language specification (states-language.net), collecting every problem
 // with its location instead of stopping at the first. Path syntax comes from
 // expr.h (the evaluator's own parsers), as do timestamp literals, so a path
-// or timestamp that validates also evaluates. Intrinsic function calls are
-// checked here: syntax, known function names, arity and the types of literal
-// arguments.
+// or timestamp that validates also evaluates. Intrinsic function calls go
+// through the evaluator's parser and its function table: syntax, known
+// function names, arity and the types of literal arguments.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,10 @@
 #include "absl/strings/str_join.h"
 #include "engine/asl/definition.h"
 #include "engine/asl/expr.h"
+#include "engine/asl/intrinsics.h"
+#include "engine/asl/json_parse.h"
+#include "engine/asl/json_path.h"
+#include "engine/asl/limits.h"
 #include "nlohmann/json.hpp"
 
 namespace onewindow::asl {
@@ -168,289 +173,50 @@ size_t Utf8Length(std::string_view s) {
   return n;
 }
 
-// ---------------------------------------------------------------------------
-// Intrinsic function calls: a light parse for arity and literal types.
-
-enum class ArgKind { kString, kNumber, kBoolean, kNull, kPath, kCall };
-
-struct ArgInfo {
-  ArgKind kind;
-  std::string text;
-};
-
-struct CallInfo {
-  std::string name;
-  std::vector<ArgInfo> args;
-};
-
-class IntrinsicScanner {
- public:
-  explicit IntrinsicScanner(std::string_view text) : text_(text) {}
-
-  // Parses the whole text as one call; false with *why on failure.
-  bool ParseTop(CallInfo* call, std::vector<CallInfo>* nested,
-                std::string* why) {
-    nested_ = nested;
-    if (!Call(call, 0)) {
-      *why = why_;
-      return false;
-    }
-    SkipSpace();
-    if (pos_ != text_.size()) {
-      *why = absl::StrCat("unexpected text after the call at offset ", pos_);
-      return false;
-    }
-    return true;
-  }
-
- private:
-  void SkipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t'))
-      ++pos_;
-  }
-
-  bool Fail(std::string why) {
-    if (why_.empty()) why_ = std::move(why);
-    return false;
-  }
-
-  bool Call(CallInfo* call, int depth) {
-    if (depth > 32) return Fail("intrinsic calls nested too deeply");
-    SkipSpace();
-    size_t start = pos_;
-    while (pos_ < text_.size() &&
-           (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-            text_[pos_] == '.' || text_[pos_] == '_')) {
-      ++pos_;
-    }
-    call->name = std::string(text_.substr(start, pos_ - start));
-    if (call->name.rfind("States.", 0) != 0) {
-      return Fail("an intrinsic function name starts with \"States.\"");
-    }
-    SkipSpace();
-    if (pos_ >= text_.size() || text_[pos_] != '(') {
-      return Fail(absl::StrCat("expected '(' after ", call->name));
-    }
-    ++pos_;
-    SkipSpace();
-    if (pos_ < text_.size() && text_[pos_] == ')') {
-      ++pos_;
-      return true;
-    }
-    while (true) {
-      ArgInfo arg;
-      if (!Arg(&arg, depth)) return false;
-      call->args.push_back(std::move(arg));
-      SkipSpace();
-      if (pos_ >= text_.size()) return Fail("missing ')'");
-      char c = text_[pos_++];
-      if (c == ')') return true;
-      if (c != ',')
-        return Fail(absl::StrCat("unexpected '", std::string(1, c),
-                                 "' in argument list"));
-    }
-  }
-
-  bool Arg(ArgInfo* arg, int depth) {
-    SkipSpace();
-    if (pos_ >= text_.size()) return Fail("missing argument");
-    char c = text_[pos_];
-    size_t start = pos_;
-    if (c == '\'') {
-      ++pos_;
-      while (pos_ < text_.size() && text_[pos_] != '\'') {
-        if (text_[pos_] == '\\') ++pos_;
-        ++pos_;
-      }
-      if (pos_ >= text_.size()) return Fail("unterminated string literal");
-      ++pos_;
-      arg->kind = ArgKind::kString;
-    } else if (c == '$') {
-      // A path runs to the next ',' or ')' outside brackets, parentheses and
-      // quotes.
-      int nesting = 0;
-      char quote = 0;
-      while (pos_ < text_.size()) {
-        char d = text_[pos_];
-        if (quote != 0) {
-          if (d == '\\')
-            ++pos_;
-          else if (d == quote)
-            quote = 0;
-        } else if (d == '\'' || d == '"') {
-          quote = d;
-        } else if (d == '[' || d == '(') {
-          ++nesting;
-        } else if (d == ']' || d == ')') {
-          if (nesting == 0) break;
-          --nesting;
-        } else if (d == ',' && nesting == 0) {
-          break;
-        }
-        ++pos_;
-      }
-      arg->kind = ArgKind::kPath;
-    } else if (text_.substr(pos_, 7) == "States.") {
-      CallInfo inner;
-      if (!Call(&inner, depth + 1)) return false;
-      nested_->push_back(inner);
-      arg->kind = ArgKind::kCall;
-    } else {
-      while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != ')')
-        ++pos_;
-      std::string_view word = text_.substr(start, pos_ - start);
-      while (!word.empty() && (word.back() == ' ' || word.back() == '\t'))
-        word.remove_suffix(1);
-      if (word == "true" || word == "false") {
-        arg->kind = ArgKind::kBoolean;
-      } else if (word == "null") {
-        arg->kind = ArgKind::kNull;
-      } else {
-        Json number = Json::parse(word, nullptr, false);
-        if (number.is_discarded() || !number.is_number()) {
-          return Fail(absl::StrCat("argument \"", std::string(word),
-                                   "\" is not a string, number, boolean, "
-                                   "null, path or intrinsic call"));
-        }
-        arg->kind = ArgKind::kNumber;
-      }
-    }
-    arg->text = std::string(text_.substr(start, pos_ - start));
-    while (!arg->text.empty() &&
-           (arg->text.back() == ' ' || arg->text.back() == '\t'))
-      arg->text.pop_back();
-    return true;
-  }
-
-  std::string_view text_;
-  size_t pos_ = 0;
-  std::string why_;
-  std::vector<CallInfo>* nested_ = nullptr;
-};
-
-struct IntrinsicSignature {
-  size_t min_args;
-  size_t max_args;  // SIZE_MAX: variadic.
-  // Allowed literal kinds per argument position (the last entry repeats);
-  // paths and nested calls are always allowed.
-  std::vector<std::vector<ArgKind>> literals;
-};
-
-const std::map<std::string_view, IntrinsicSignature>& Signatures() {
-  using K = ArgKind;
-  const std::vector<K> kAny = {K::kString, K::kNumber, K::kBoolean, K::kNull};
-  static const auto* kSigs = new std::map<std::string_view, IntrinsicSignature>{
-      {"States.Format", {1, SIZE_MAX, {{K::kString}, kAny}}},
-      {"States.StringToJson", {1, 1, {{K::kString}}}},
-      {"States.JsonToString", {1, 1, {{}}}},
-      {"States.Array", {0, SIZE_MAX, {kAny}}},
-      {"States.ArrayPartition", {2, 2, {{}, {K::kNumber}}}},
-      {"States.ArrayContains", {2, 2, {{}, kAny}}},
-      {"States.ArrayRange", {3, 3, {{K::kNumber}}}},
-      {"States.ArrayGetItem", {2, 2, {{}, {K::kNumber}}}},
-      {"States.ArrayLength", {1, 1, {{}}}},
-      {"States.ArrayUnique", {1, 1, {{}}}},
-      {"States.Base64Encode", {1, 1, {{K::kString}}}},
-      {"States.Base64Decode", {1, 1, {{K::kString}}}},
-      {"States.Hash", {2, 2, {{K::kString}}}},
-      {"States.JsonMerge", {3, 3, {{}, {}, {K::kBoolean}}}},
-      {"States.MathRandom", {2, 3, {{K::kNumber}}}},
-      {"States.MathAdd", {2, 2, {{K::kNumber}}}},
-      {"States.StringSplit", {2, 2, {{K::kString}}}},
-      {"States.UUID", {0, 0, {{}}}},
-  };
-  return *kSigs;
-}
-
-const char* ArgKindName(ArgKind kind) {
-  switch (kind) {
-    case ArgKind::kString:
-      return "a string";
-    case ArgKind::kNumber:
-      return "a number";
-    case ArgKind::kBoolean:
-      return "a boolean";
-    case ArgKind::kNull:
-      return "null";
-    case ArgKind::kPath:
-      return "a path";
-    case ArgKind::kCall:
-      return "an intrinsic call";
-  }
-  return "a value";
-}
-
-bool CheckCallSignature(const CallInfo& call, std::string* why) {
-  auto it = Signatures().find(call.name);
-  if (it == Signatures().end()) {
-    *why = absl::StrCat("unknown intrinsic function ", call.name);
-    return false;
-  }
-  const IntrinsicSignature& sig = it->second;
-  size_t n = call.args.size();
-  if (n < sig.min_args || n > sig.max_args) {
-    if (sig.min_args == sig.max_args) {
-      *why = absl::StrCat(call.name, " takes ", sig.min_args, " argument",
-                          sig.min_args == 1 ? "" : "s", ", got ", n);
-    } else if (sig.max_args == SIZE_MAX) {
-      *why =
-          absl::StrCat(call.name, " takes at least ", sig.min_args, " argument",
-                       sig.min_args == 1 ? "" : "s", ", got ", n);
-    } else {
-      *why = absl::StrCat(call.name, " takes ", sig.min_args, " to ",
-                          sig.max_args, " arguments, got ", n);
-    }
-    return false;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const ArgInfo& arg = call.args[i];
-    if (arg.kind == ArgKind::kPath || arg.kind == ArgKind::kCall) continue;
-    const auto& allowed = sig.literals[std::min(i, sig.literals.size() - 1)];
-    if (std::find(allowed.begin(), allowed.end(), arg.kind) == allowed.end()) {
-      *why = absl::StrCat(
-          "argument ", i + 1, " of ", call.name, " (", arg.text, ") is ",
-          ArgKindName(arg.kind), "; expected ",
-          allowed.empty()
-              ? std::string("a path")
-              : absl::StrCat(ArgKindName(allowed[0]), " or a path"));
-      return false;
-    }
-  }
-  return true;
-}
-
 // A path as used in templates, InputPath etc.; "$$..." addresses the context
 // object and is checked as the same path applied to "$".
-bool PathOk(std::string_view path, bool allow_context) {
+// Why `path` is not acceptable (empty when it is), in words for a hint.
+std::string PathProblem(std::string_view path, bool allow_context,
+                        const Limits& limits, bool reference = false) {
   if (path.substr(0, 2) == "$$") {
-    if (!allow_context) return false;
-    return IsValidPath(absl::StrCat("$", std::string(path.substr(2))));
+    if (!allow_context) return "the context object ($$) cannot be used here";
+    path.remove_prefix(1);
   }
-  return IsValidPath(path);
+  auto parsed = internal::ParseJsonPath(path, /*allow_current=*/false, limits);
+  if (!parsed.ok()) {
+    std::string why(parsed.status().message());
+    // "invalid JSONPath '...': <what> at position N" -> "<what> at ..."
+    size_t colon = why.find("': ");
+    if (why.rfind("invalid JSONPath", 0) == 0 && colon != std::string::npos) {
+      why.erase(0, colon + 3);
+    }
+    return why;
+  }
+  if (reference && !(*parsed)->reference) {
+    return "a reference path names one value: only .name and [index] "
+           "steps, no wildcards, slices, filters or '..'";
+  }
+  return std::string();
 }
 
-bool ReferencePathOk(std::string_view path, bool allow_context) {
-  if (path.substr(0, 2) == "$$") {
-    if (!allow_context) return false;
-    return IsValidReferencePath(absl::StrCat("$", std::string(path.substr(2))));
-  }
-  return IsValidReferencePath(path);
-}
-
-bool IntrinsicOk(std::string_view text, std::string* why) {
-  CallInfo top;
-  std::vector<CallInfo> nested;
-  IntrinsicScanner scanner(text);
-  if (!scanner.ParseTop(&top, &nested, why)) return false;
-  if (!CheckCallSignature(top, why)) return false;
-  for (const CallInfo& call : nested) {
-    if (!CheckCallSignature(call, why)) return false;
-  }
-  // Path arguments are only checked for shape (a '$' and balanced brackets,
-  // parentheses and quotes, which the scanner enforces): definitions in the
-  // wild use forms such as "$field" or bare words in filters that tools
-  // accept; a path that does not resolve fails the call at run time.
-  return true;
+// An intrinsic call, parsed by the evaluator's parser and checked against
+// the same function table (arity, literal argument kinds). Path arguments
+// are checked only for shape (a '$' and balanced brackets, parentheses and
+// quotes): definitions in the wild use forms such as "$field" that tools
+// accept; a path that does not resolve fails the call at run time.
+bool IntrinsicOk(std::string_view text, const Limits& limits,
+                 std::string* why) {
+  auto call = internal::ParseIntrinsic(text, limits, /*lenient_paths=*/true);
+  absl::Status status =
+      call.ok() ? internal::CheckIntrinsicSignature(*call) : call.status();
+  if (status.ok()) return true;
+  std::string message(status.message());
+  // The parser names the whole call; the validator's message already does.
+  std::string prefix =
+      absl::StrCat("invalid intrinsic function '", std::string(text), "': ");
+  if (message.rfind(prefix, 0) == 0) message.erase(0, prefix.size());
+  *why = std::move(message);
+  return false;
 }
 
 bool IsIntrinsicCall(std::string_view text) {
@@ -458,18 +224,99 @@ bool IsIntrinsicCall(std::string_view text) {
   return i != std::string_view::npos && text.substr(i, 7) == "States.";
 }
 
+// Levenshtein distance, ignoring ASCII case (a case slip counts as nothing
+// only when it is the sole difference: ties go to the exact spelling).
+size_t EditDistance(std::string_view a, std::string_view b) {
+  auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The candidate closest to `name` when it is close enough to be a likely
+// typo (or the same but for case); empty otherwise.
+template <typename Names>
+std::string Nearest(std::string_view name, const Names& candidates) {
+  if (name.size() > 200) return std::string();
+  std::string best;
+  size_t best_distance = SIZE_MAX;
+  for (const auto& candidate : candidates) {
+    std::string_view c(candidate);
+    if (c == name || c.size() > 200) continue;
+    size_t d = EditDistance(name, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = std::string(c);
+    }
+  }
+  size_t allowed = std::max<size_t>(2, name.size() / 3);
+  if (best.empty() || best_distance > allowed) return std::string();
+  return best;
+}
+
+std::string DidYouMean(std::string_view name, const std::string& nearest) {
+  if (nearest.empty()) return std::string();
+  return absl::StrCat("did you mean \"", nearest, "\"?");
+}
+
+constexpr char kDeptResourceHint[] =
+    "a department task is written dept:<DEPT>/<task-type>, e.g. "
+    "dept:DSF/tax-check (DEPT in capitals, digits, '_' or '-')";
+
+// A resource that looks like a department task written another way
+// ("DSF/check", "dept:dsf/check", "dept/DSF/check"): the form meant.
+std::string DeptResourceGuess(std::string_view s) {
+  std::string_view rest = s;
+  if (rest.rfind("dept:", 0) == 0) {
+    rest.remove_prefix(5);
+  } else if (rest.rfind("dept/", 0) == 0) {
+    rest.remove_prefix(5);
+  } else if (rest.find(':') != std::string_view::npos) {
+    return std::string();
+  }
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0 ||
+      slash + 1 >= rest.size()) {
+    return std::string();
+  }
+  std::string dept(rest.substr(0, slash));
+  for (char& c : dept) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  std::string guess =
+      absl::StrCat("dept:", dept, "/", std::string(rest.substr(slash + 1)));
+  if (!ParseDeptResource(guess, nullptr, nullptr) || guess == s) {
+    return std::string();
+  }
+  return guess;
+}
+
 // ---------------------------------------------------------------------------
 
 class Validator {
  public:
-  explicit Validator(const LoadedSource& source) : source_(source) {}
+  Validator(const LoadedSource& source, const Limits& limits)
+      : source_(source), limits_(limits) {}
 
-  std::vector<ValidationError> Run() {
+  // Checks the whole definition; Finish() gives what was found.
+  void Run() {
     const Json& doc = source_.doc;
     if (!doc.is_object()) {
       Error("$", absl::StrCat("a definition must be a JSON object, not ",
                               TypeName(doc)));
-      return Finish();
+      return;
     }
     static const FieldSet kTopFields = {"Comment",        "StartAt",
                                         "States",         "Version",
@@ -483,46 +330,73 @@ class Validator {
       } else if (key == "QueryLanguage") {
         CheckQueryLanguage(value, path);
       } else if (!kTopFields.count(key)) {
-        UnknownField(key, path, "the top level of a definition");
+        UnknownField(key, path, "the top level of a definition", &kTopFields);
       }
     }
-    ValidateMachine(doc, "$", /*processor=*/false);
-    return Finish();
+    ValidateMachine(doc, "$", /*processor=*/false, 0);
   }
 
  private:
-  void Error(std::string path, std::string message) {
-    errors_.push_back(ValidationError{std::move(path), std::move(message), 0});
+  void Error(std::string path, std::string message, std::string hint = {}) {
+    ValidationError e;
+    e.path = std::move(path);
+    e.message = std::move(message);
+    e.hint = std::move(hint);
+    errors_.push_back(std::move(e));
   }
 
-  // Fills in source lines and orders the errors by line (errors without a
-  // known line keep their traversal order).
+ public:
+  void Warning(std::string path, std::string message, std::string hint) {
+    ValidationError e;
+    e.path = std::move(path);
+    e.message = std::move(message);
+    e.hint = std::move(hint);
+    e.severity = Severity::kWarning;
+    errors_.push_back(std::move(e));
+  }
+
+  // Fills in source positions and orders the problems by position (those
+  // without a known position keep their traversal order).
   std::vector<ValidationError> Finish() {
-    for (ValidationError& e : errors_) e.line = LineOf(e.path);
+    for (ValidationError& e : errors_) PositionOf(e.path, &e.line, &e.column);
     std::stable_sort(errors_.begin(), errors_.end(),
                      [](const ValidationError& a, const ValidationError& b) {
-                       return a.line < b.line;
+                       return std::tie(a.line, a.column) <
+                              std::tie(b.line, b.column);
                      });
     return std::move(errors_);
   }
 
-  // The line of `path`, or of its nearest ancestor that has one.
-  int LineOf(const std::string& path) const {
-    if (source_.lines.empty()) return 0;
+ private:
+  // The position of `path`, or of its nearest ancestor that has one.
+  void PositionOf(const std::string& path, int* line, int* column) const {
+    *line = 0;
+    *column = 0;
+    if (source_.lines.empty()) return;
     std::string p = path;
     while (!p.empty()) {
       auto it = source_.lines.find(p);
-      if (it != source_.lines.end()) return it->second;
+      if (it != source_.lines.end()) {
+        *line = it->second;
+        auto col = source_.columns.find(p);
+        if (col != source_.columns.end()) *column = col->second;
+        return;
+      }
       size_t cut = p.find_last_of(".[");
       if (cut == std::string::npos || cut == 0) break;
       p.resize(cut);
     }
     auto root = source_.lines.find("$");
-    return root == source_.lines.end() ? 0 : root->second;
+    if (root == source_.lines.end()) return;
+    *line = root->second;
+    auto col = source_.columns.find("$");
+    if (col != source_.columns.end()) *column = col->second;
   }
 
+  // `allowed`: the fields the place accepts, for the hint.
   void UnknownField(const std::string& key, const std::string& path,
-                    const std::string& where) {
+                    const std::string& where, const FieldSet* allowed = nullptr,
+                    bool list = true) {
     if (key == "Assign") {
       Error(path,
             "field \"Assign\" is not supported: workflow variables are not "
@@ -532,7 +406,20 @@ class Validator {
                                "\" belongs to the JSONata query language, "
                                "which is not supported (JSONPath only)"));
     } else {
-      Error(path, absl::StrCat("unknown field \"", key, "\" in ", where));
+      std::string hint;
+      if (allowed != nullptr) {
+        hint = DidYouMean(key, Nearest(key, *allowed));
+        if (list) {
+          std::vector<std::string> names(allowed->begin(), allowed->end());
+          std::string sentence =
+              absl::StrCat(where, " allows: ", absl::StrJoin(names, ", "));
+          sentence[0] = static_cast<char>(
+              std::toupper(static_cast<unsigned char>(sentence[0])));
+          absl::StrAppend(&hint, hint.empty() ? "" : " ", sentence);
+        }
+      }
+      Error(path, absl::StrCat("unknown field \"", key, "\" in ", where),
+            std::move(hint));
     }
   }
 
@@ -595,8 +482,8 @@ class Validator {
       return;
     }
     const std::string& s = value.get_ref<const std::string&>();
-    if (!PathOk(s, true)) {
-      Error(path, absl::StrCat("\"", s, "\" is not a valid path"));
+    if (std::string why = PathProblem(s, true, limits_); !why.empty()) {
+      Error(path, absl::StrCat("\"", s, "\" is not a valid path"), why);
     }
   }
 
@@ -608,8 +495,9 @@ class Validator {
       return;
     }
     const std::string& s = value.get_ref<const std::string&>();
-    if (!ReferencePathOk(s, true)) {
-      Error(path, absl::StrCat("\"", s, "\" is not a valid reference path"));
+    if (std::string why = PathProblem(s, true, limits_, true); !why.empty()) {
+      Error(path, absl::StrCat("\"", s, "\" is not a valid reference path"),
+            why);
     }
   }
 
@@ -624,8 +512,10 @@ class Validator {
     const std::string& s = value.get_ref<const std::string&>();
     if (s.substr(0, 2) == "$$") {
       Error(path, "ResultPath cannot write to the context object ($$)");
-    } else if (!ReferencePathOk(s, false)) {
-      Error(path, absl::StrCat("\"", s, "\" is not a valid reference path"));
+    } else if (std::string why = PathProblem(s, false, limits_, true);
+               !why.empty()) {
+      Error(path, absl::StrCat("\"", s, "\" is not a valid reference path"),
+            why);
     }
   }
 
@@ -640,21 +530,27 @@ class Validator {
     const std::string& s = value.get_ref<const std::string&>();
     if (IsIntrinsicCall(s)) {
       std::string why;
-      if (!IntrinsicOk(s, &why)) {
+      if (!IntrinsicOk(s, limits_, &why)) {
         Error(path, absl::StrCat("invalid intrinsic function call \"", s,
                                  "\": ", why));
       }
-    } else if (!PathOk(s, true)) {
-      Error(path, absl::StrCat("\"", s,
-                               "\" is neither a valid path nor an intrinsic "
-                               "function call"));
+    } else if (std::string why = PathProblem(s, true, limits_); !why.empty()) {
+      Error(path,
+            absl::StrCat("\"", s,
+                         "\" is neither a valid path nor an intrinsic "
+                         "function call"),
+            s.starts_with("$") ? why
+                               : std::string("a path starts with '$' ($ the "
+                                             "input, $$ the context object); "
+                                             "an intrinsic call with "
+                                             "'States.'"));
     }
   }
 
   // Payload templates: Parameters, ResultSelector, ItemSelector, Credentials.
   void ValidateTemplate(const Json& value, const std::string& path,
                         int depth = 0) {
-    if (depth > 200) return;
+    if (depth > limits_.max_json_depth) return;
     if (value.is_array()) {
       for (size_t i = 0; i < value.size(); ++i) {
         ValidateTemplate(value[i], LocationIndex(path, i), depth + 1);
@@ -700,7 +596,12 @@ class Validator {
   };
 
   void ValidateMachine(const Json& machine, const std::string& path,
-                       bool processor) {
+                       bool processor, int depth) {
+    if (depth > limits_.max_machine_depth) {
+      Error(path, LimitMessage(kLimitMachineDepth, limits_.max_machine_depth));
+      return;
+    }
+    machine_depth_ = depth;
     if (!machine.is_object()) {
       Error(path, absl::StrCat("a state machine must be an object with "
                                "StartAt and States, not ",
@@ -748,9 +649,22 @@ class Validator {
     }
     info.states = &*states;
     for (const auto& [name, state] : states->items()) {
+      if (++state_count_ > limits_.max_states) {
+        if (state_count_ == limits_.max_states + 1) {
+          Error(LocationMember(states_path, name),
+                LimitMessage(kLimitStates, limits_.max_states));
+        }
+        return;
+      }
+      machine_depth_ = depth;
       ValidateState(name, state, LocationMember(states_path, name), &info);
     }
     // Transition targets.
+    std::vector<std::string> names;
+    for (const auto& [name, state] : states->items()) names.push_back(name);
+    auto near = [&](const std::string& target) {
+      return DidYouMean(target, Nearest(target, names));
+    };
     for (const auto& [where, target] : info.targets) {
       if (states->contains(target)) continue;
       auto elsewhere = all_states_.find(target);
@@ -763,7 +677,8 @@ class Validator {
                            "); transitions cannot cross into or out of "
                            "Parallel branches and Map processors"));
       } else {
-        Error(where, absl::StrCat("there is no state named \"", target, "\""));
+        Error(where, absl::StrCat("there is no state named \"", target, "\""),
+              near(target));
       }
     }
     if (start == nullptr) return;
@@ -771,7 +686,8 @@ class Validator {
     if (!states->contains(start_name)) {
       Error(LocationMember(path, "StartAt"),
             absl::StrCat("StartAt names \"", start_name,
-                         "\", which is not a state of this state machine"));
+                         "\", which is not a state of this state machine"),
+            near(start_name));
       return;
     }
     // Reachability from StartAt.
@@ -792,7 +708,9 @@ class Validator {
         Error(
             LocationMember(states_path, name),
             absl::StrCat("state \"", name, "\" is unreachable from StartAt \"",
-                         start_name, "\""));
+                         start_name, "\""),
+            "no Next, Default, Choices rule or Catch leads to it: add a "
+            "transition to it or remove it");
       } else if (info.terminal.count(name)) {
         reachable_terminal = true;
       }
@@ -863,7 +781,11 @@ class Validator {
       Error(type_path,
             absl::StrCat("unknown state type \"", type,
                          "\"; expected Pass, Task, Choice, Wait, Succeed, "
-                         "Fail, Parallel or Map"));
+                         "Fail, Parallel or Map"),
+            DidYouMean(type, Nearest(type, std::vector<std::string_view>{
+                                               "Pass", "Task", "Choice", "Wait",
+                                               "Succeed", "Fail", "Parallel",
+                                               "Map"})));
       return;
     }
     for (const auto& [key, value] : state.items()) {
@@ -873,7 +795,7 @@ class Validator {
         continue;
       }
       if (!allowed.count(key)) {
-        UnknownField(key, child, absl::StrCat("a ", type, " state"));
+        UnknownField(key, child, absl::StrCat("a ", type, " state"), &allowed);
         continue;
       }
       ValidateCommonField(key, value, child);
@@ -950,7 +872,9 @@ class Validator {
     } else if (end == state.end() || end->is_boolean()) {
       Error(path,
             "missing \"Next\" or \"End\": true (exactly one is "
-            "required)");
+            "required)",
+            "add \"Next\": \"<the state that follows>\", or \"End\": true "
+            "when the machine ends here");
     }
   }
 
@@ -995,18 +919,28 @@ class Validator {
                   c == '-' || c == '.';
     }
     if (!scheme_ok || colon + 1 >= s.size()) {
-      Error(path, absl::StrCat("Resource \"", s,
-                               "\" is not a URI (expected e.g. "
-                               "dept:<DEPT>/<type> or an ARN)"));
+      std::string guess = DeptResourceGuess(s);
+      Error(path,
+            absl::StrCat("Resource \"", s,
+                         "\" is not a URI (expected e.g. "
+                         "dept:<DEPT>/<type> or an ARN)"),
+            guess.empty() ? std::string(kDeptResourceHint)
+                          : absl::StrCat("did you mean \"", guess, "\"? ",
+                                         kDeptResourceHint));
       return;
     }
     std::string_view scheme = std::string_view(s).substr(0, colon);
     if (scheme == "dept") {
       if (!ParseDeptResource(s, nullptr, nullptr)) {
-        Error(path, absl::StrCat("Resource \"", s,
-                                 "\" must have the form dept:<DEPT>/<type> "
-                                 "with DEPT made of upper-case letters, "
-                                 "digits, '_' or '-'"));
+        std::string guess = DeptResourceGuess(s);
+        Error(path,
+              absl::StrCat("Resource \"", s,
+                           "\" must have the form dept:<DEPT>/<type> "
+                           "with DEPT made of upper-case letters, "
+                           "digits, '_' or '-'"),
+              guess.empty() ? std::string(kDeptResourceHint)
+                            : absl::StrCat("did you mean \"", guess, "\"? ",
+                                           kDeptResourceHint));
       }
       return;
     }
@@ -1155,10 +1089,12 @@ class Validator {
                 branches->is_array() ? "an empty array" : TypeName(*branches)));
       return;
     }
+    const int depth = machine_depth_;
     for (size_t i = 0; i < branches->size(); ++i) {
       ValidateMachine((*branches)[i], LocationIndex(branches_path, i),
-                      /*processor=*/false);
+                      /*processor=*/false, depth + 1);
     }
+    machine_depth_ = depth;
   }
 
   void ValidateMap(const Json& state, const std::string& path) {
@@ -1172,14 +1108,17 @@ class Validator {
             "missing required field \"ItemProcessor\" (or the older "
             "\"Iterator\")");
     }
+    const int depth = machine_depth_;
     if (processor != state.end()) {
       ValidateMachine(*processor, LocationMember(path, "ItemProcessor"),
-                      /*processor=*/true);
+                      /*processor=*/true, depth + 1);
     }
+    machine_depth_ = depth;
     if (iterator != state.end()) {
       ValidateMachine(*iterator, LocationMember(path, "Iterator"),
-                      /*processor=*/true);
+                      /*processor=*/true, depth + 1);
     }
+    machine_depth_ = depth;
     if (state.contains("ItemSelector") && state.contains("Parameters")) {
       Error(LocationMember(path, "Parameters"),
             "\"ItemSelector\" and \"Parameters\" are mutually exclusive "
@@ -1376,7 +1315,11 @@ class Validator {
             Error(p, "JitterStrategy must be \"FULL\" or \"NONE\"");
           }
         } else {
-          UnknownField(key, p, "a retrier");
+          static const FieldSet kRetrierFields = {
+              "ErrorEquals", "IntervalSeconds", "MaxAttempts",
+              "BackoffRate", "MaxDelaySeconds", "JitterStrategy",
+              "Comment"};
+          UnknownField(key, p, "a retrier", &kRetrierFields);
         }
       }
     }
@@ -1413,7 +1356,9 @@ class Validator {
         } else if (key == "ResultPath") {
           ExpectResultPath(value, p);
         } else {
-          UnknownField(key, p, "a catcher");
+          static const FieldSet kCatcherFields = {"ErrorEquals", "Next",
+                                                  "ResultPath", "Comment"};
+          UnknownField(key, p, "a catcher", &kCatcherFields);
         }
       }
     }
@@ -1462,8 +1407,10 @@ class Validator {
                                TypeName(rule)));
       return;
     }
-    if (depth > 64) {
-      Error(path, "Choice rules nested too deeply");
+    if (depth > limits_.max_expression_depth) {
+      Error(path, absl::StrCat("Choice rule ",
+                               LimitMessage(kLimitExpressionDepth,
+                                            limits_.max_expression_depth)));
       return;
     }
     const auto& ops = ComparisonOperators();
@@ -1487,7 +1434,15 @@ class Validator {
         comparisons.push_back(key);
         ValidateOperand(key, op->second, value, p);
       } else {
-        UnknownField(key, p, "a Choice rule");
+        static const FieldSet* kRuleFields = [] {
+          auto* fields =
+              new FieldSet{"Variable", "And", "Or", "Not", "Next", "Comment"};
+          for (const auto& [name, operand] : ComparisonOperators()) {
+            fields->insert(name);
+          }
+          return fields;
+        }();
+        UnknownField(key, p, "a Choice rule", kRuleFields, /*list=*/false);
       }
     }
     if (!booleans.empty()) {
@@ -1572,15 +1527,179 @@ class Validator {
   }
 
   const LoadedSource& source_;
+  const Limits& limits_;
   std::vector<ValidationError> errors_;
+  // States seen so far (all machines) and the nesting of the machine whose
+  // states are being checked.
+  int state_count_ = 0;
+  int machine_depth_ = 0;
   // Every state name seen so far -> its location.
   std::map<std::string, std::string> all_states_;
 };
 
+// ---------------------------------------------------------------------------
+// Warnings: legal, but likely wrong. Read leniently (the definition may
+// also have errors); nesting bounded like validation.
+
+bool RetryCoversUnavailable(const Json& state) {
+  auto retry = state.find("Retry");
+  if (retry == state.end() || !retry->is_array()) return false;
+  for (const Json& r : *retry) {
+    if (!r.is_object()) continue;
+    auto attempts = r.find("MaxAttempts");
+    if (attempts != r.end() && attempts->is_number() &&
+        attempts->get<double>() <= 0) {
+      continue;  // a retrier that never retries
+    }
+    auto names = r.find("ErrorEquals");
+    if (names == r.end() || !names->is_array()) continue;
+    for (const Json& n : *names) {
+      if (n == "Dept.Unavailable" || n == "States.ALL" ||
+          n == "States.TaskFailed") {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+const Json* ProcessorOf(const Json& map_state) {
+  auto it = map_state.find("ItemProcessor");
+  if (it == map_state.end()) it = map_state.find("Iterator");
+  return it == map_state.end() ? nullptr : &*it;
+}
+
+// Departments that Task states anywhere in `machine` call.
+void CollectDepartments(const Json& machine, int depth, int max_depth,
+                        std::set<std::string>* out) {
+  if (depth > max_depth || !machine.is_object()) return;
+  auto states = machine.find("States");
+  if (states == machine.end() || !states->is_object()) return;
+  for (const auto& [name, state] : states->items()) {
+    if (!state.is_object()) continue;
+    auto resource = state.find("Resource");
+    std::string dept;
+    if (resource != state.end() && resource->is_string() &&
+        ParseDeptResource(resource->get_ref<const std::string&>(), &dept,
+                          nullptr)) {
+      out->insert(dept);
+    }
+    if (auto b = state.find("Branches"); b != state.end() && b->is_array()) {
+      for (const Json& branch : *b) {
+        CollectDepartments(branch, depth + 1, max_depth, out);
+      }
+    }
+    if (const Json* p = ProcessorOf(state)) {
+      CollectDepartments(*p, depth + 1, max_depth, out);
+    }
+  }
+}
+
+void AddWarnings(const Json& machine, const std::string& path, int depth,
+                 const Limits& limits, Validator* v) {
+  if (depth > limits.max_machine_depth || !machine.is_object()) return;
+  auto states = machine.find("States");
+  if (states == machine.end() || !states->is_object()) return;
+  std::string states_path = LocationMember(path, "States");
+  for (const auto& [name, state] : states->items()) {
+    if (!state.is_object()) continue;
+    auto type = state.find("Type");
+    if (type == state.end() || !type->is_string()) continue;
+    std::string sp = LocationMember(states_path, name);
+    if (*type == "Task") {
+      auto resource = state.find("Resource");
+      std::string dept;
+      if (resource != state.end() && resource->is_string() &&
+          ParseDeptResource(resource->get_ref<const std::string&>(), &dept,
+                            nullptr) &&
+          !RetryCoversUnavailable(state)) {
+        v->Warning(sp,
+                   absl::StrCat("Task \"", name, "\" calls department ", dept,
+                                ", but no Retry covers Dept.Unavailable: one "
+                                "outage of ",
+                                dept, " fails the case"),
+                   "add \"Retry\": [{\"ErrorEquals\": [\"Dept.Unavailable\"], "
+                   "\"IntervalSeconds\": 30, \"MaxAttempts\": 5, "
+                   "\"BackoffRate\": 2}] (States.ALL or States.TaskFailed "
+                   "cover it too)");
+      }
+    } else if (*type == "Choice") {
+      if (!state.contains("Default")) {
+        v->Warning(sp,
+                   absl::StrCat("Choice \"", name,
+                                "\" has no Default: input that matches no "
+                                "rule fails the case with "
+                                "States.NoChoiceMatched"),
+                   "add \"Default\": \"<state>\" naming where such input "
+                   "should go");
+      }
+    } else if (*type == "Parallel") {
+      auto branches = state.find("Branches");
+      if (branches != state.end() && branches->is_array()) {
+        for (size_t i = 0; i < branches->size(); ++i) {
+          AddWarnings((*branches)[i],
+                      LocationIndex(LocationMember(sp, "Branches"), i),
+                      depth + 1, limits, v);
+        }
+      }
+    } else if (*type == "Map") {
+      const Json* processor = ProcessorOf(state);
+      if (processor == nullptr) continue;
+      std::set<std::string> depts;
+      CollectDepartments(*processor, depth + 1, limits.max_machine_depth,
+                         &depts);
+      auto max = state.find("MaxConcurrency");
+      bool bounded =
+          state.contains("MaxConcurrencyPath") ||
+          (max != state.end() && max->is_number() && max->get<double>() > 0);
+      if (!depts.empty() && !bounded) {
+        v->Warning(sp,
+                   absl::StrCat("Map \"", name, "\" gives every item to ",
+                                absl::StrJoin(depts, ", "),
+                                " at once: it has no MaxConcurrency"),
+                   "set \"MaxConcurrency\" (e.g. 10) so that one case with "
+                   "many items cannot flood a department with tasks");
+      }
+      AddWarnings(
+          *processor,
+          LocationMember(sp, state.contains("ItemProcessor") ? "ItemProcessor"
+                                                             : "Iterator"),
+          depth + 1, limits, v);
+    }
+  }
+}
+
 }  // namespace
 
+bool HasErrors(const std::vector<ValidationError>& problems) {
+  for (const ValidationError& p : problems) {
+    if (p.severity == Severity::kError) return true;
+  }
+  return false;
+}
+
 std::vector<ValidationError> Validate(const LoadedSource& source) {
-  return Validator(source).Run();
+  return Validate(source, DefaultLimits());
+}
+
+std::vector<ValidationError> Validate(const LoadedSource& source,
+                                      const Limits& limits) {
+  ValidateOptions options;
+  options.limits = limits;
+  return Validate(source, options);
+}
+
+std::vector<ValidationError> Validate(const LoadedSource& source,
+                                      const ValidateOptions& options) {
+  const Limits& limits = options.limits;
+  if (JsonDepth(source.doc, limits.max_json_depth) > limits.max_json_depth) {
+    return {ValidationError{
+        "$", LimitMessage(kLimitJsonDepth, limits.max_json_depth), 0}};
+  }
+  Validator validator(source, limits);
+  validator.Run();
+  if (options.warnings) AddWarnings(source.doc, "$", 0, limits, &validator);
+  return validator.Finish();
 }
 
 }  // namespace onewindow::asl
