@@ -1,0 +1,210 @@
+// The JSONata evaluator (internal to engine/asl/jsonata).
+//
+// One Evaluator runs one evaluation of a compiled Program: it owns the
+// frames of variables, the values computed and the budget counters, and is
+// used by one thread. The tree-walking follows the JSONata 2.x reference
+// implementation (sequences, tuple streams for '@', '#' and '%', tail calls
+// of lambdas). Every entry into Eval() charges a step and checks the
+// machine stack against Limits::max_stack_bytes; function calls are counted
+// against Limits::max_call_depth.
+#ifndef ONEWINDOW_ENGINE_ASL_JSONATA_EVALUATOR_H_
+#define ONEWINDOW_ENGINE_ASL_JSONATA_EVALUATOR_H_
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/asl/jsonata/ast.h"
+#include "engine/asl/jsonata/jsonata.h"
+#include "engine/asl/jsonata/value.h"
+
+namespace onewindow::asl::jsonata::internal {
+
+class Evaluator;
+struct Builtin;
+
+// Variables of one scope (block, function call, tuple).
+struct Frame : std::enable_shared_from_this<Frame> {
+  std::shared_ptr<Frame> parent;
+  std::vector<std::pair<std::string_view, Value>> vars;
+  bool retained = false;
+
+  const Value* Find(std::string_view name) const {
+    for (const Frame* f = this; f != nullptr; f = f->parent.get()) {
+      for (const auto& [k, v] : f->vars) {
+        if (k == name) return &v;
+      }
+    }
+    return nullptr;
+  }
+  void Bind(std::string_view name, Value v) {
+    for (auto& [k, old] : vars) {
+      if (k == name) {
+        old = std::move(v);
+        return;
+      }
+    }
+    vars.emplace_back(name, std::move(v));
+  }
+};
+
+using BuiltinFn = absl::StatusOr<Value> (*)(Evaluator& ev, const std::vector<Value>& args,
+                                            const Value& input);
+
+struct Builtin {
+  std::string_view name;
+  std::string_view signature_text;
+  BuiltinFn fn;
+  std::optional<Signature> signature;
+  std::shared_ptr<Function> function;
+};
+
+struct Function {
+  enum class Kind : uint8_t { kLambda, kBuiltin, kNative, kPartial, kChain, kRegex, kTransform };
+  Kind kind = Kind::kLambda;
+  // kLambda (node is the lambda), kTransform (node is the transform).
+  const Node* node = nullptr;
+  Frame* env = nullptr;
+  std::shared_ptr<Frame> env_hold;  // thunks own their frame
+  Value input;
+  bool thunk = false;
+  // kBuiltin / kNative.
+  const Builtin* builtin = nullptr;
+  const NativeEntry* native = nullptr;
+  // kPartial: target with arguments; holes are marked in `hole`.
+  Value target;
+  std::vector<Value> bound;
+  std::vector<bool> hole;
+  // kChain: first then second.
+  Value first, second;
+  // kRegex.
+  std::shared_ptr<const Regex> regex;
+
+  const Signature* signature() const;
+  // Number of parameters, as JSONata counts them for higher-order calls.
+  size_t Arity() const;
+  std::string_view Name() const;
+};
+
+}  // namespace onewindow::asl::jsonata::internal
+
+namespace onewindow::asl::jsonata::internal {
+
+struct NativeEntry {
+  std::string name;
+  std::optional<Signature> signature;
+  NativeFunction fn;
+  std::shared_ptr<Function> function;
+};
+
+// One match of a regular expression (byte offsets into the subject).
+struct RegexMatchResult {
+  std::string match;
+  size_t start = 0;  // byte offsets
+  size_t end = 0;
+  std::vector<std::optional<std::string>> groups;
+};
+
+class Evaluator final : public CallContext {
+ public:
+  Evaluator(const Program& program, const Bindings& bindings, const Limits& limits);
+  ~Evaluator() override;
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
+
+  // Evaluates the program against `input` (null: undefined).
+  absl::StatusOr<std::optional<Json>> Run(const Json* input);
+
+  absl::StatusOr<Value> Eval(const Node& n, const Value& input, Frame* env);
+  // Calls `proc` with `args`; `input` is the context for '-' parameters.
+  absl::StatusOr<Value> Apply(const Value& proc, std::vector<Value> args, const Value& input);
+  // Calls `fn` the way higher-order functions do: with as many of
+  // (value, index, array) as it takes.
+  absl::StatusOr<Value> ApplyHof(const Value& fn, const Value& value, const Value& index,
+                                 const Value& array);
+
+  // Budgets.
+  absl::Status Charge(uint64_t steps);
+  absl::Status CheckStack();
+  absl::Status CheckLength(size_t items);
+  absl::Status CheckString(size_t bytes);
+  const Limits& limits() const { return limits_; }
+  const Bindings& bindings() const { return bindings_; }
+
+  // CallContext.
+  absl::StatusOr<double> Random() override;
+  absl::StatusOr<int64_t> NowMillis() override;
+
+  // Values.
+  absl::StatusOr<std::string> Stringify(const Value& v, bool pretty);
+  absl::StatusOr<bool> DeepEqual(const Value& a, const Value& b);
+  absl::StatusOr<Json> ToJson(const Value& v);
+  // Adopts `j` for the rest of the evaluation and returns a view of it.
+  Value Adopt(Json j);
+  absl::StatusOr<Value> Clone(const Value& v);
+  absl::StatusOr<Value> Append(const Value& a, const Value& b);
+  absl::StatusOr<Value> EvalText(std::string_view text, const Value& context);
+  absl::StatusOr<std::optional<RegexMatchResult>> MatchRegex(const Regex& re,
+                                                                     std::string_view s,
+                                                                     size_t from);
+
+ private:
+  absl::StatusOr<Value> EvalNode(const Node& n, const Value& input, Frame* env);
+  absl::StatusOr<Value> EvalPath(const Node& n, const Value& input, Frame* env);
+  absl::StatusOr<Value> EvalStep(const Node& step, const Value& input_seq, Frame* env,
+                                 bool last);
+  absl::StatusOr<Value> EvalTupleStep(const Node& step, const Value& input_seq,
+                                      const Value& tuples, Frame* env);
+  absl::StatusOr<Value> EvalStages(const std::vector<Stage>& stages, Value input, Frame* env);
+  absl::StatusOr<Value> EvalFilter(const Node& predicate, const Value& input, Frame* env);
+  absl::StatusOr<Value> EvalSort(const Node& step, const Value& input, Frame* env);
+  absl::StatusOr<Value> EvalGroup(const std::vector<std::pair<NodePtr, NodePtr>>& pairs,
+                                  int64_t offset, const Value& input, Frame* env);
+  absl::StatusOr<Value> EvalBinary(const Node& n, const Value& input, Frame* env);
+  absl::StatusOr<Value> EvalArray(const Node& n, const Value& input, Frame* env);
+  absl::StatusOr<Value> EvalBlock(const Node& n, const Value& input, Frame* env);
+  absl::StatusOr<Value> EvalCall(const Node& n, const Value& input, Frame* env,
+                                 const Value* apply_to);
+  absl::StatusOr<Value> EvalPartial(const Node& n, const Value& input, Frame* env);
+  absl::StatusOr<Value> EvalApply(const Node& n, const Value& input, Frame* env);
+  absl::StatusOr<Value> EvalLambda(const Node& n, const Value& input, Frame* env);
+  absl::StatusOr<Value> ApplyInner(const Value& proc, std::vector<Value> args,
+                                   const Value& input);
+  absl::StatusOr<Value> ApplyProcedure(const Function& f, const std::vector<Value>& args);
+  absl::StatusOr<Value> ApplyNative(const Function& f, const std::vector<Value>& args);
+  absl::StatusOr<Value> ApplyTransform(const Function& f, const Value& obj);
+  absl::StatusOr<Value> ApplyRegex(const Function& f, const std::vector<Value>& args);
+
+  absl::StatusOr<Value> LookupName(const Value& input, std::string_view key);
+  absl::StatusOr<Value> Wildcard(const Value& input);
+  absl::StatusOr<Value> Descendants(const Value& input);
+  Value LookupVariable(std::string_view name, Frame* env) const;
+  std::shared_ptr<Frame> NewFrame(Frame* parent);
+  void Retain(Frame* frame);
+  std::shared_ptr<Frame> TupleFrame(Frame* parent, const TupleBindings& bindings);
+
+  absl::Status StringifyInto(const Value& v, bool pretty, int indent, std::string* out);
+  absl::Status ToJsonInto(const Value& v, Json* out);
+
+  const Program& program_;
+  const Bindings& bindings_;
+  const Limits& limits_;
+  uint64_t steps_ = 0;
+  int call_depth_ = 0;
+  const char* stack_base_ = nullptr;
+  size_t result_bytes_ = 0;
+  std::shared_ptr<Frame> root_;
+  std::vector<std::shared_ptr<Frame>> retained_;
+  std::deque<Json> adopted_;
+  std::vector<std::unique_ptr<Program>> eval_programs_;
+  std::optional<int64_t> now_;
+};
+
+
+}  // namespace onewindow::asl::jsonata::internal
+
+#endif  // ONEWINDOW_ENGINE_ASL_JSONATA_EVALUATOR_H_
