@@ -77,6 +77,10 @@ size_t Function::Arity() const {
     case Kind::kLambda:
       return node->params.size();
     case Kind::kBuiltin:
+      // JSONata counts the parameters of the implementation; $string's
+      // second one is optional there.
+      if (builtin->name == "string") return 1;
+      [[fallthrough]];
     case Kind::kNative: {
       const Signature* s = signature();
       return s ? s->param_count() : 1;
