@@ -77,7 +77,7 @@ inline const Json& Account() {
 }
 
 // Compiles and evaluates `expr` against `input` (null: undefined).
-inline absl::StatusOr<std::optional<Json>> Run(std::string_view expr, const Json* input,
+inline absl::StatusOr<std::optional<Json>> RunExpr(std::string_view expr, const Json* input,
                                                const Bindings& bindings = Bindings(),
                                                const Limits& limits = Limits()) {
   auto compiled = Compile(expr, limits);
@@ -100,7 +100,7 @@ inline std::string Show(const absl::StatusOr<std::optional<Json>>& r) {
 inline std::string EvalShow(std::string_view expr, const Json* input = nullptr,
                             const Bindings& bindings = Bindings(),
                             const Limits& limits = Limits()) {
-  return Show(Run(expr, input, bindings, limits));
+  return Show(RunExpr(expr, input, bindings, limits));
 }
 
 inline std::string Norm(std::string_view expected) {
@@ -110,7 +110,7 @@ inline std::string Norm(std::string_view expected) {
 
 // The message of a failed evaluation or compilation.
 inline std::string ErrorMessage(std::string_view expr, const Json* input = nullptr) {
-  auto r = Run(expr, input);
+  auto r = RunExpr(expr, input);
   if (r.ok()) return "ok: " + Show(r);
   return std::string(r.status().message());
 }
