@@ -22,6 +22,10 @@
 #include "engine/asl/jsonata/jsonata.h"
 #include "engine/asl/jsonata/value.h"
 
+// Keeps a function out of its callers, so that recursive callers keep
+// small stack frames.
+#define OW_JSONATA_NOINLINE __attribute__((noinline))
+
 namespace onewindow::asl::jsonata::internal {
 
 class Evaluator;
@@ -133,6 +137,9 @@ class Evaluator final : public CallContext {
   absl::Status CheckLength(size_t items);
   absl::Status CheckString(size_t bytes);
   const Limits& limits() const { return limits_; }
+  // Most machine stack used so far below Run(), in bytes (for tests).
+  size_t max_stack_used() const { return max_stack_used_; }
+  uint64_t steps() const { return steps_; }
   const Bindings& bindings() const { return bindings_; }
 
   // CallContext.
@@ -153,8 +160,37 @@ class Evaluator final : public CallContext {
                                                                      size_t from);
 
  private:
+  // The evaluation of one node kind each. Those on the path of nested
+  // evaluation keep their frames small; error formatting and bulky work
+  // live in separate functions that are not inlined into them.
   absl::StatusOr<Value> EvalNode(const Node& n, const Value& input, Frame* env);
-  absl::StatusOr<Value> EvalPath(const Node& n, const Value& input, Frame* env);
+  OW_JSONATA_NOINLINE absl::Status BudgetError();
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> Finish(const Node& n, Value result, Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> Constant(const Node& n);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> Variable(const Node& n, const Value& input,
+                                                     Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalNegate(const Node& n, const Value& input,
+                                                       Frame* env);
+  OW_JSONATA_NOINLINE absl::Status NegateError(const Node& n, const Value& v);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalCondition(const Node& n, const Value& input,
+                                                          Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalBind(const Node& n, const Value& input,
+                                                     Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> TransformFunction(const Node& n, Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalSortNode(const Node& n, const Value& input,
+                                                         Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> BinaryOperation(const Node& n, const Value& lhs,
+                                                            const Value& rhs);
+  OW_JSONATA_NOINLINE absl::Status CallError(const Node& n, std::string_view name, bool partial,
+                                            Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> RunThunk(const Value& thunk, const Value& input);
+  OW_JSONATA_NOINLINE absl::Status ApplyError(const Value& proc);
+  OW_JSONATA_NOINLINE absl::Status ValidateArguments(const Function& f, std::vector<Value>* args,
+                                                     const Value& input);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> ApplyComposite(const Function& f,
+                                                           std::vector<Value> args,
+                                                           const Value& input);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalPath(const Node& n, const Value& input, Frame* env);
   absl::StatusOr<Value> EvalStep(const Node& step, const Value& input_seq, Frame* env,
                                  bool last);
   absl::StatusOr<Value> EvalTupleStep(const Node& step, const Value& input_seq,
@@ -162,16 +198,16 @@ class Evaluator final : public CallContext {
   absl::StatusOr<Value> EvalStages(const std::vector<Stage>& stages, Value input, Frame* env);
   absl::StatusOr<Value> EvalFilter(const Node& predicate, const Value& input, Frame* env);
   absl::StatusOr<Value> EvalSort(const Node& step, const Value& input, Frame* env);
-  absl::StatusOr<Value> EvalGroup(const std::vector<std::pair<NodePtr, NodePtr>>& pairs,
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalGroup(const std::vector<std::pair<NodePtr, NodePtr>>& pairs,
                                   int64_t offset, const Value& input, Frame* env);
-  absl::StatusOr<Value> EvalBinary(const Node& n, const Value& input, Frame* env);
-  absl::StatusOr<Value> EvalArray(const Node& n, const Value& input, Frame* env);
-  absl::StatusOr<Value> EvalBlock(const Node& n, const Value& input, Frame* env);
-  absl::StatusOr<Value> EvalCall(const Node& n, const Value& input, Frame* env,
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalBinary(const Node& n, const Value& input, Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalArray(const Node& n, const Value& input, Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalBlock(const Node& n, const Value& input, Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalCall(const Node& n, const Value& input, Frame* env,
                                  const Value* apply_to);
-  absl::StatusOr<Value> EvalPartial(const Node& n, const Value& input, Frame* env);
-  absl::StatusOr<Value> EvalApply(const Node& n, const Value& input, Frame* env);
-  absl::StatusOr<Value> EvalLambda(const Node& n, const Value& input, Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalPartial(const Node& n, const Value& input, Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalApply(const Node& n, const Value& input, Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalLambda(const Node& n, const Value& input, Frame* env);
   absl::StatusOr<Value> ApplyInner(const Value& proc, std::vector<Value> args,
                                    const Value& input);
   absl::StatusOr<Value> ApplyProcedure(const Function& f, const std::vector<Value>& args);
@@ -196,6 +232,8 @@ class Evaluator final : public CallContext {
   uint64_t steps_ = 0;
   int call_depth_ = 0;
   const char* stack_base_ = nullptr;
+  size_t max_stack_used_ = 0;
+  Frame* call_env_ = nullptr;  // scope of the function call being applied
   size_t result_bytes_ = 0;
   std::shared_ptr<Frame> root_;
   std::vector<std::shared_ptr<Frame>> retained_;
@@ -204,6 +242,40 @@ class Evaluator final : public CallContext {
   std::optional<int64_t> now_;
 };
 
+
+// ---- Helpers shared by the evaluator's files ------------------------------
+
+inline std::shared_ptr<ArrayData> SequenceOf(const Value& v) {
+  auto seq = NewSequence();
+  seq->items.push_back(v);
+  return seq;
+}
+
+inline bool IsArrayOfNumbers(const Value& v) {
+  if (!v.IsArray()) return false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v.at(i).IsNumber()) return false;
+  }
+  return true;
+}
+
+// Bindings of the i-th tuple of a tuple stream.
+inline const TupleBindings& TupleAt(const Value& stream, size_t i) {
+  static const TupleBindings kEmpty;
+  const ArrayData* a = stream.array_data();
+  if (a == nullptr || i >= a->tuples.size()) return kEmpty;
+  return a->tuples[i];
+}
+
+inline void SetBinding(TupleBindings* t, std::string_view name, Value v) {
+  for (auto& [k, old] : *t) {
+    if (k == name) {
+      old = std::move(v);
+      return;
+    }
+  }
+  t->emplace_back(name, std::move(v));
+}
 
 }  // namespace onewindow::asl::jsonata::internal
 
