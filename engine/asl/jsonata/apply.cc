@@ -41,25 +41,35 @@ std::string_view ProcedureName(const Node& procedure) {
 
 absl::StatusOr<Value> Evaluator::EvalCall(const Node& n, const Value& input, Frame* env,
                                           const Value* apply_to) {
-  absl::StatusOr<Value> proc = Eval(*n.procedure, input, env);
-  if (!proc.ok()) return proc;
+  Value proc;
+  std::vector<Value> args;
+  absl::Status prepared = PrepareCall(n, input, env, apply_to, &proc, &args);
+  if (!prepared.ok()) return prepared;
+  Frame* saved = call_env_;
+  call_env_ = env;
+  absl::StatusOr<Value> r = Apply(proc, std::move(args), input);
+  call_env_ = saved;
+  if (!r.ok()) CallFailed(n, &r);
+  return r;
+}
+
+void Evaluator::CallFailed(const Node& n, absl::StatusOr<Value>* r) {
+  *r = WithOffset(r->status(), n.offset, ProcedureName(*n.procedure));
+}
+
+absl::Status Evaluator::PrepareCall(const Node& n, const Value& input, Frame* env,
+                                    const Value* apply_to, Value* proc, std::vector<Value>* args) {
+  OW_JSONATA_ASSIGN_OR_RETURN(*proc, Eval(*n.procedure, input, env));
   if (proc->IsUndefined() && n.procedure->type == NodeType::kPath) {
     return CallError(n, ProcedureName(*n.procedure), false, env);
   }
-  std::vector<Value> args;
-  args.reserve(n.items.size() + (apply_to ? 1 : 0));
-  if (apply_to != nullptr) args.push_back(*apply_to);
+  args->reserve(n.items.size() + (apply_to ? 1 : 0));
+  if (apply_to != nullptr) args->push_back(*apply_to);
   for (const NodePtr& a : n.items) {
-    absl::StatusOr<Value> v = Eval(*a, input, env);
-    if (!v.ok()) return v;
-    args.push_back(std::move(v).value());
+    OW_JSONATA_ASSIGN_OR_RETURN(Value v, Eval(*a, input, env));
+    args->push_back(std::move(v));
   }
-  Frame* saved = call_env_;
-  call_env_ = env;
-  absl::StatusOr<Value> r = Apply(*proc, std::move(args), input);
-  call_env_ = saved;
-  if (!r.ok()) return WithOffset(r.status(), n.offset, ProcedureName(*n.procedure));
-  return r;
+  return absl::OkStatus();
 }
 
 absl::Status Evaluator::CallError(const Node& n, std::string_view name, bool partial,

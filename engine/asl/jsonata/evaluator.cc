@@ -164,10 +164,13 @@ absl::StatusOr<Value> Evaluator::Eval(const Node& n, const Value& input, Frame* 
   size_t used = stack_base_ > &here ? static_cast<size_t>(stack_base_ - &here) : 0;
   if (used > max_stack_used_) max_stack_used_ = used;
   if (++steps_ > limits_.max_steps || used > limits_.max_stack_bytes) return BudgetError();
+  // One named result, finished in place, so that no temporaries share
+  // this frame.
   absl::StatusOr<Value> result = EvalNode(n, input, env);
-  if (!result.ok()) return result;
-  if (n.predicates.empty() && !n.group && !result->IsSequence()) return result;
-  return Finish(n, std::move(result).value(), env);
+  if (result.ok() && (!n.predicates.empty() || n.group || result->IsSequence())) {
+    Finish(n, &result, env);
+  }
+  return result;
 }
 
 absl::Status Evaluator::BudgetError() {
@@ -175,20 +178,26 @@ absl::Status Evaluator::BudgetError() {
   return CheckStack();
 }
 
-absl::StatusOr<Value> Evaluator::Finish(const Node& n, Value result, Frame* env) {
+void Evaluator::Finish(const Node& n, absl::StatusOr<Value>* result, Frame* env) {
   for (const Stage& p : n.predicates) {
-    OW_JSONATA_ASSIGN_OR_RETURN(result, EvalFilter(*p.expr, result, env));
+    *result = EvalFilter(*p.expr, **result, env);
+    if (!result->ok()) return;
   }
   if (n.type != NodeType::kPath && n.group) {
-    OW_JSONATA_ASSIGN_OR_RETURN(result, EvalGroup(n.group->pairs, n.group->offset, result, env));
+    *result = EvalGroup(n.group->pairs, n.group->offset, **result, env);
+    if (!result->ok()) return;
   }
-  if (result.IsSequence() && !result.IsTupleStream()) {
-    ArrayData* a = const_cast<ArrayData*>(result.array_data());
+  const Value& v = **result;
+  if (v.IsSequence() && !v.IsTupleStream()) {
+    ArrayData* a = const_cast<ArrayData*>(v.array_data());
     if (n.keep_array) a->keep_singleton = true;
-    if (a->items.empty()) return Value();
-    if (a->items.size() == 1 && !a->keep_singleton) return Value(a->items[0]);
+    if (a->items.empty()) {
+      *result = Value();
+    } else if (a->items.size() == 1 && !a->keep_singleton) {
+      Value item = a->items[0];
+      *result = std::move(item);
+    }
   }
-  return result;
 }
 
 absl::StatusOr<Value> Evaluator::EvalNode(const Node& n, const Value& input, Frame* env) {
@@ -355,16 +364,19 @@ Value Evaluator::LookupVariable(std::string_view name, Frame* env) const {
 absl::StatusOr<Value> Evaluator::EvalBinary(const Node& n, const Value& input, Frame* env) {
   absl::StatusOr<Value> lhs = Eval(*n.lhs, input, env);
   if (!lhs.ok()) return lhs;
-  if (n.op == BinaryOp::kAnd || n.op == BinaryOp::kOr) {
-    bool l = ToBoolean(*lhs).value_or(false);
-    if (n.op == BinaryOp::kAnd ? !l : l) return Value::Bool(l);
-    absl::StatusOr<Value> rhs = Eval(*n.rhs, input, env);
-    if (!rhs.ok()) return rhs;
-    return Value::Bool(ToBoolean(*rhs).value_or(false));
-  }
+  if (n.op == BinaryOp::kAnd || n.op == BinaryOp::kOr) return EvalLogical(n, *lhs, input, env);
   absl::StatusOr<Value> rhs = Eval(*n.rhs, input, env);
   if (!rhs.ok()) return rhs;
   return BinaryOperation(n, *lhs, *rhs);
+}
+
+absl::StatusOr<Value> Evaluator::EvalLogical(const Node& n, const Value& lhs, const Value& input,
+                                             Frame* env) {
+  bool l = ToBoolean(lhs).value_or(false);
+  if (n.op == BinaryOp::kAnd ? !l : l) return Value::Bool(l);
+  absl::StatusOr<Value> rhs = Eval(*n.rhs, input, env);
+  if (!rhs.ok()) return rhs;
+  return Value::Bool(ToBoolean(*rhs).value_or(false));
 }
 
 absl::StatusOr<Value> Evaluator::BinaryOperation(const Node& n, const Value& lhs,

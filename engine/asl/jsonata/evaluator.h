@@ -165,7 +165,7 @@ class Evaluator final : public CallContext {
   // live in separate functions that are not inlined into them.
   absl::StatusOr<Value> EvalNode(const Node& n, const Value& input, Frame* env);
   OW_JSONATA_NOINLINE absl::Status BudgetError();
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> Finish(const Node& n, Value result, Frame* env);
+  OW_JSONATA_NOINLINE void Finish(const Node& n, absl::StatusOr<Value>* result, Frame* env);
   OW_JSONATA_NOINLINE absl::StatusOr<Value> Constant(const Node& n);
   OW_JSONATA_NOINLINE absl::StatusOr<Value> Variable(const Node& n, const Value& input,
                                                      Frame* env);
@@ -183,6 +183,12 @@ class Evaluator final : public CallContext {
                                                             const Value& rhs);
   OW_JSONATA_NOINLINE absl::Status CallError(const Node& n, std::string_view name, bool partial,
                                             Frame* env);
+  OW_JSONATA_NOINLINE void CallFailed(const Node& n, absl::StatusOr<Value>* r);
+  OW_JSONATA_NOINLINE absl::Status PrepareCall(const Node& n, const Value& input, Frame* env,
+                                               const Value* apply_to, Value* proc,
+                                               std::vector<Value>* args);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalLogical(const Node& n, const Value& lhs,
+                                                        const Value& input, Frame* env);
   OW_JSONATA_NOINLINE absl::StatusOr<Value> RunThunk(const Value& thunk, const Value& input);
   OW_JSONATA_NOINLINE absl::Status ApplyError(const Value& proc);
   OW_JSONATA_NOINLINE absl::Status ValidateArguments(const Function& f, std::vector<Value>* args,

@@ -54,7 +54,7 @@ const internal::NativeEntry* FunctionTable::Find(std::string_view name) const {
 
 void Bindings::Set(std::string name, nlohmann::json value) {
   Slot slot;
-  slot.owned = std::make_unique<nlohmann::json>(std::move(value));
+  slot.owned = std::make_shared<const nlohmann::json>(std::move(value));
   slot.value = slot.owned.get();
   vars_[std::move(name)] = std::move(slot);
 }

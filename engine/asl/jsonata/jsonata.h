@@ -194,7 +194,7 @@ class Bindings {
 
  private:
   struct Slot {
-    std::unique_ptr<nlohmann::json> owned;
+    std::shared_ptr<const nlohmann::json> owned;
     const nlohmann::json* value = nullptr;
   };
   std::map<std::string, Slot, std::less<>> vars_;
