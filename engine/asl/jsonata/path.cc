@@ -15,7 +15,35 @@ namespace onewindow::asl::jsonata::internal {
 absl::StatusOr<Value> Evaluator::EvalPath(const Node& n, const Value& input, Frame* env) {
   const auto& steps = n.items;
   Value input_seq;
-  if (input.IsArray() && steps[0]->type != NodeType::kVariable) {
+  size_t first = 0;
+  // Fast path: while every step maps one non-array value to one value, no
+  // sequence needs to be built. The result is the one JSONata's general
+  // algorithm gives (a one-item sequence is its item).
+  if (!n.keep_singleton_array && !n.keep_array && !n.group && !n.tuple &&
+      (!input.IsArray() || steps[0]->type == NodeType::kVariable)) {
+    Value cur = input;
+    for (; first < steps.size(); ++first) {
+      const Node& step = *steps[first];
+      if (step.tuple || step.type == NodeType::kSort || !step.stages.empty() ||
+          (first == 0 && step.cons_array) || cur.IsArray()) {
+        break;
+      }
+      OW_JSONATA_ASSIGN_OR_RETURN(Value r, Eval(step, cur, env));
+      if (r.IsUndefined() || first + 1 == steps.size()) return r;
+      cur = std::move(r);
+      if (cur.IsArray()) {
+        ++first;
+        break;
+      }
+    }
+    if (first == 0) {
+      input_seq = Value::Array(SequenceOf(input));
+    } else if (cur.IsArray() && !cur.IsCons()) {
+      input_seq = cur;
+    } else {
+      input_seq = Value::Array(SequenceOf(cur));
+    }
+  } else if (input.IsArray() && steps[0]->type != NodeType::kVariable) {
     input_seq = input;
   } else {
     input_seq = Value::Array(SequenceOf(input));
@@ -23,7 +51,7 @@ absl::StatusOr<Value> Evaluator::EvalPath(const Node& n, const Value& input, Fra
   Value result_seq;
   Value tuples;
   bool is_tuple = false;
-  for (size_t i = 0; i < steps.size(); ++i) {
+  for (size_t i = first; i < steps.size(); ++i) {
     const Node& step = *steps[i];
     if (step.tuple) is_tuple = true;
     if (i == 0 && step.cons_array) {
@@ -348,7 +376,21 @@ absl::StatusOr<Value> Evaluator::EvalGroup(const std::vector<std::pair<NodePtr, 
     size_t expr_index = 0;
   };
   std::vector<Entry> groups;
+  // Groups are found by linear search while there are few of them.
   std::unordered_map<std::string, size_t> index;
+  auto find_group = [&](const std::string& key) -> Entry* {
+    if (groups.size() <= 16) {
+      for (Entry& g : groups) {
+        if (g.key == key) return &g;
+      }
+      return nullptr;
+    }
+    if (index.empty()) {
+      for (size_t k = 0; k < groups.size(); ++k) index.emplace(groups[k].key, k);
+    }
+    auto it = index.find(key);
+    return it == index.end() ? nullptr : &groups[it->second];
+  };
   for (size_t i = 0; i < items.size(); ++i) {
     std::shared_ptr<Frame> frame;
     Frame* e = env;
@@ -364,9 +406,8 @@ absl::StatusOr<Value> Evaluator::EvalGroup(const std::vector<std::pair<NodePtr, 
         return Error("T1003", absl::StrCat("Key in object structure must evaluate to a string; got: ", s),
                      offset);
       }
-      auto it = index.find(key.str());
-      if (it != index.end()) {
-        Entry& g = groups[it->second];
+      if (Entry* found = find_group(key.str())) {
+        Entry& g = *found;
         if (g.expr_index != p) {
           return Error("D1009",
                        absl::StrCat("Multiple key definitions evaluate to same key: ", Quote(key.str())),
@@ -378,7 +419,7 @@ absl::StatusOr<Value> Evaluator::EvalGroup(const std::vector<std::pair<NodePtr, 
           OW_JSONATA_ASSIGN_OR_RETURN(g.data, Append(g.data, items[i]));
         }
       } else {
-        index.emplace(key.str(), groups.size());
+        if (!index.empty()) index.emplace(key.str(), groups.size());
         Entry g;
         g.key = key.str();
         g.expr_index = p;
