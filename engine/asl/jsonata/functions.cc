@@ -797,22 +797,20 @@ absl::StatusOr<Value> DecodeUri(const Args& args, bool component, std::string_vi
     // A run of escapes forming one UTF-8 sequence.
     std::string bytes;
     size_t start = i;
-    auto read = [&]() -> int {
-      if (i + 2 >= in.size() + 0 && i + 2 > in.size() - 1 + 1) return -1;
-      if (i + 2 >= in.size() + 1) return -1;
+    auto read = [&]() -> int {  // one %XX at i
+      if (i + 2 >= in.size()) return -1;
       int h = hexval(in[i + 1]), l = hexval(in[i + 2]);
       if (h < 0 || l < 0) return -1;
       i += 3;
       return h * 16 + l;
     };
-    if (i + 2 >= in.size()) return malformed();
     int b = read();
     if (b < 0) return malformed();
     bytes.push_back(static_cast<char>(b));
     int extra = b < 0x80 ? 0 : (b & 0xE0) == 0xC0 ? 1 : (b & 0xF0) == 0xE0 ? 2 : (b & 0xF8) == 0xF0 ? 3 : -1;
     if (extra < 0) return malformed();
     for (int k = 0; k < extra; ++k) {
-      if (i >= in.size() || in[i] != '%' || i + 2 >= in.size()) return malformed();
+      if (i >= in.size() || in[i] != '%') return malformed();
       int c = read();
       if (c < 0 || (c & 0xC0) != 0x80) return malformed();
       bytes.push_back(static_cast<char>(c));
@@ -1353,11 +1351,22 @@ std::optional<bool> ToBoolean(const Value& v) {
     case Value::Type::kFunction:
       return false;
     case Value::Type::kArray: {
-      size_t n = v.size();
-      if (n == 0) return false;
-      if (n == 1) return ToBoolean(v.at(0)).value_or(false);
-      for (size_t i = 0; i < n; ++i) {
-        if (ToBoolean(v.at(i)).value_or(false)) return true;
+      // An array is true when any value nested in it is; walked with an
+      // explicit stack, since input arrays may nest deeply.
+      std::vector<std::pair<Value, size_t>> stack;
+      stack.emplace_back(v, 0);
+      while (!stack.empty()) {
+        auto& [a, next] = stack.back();
+        if (next >= a.size()) {
+          stack.pop_back();
+          continue;
+        }
+        Value item = a.at(next++);
+        if (item.IsArray()) {
+          stack.emplace_back(std::move(item), 0);
+        } else if (ToBoolean(item).value_or(false)) {
+          return true;
+        }
       }
       return false;
     }

@@ -232,7 +232,10 @@ TEST(LimitsTest, RunsOnASmallStackThread) {
                 [](void* p) -> void* {
                   auto* a = static_cast<Args*>(p);
                   *a->r1 = EvalShow("($f := function($n){1 + $f($n + 1)}; $f(0))");
-                  *a->r2 = EvalShow("$string(a)", a->deep);
+                  *a->r2 = EvalShow("$string(a)", a->deep) + " " +
+                           EvalShow("$boolean(a)", a->deep) + " " +
+                           EvalShow(Repeat("[(-{'a': ", 20) + "1" + Repeat("})]", 20)) + " " +
+                           Show(Compile(Repeat("(", 60000)).status());
                   return nullptr;
                 },
                 &args),
@@ -240,7 +243,7 @@ TEST(LimitsTest, RunsOnASmallStackThread) {
   pthread_join(thread, nullptr);
   pthread_attr_destroy(&attr);
   EXPECT_TRUE(result1 == "error U1002" || result1 == "error U1007") << result1;
-  EXPECT_EQ(result2, "error U1007");
+  EXPECT_EQ(result2, "error U1007 false error D1002 error U1001");
 }
 
 }  // namespace
