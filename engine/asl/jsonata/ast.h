@@ -24,46 +24,59 @@ namespace onewindow::asl::jsonata::internal {
 
 enum class NodeType : uint8_t {
   // Final tree.
-  kPath,        // steps
-  kBinary,      // op, lhs, rhs
-  kNegate,      // expr
-  kArray,       // items
-  kObject,      // pairs (object constructor)
-  kName,        // value: field name
-  kString,      // value
-  kNumber,      // number
-  kLiteral,     // literal: true/false/null
-  kWildcard,    // *
-  kDescendant,  // **
-  kParent,      // % (slot)
-  kCondition,   // condition ? then : else
-  kElvis,       // lhs ?: rhs
-  kCoalesce,    // lhs ?? rhs
-  kBlock,       // items
-  kBind,        // value (variable) := rhs
-  kRegex,       // regex
-  kCall,        // procedure(items)
-  kPartial,     // procedure(items with placeholders)
+  kPath,         // steps
+  kBinary,       // op, lhs, rhs
+  kNegate,       // expr
+  kArray,        // items
+  kObject,       // pairs (object constructor)
+  kName,         // value: field name
+  kString,       // value
+  kNumber,       // number
+  kLiteral,      // literal: true/false/null
+  kWildcard,     // *
+  kDescendant,   // **
+  kParent,       // % (slot)
+  kCondition,    // condition ? then : else
+  kElvis,        // lhs ?: rhs
+  kCoalesce,     // lhs ?? rhs
+  kBlock,        // items
+  kBind,         // value (variable) := rhs
+  kRegex,        // regex
+  kCall,         // procedure(items)
+  kPartial,      // procedure(items with placeholders)
   kPlaceholder,  // ? in a partial application
-  kVariable,    // value: name without '$' ("" = context, "$" = root)
-  kLambda,      // params, signature, body
-  kApply,       // lhs ~> rhs
-  kTransform,   // | pattern | update, deletion |
-  kSort,        // terms (a step of a path)
+  kVariable,     // value: name without '$' ("" = context, "$" = root)
+  kLambda,       // params, signature, body
+  kApply,        // lhs ~> rhs
+  kTransform,    // | pattern | update, deletion |
+  kSort,         // terms (a step of a path)
   // Raw tree only.
-  kRawDot,       // items: operands of a chain a.b.c
+  kRawDot,        // items: operands of a chain a.b.c
   kRawPredicate,  // lhs[rhs]
-  kRawGroup,     // lhs{pairs}
-  kRawSortBy,    // lhs^(terms)
-  kRawFocus,     // lhs@$var
-  kRawIndex,     // lhs#$var
-  kRawOperator,  // and/or/in used as a name
+  kRawGroup,      // lhs{pairs}
+  kRawSortBy,     // lhs^(terms)
+  kRawFocus,      // lhs@$var
+  kRawIndex,      // lhs#$var
+  kRawOperator,   // and/or/in used as a name
 };
 
 enum class BinaryOp : uint8_t {
-  kAdd, kSub, kMul, kDiv, kMod,
-  kEq, kNe, kLt, kLe, kGt, kGe,
-  kConcat, kAnd, kOr, kIn, kRange,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kConcat,
+  kAnd,
+  kOr,
+  kIn,
+  kRange,
 };
 
 enum class Literal : uint8_t { kNull, kTrue, kFalse };
@@ -81,8 +94,8 @@ struct Slot {
 struct Stage {
   enum class Kind : uint8_t { kFilter, kIndex };
   Kind kind = Kind::kFilter;
-  NodePtr expr;       // kFilter
-  std::string var;    // kIndex: variable bound to the position
+  NodePtr expr;     // kFilter
+  std::string var;  // kIndex: variable bound to the position
   int64_t offset = 0;
 };
 
@@ -106,32 +119,32 @@ struct Node {
   Literal literal = Literal::kNull;
   BinaryOp op = BinaryOp::kAdd;
 
-  NodePtr lhs, rhs;                              // binary, apply, elvis, coalesce, bind rhs
-  NodePtr expr;                                  // negate
-  std::vector<NodePtr> items;                    // array, block, path steps, call arguments
+  NodePtr lhs, rhs;            // binary, apply, elvis, coalesce, bind rhs
+  NodePtr expr;                // negate
+  std::vector<NodePtr> items;  // array, block, path steps, call arguments
   std::vector<std::pair<NodePtr, NodePtr>> pairs;  // object constructor
-  NodePtr procedure;                             // call, partial
-  NodePtr condition, then_branch, else_branch;   // condition
-  std::vector<std::string> params;               // lambda
-  std::optional<Signature> signature;            // lambda
-  NodePtr body;                                  // lambda
-  NodePtr pattern, update, deletion;             // transform
-  std::vector<SortTerm> terms;                   // sort
-  std::shared_ptr<const Regex> regex;            // regex
+  NodePtr procedure;                               // call, partial
+  NodePtr condition, then_branch, else_branch;     // condition
+  std::vector<std::string> params;                 // lambda
+  std::optional<Signature> signature;              // lambda
+  NodePtr body;                                    // lambda
+  NodePtr pattern, update, deletion;               // transform
+  std::vector<SortTerm> terms;                     // sort
+  std::shared_ptr<const Regex> regex;              // regex
 
   // Annotations of steps and expressions (after rewriting).
-  std::vector<Stage> stages;       // predicates/index bindings of a path step
-  std::vector<Stage> predicates;   // filters of a non-step expression
-  std::unique_ptr<Group> group;    // grouping {..} applied to the result
-  bool keep_array = false;         // [] after a step
-  bool cons_array = false;         // array constructor that is a path step
+  std::vector<Stage> stages;      // predicates/index bindings of a path step
+  std::vector<Stage> predicates;  // filters of a non-step expression
+  std::unique_ptr<Group> group;   // grouping {..} applied to the result
+  bool keep_array = false;        // [] after a step
+  bool cons_array = false;        // array constructor that is a path step
   bool keep_singleton_array = false;  // path: a step had []
-  bool tuple = false;              // step/path produces a tuple stream
-  bool thunk = false;              // lambda body is a tail call
-  std::string focus;               // @$var on a step
-  std::string index_var;           // #$var on a step without stages
-  Slot* ancestor = nullptr;        // step binds its input to this slot
-  Slot* slot = nullptr;            // kParent
+  bool tuple = false;                 // step/path produces a tuple stream
+  bool thunk = false;                 // lambda body is a tail call
+  std::string focus;                  // @$var on a step
+  std::string index_var;              // #$var on a step without stages
+  Slot* ancestor = nullptr;           // step binds its input to this slot
+  Slot* slot = nullptr;               // kParent
   std::vector<Slot*> seeking_parent;
 };
 
@@ -146,7 +159,8 @@ struct Program {
 
 // Parses `text` into a Program (syntax errors are finalized with their
 // position).
-absl::StatusOr<std::unique_ptr<Program>> Parse(std::string_view text, const Limits& limits);
+absl::StatusOr<std::unique_ptr<Program>> Parse(std::string_view text,
+                                               const Limits& limits);
 
 }  // namespace onewindow::asl::jsonata::internal
 

@@ -20,7 +20,8 @@ const char* const kCaseExpressions[] = {
     " $not($states.input.result.done) ",
     " $number(\"2\") ",
     " $parse($states.input.FunctionInput) ",
-    " $partition($states.input.FunctionInput.fst, $states.input.FunctionInput.snd) ",
+    " $partition($states.input.FunctionInput.fst, "
+    "$states.input.FunctionInput.snd) ",
     " $range($states.input.FunctionInput.fst, $states.input.FunctionInput.snd, "
     "$states.input.FunctionInput.trd) ",
     " $states.input ",
@@ -50,13 +51,15 @@ TEST(ConformanceTest, EveryCaseExpressionCompiles) {
 
 // Evaluates `expr` with $states.input = `input` and the Step Functions
 // functions, as a JSONata state would.
-std::string State(std::string_view expr, const Json& input, Bindings bindings = Bindings()) {
+std::string State(std::string_view expr, const Json& input,
+                  Bindings bindings = Bindings()) {
   static const FunctionTable* table = [] {
     auto* t = new FunctionTable();
     EXPECT_TRUE(AddStepFunctionsFunctions(t).ok());
     return t;
   }();
-  Json states = {{"input", input}, {"context", {{"Execution", {{"Id", "arn:exec"}}}}}};
+  Json states = {{"input", input},
+                 {"context", {{"Execution", {{"Id", "arn:exec"}}}}}};
   bindings.Set("states", states);
   bindings.functions = table;
   return EvalShow(expr, nullptr, bindings);
@@ -64,10 +67,14 @@ std::string State(std::string_view expr, const Json& input, Bindings bindings = 
 
 TEST(ConformanceTest, RegularExpressionsWithEscapedDollar) {
   // evaljsonata-regex-base*: the JSON text "\\$" is the regex \$.
-  EXPECT_EQ(State(" $contains(\"hello$world\", /^hello\\$/) ", Json::object()), "true");
-  EXPECT_EQ(State(" $contains(\"hello$world\", /^hello\\ /) ", Json::object()), "false");
-  EXPECT_EQ(State(" $contains('hello$world', /^hello\\$/) ", Json::object()), "true");
-  EXPECT_EQ(State(" $contains('hello$world', /^hello\\ /) ", Json::object()), "false");
+  EXPECT_EQ(State(" $contains(\"hello$world\", /^hello\\$/) ", Json::object()),
+            "true");
+  EXPECT_EQ(State(" $contains(\"hello$world\", /^hello\\ /) ", Json::object()),
+            "false");
+  EXPECT_EQ(State(" $contains('hello$world', /^hello\\$/) ", Json::object()),
+            "true");
+  EXPECT_EQ(State(" $contains('hello$world', /^hello\\ /) ", Json::object()),
+            "false");
 }
 
 TEST(ConformanceTest, Partition) {
@@ -86,7 +93,8 @@ TEST(ConformanceTest, Partition) {
   };
   for (const C& c : cases) {
     Json input = {{"FunctionInput", Json::parse(c.input)}};
-    EXPECT_EQ(State(" $partition($states.input.FunctionInput.fst, $states.input.FunctionInput.snd) ",
+    EXPECT_EQ(State(" $partition($states.input.FunctionInput.fst, "
+                    "$states.input.FunctionInput.snd) ",
                     input),
               Norm(c.expected))
         << c.input;
@@ -98,7 +106,8 @@ TEST(ConformanceTest, Range) {
   Json b = {{"FunctionInput", {{"fst", 1}, {"snd", 9}, {"trd", 2}}}};
   Json c = {{"FunctionInput", {{"fst", 1}, {"snd", 9}, {"trd", 9}}}};
   const char* expr =
-      " $range($states.input.FunctionInput.fst, $states.input.FunctionInput.snd, "
+      " $range($states.input.FunctionInput.fst, "
+      "$states.input.FunctionInput.snd, "
       "$states.input.FunctionInput.trd) ";
   EXPECT_EQ(State(expr, a), Norm("[0, 3, 6, 9]"));
   EXPECT_EQ(State(expr, b), Norm("[1, 3, 5, 7, 9]"));
@@ -108,8 +117,10 @@ TEST(ConformanceTest, Range) {
 TEST(ConformanceTest, Parse) {
   const char* expr = " $parse($states.input.FunctionInput) ";
   EXPECT_EQ(State(expr, {{"FunctionInput", "true"}}), "true");
-  EXPECT_EQ(State(expr, {{"FunctionInput", "\"HelloWorld\""}}), Norm(R"("HelloWorld")"));
-  EXPECT_EQ(State(expr, {{"FunctionInput", "[1, 2, \"HelloWorld\"]"}}), Norm(R"([1, 2, "HelloWorld"])"));
+  EXPECT_EQ(State(expr, {{"FunctionInput", "\"HelloWorld\""}}),
+            Norm(R"("HelloWorld")"));
+  EXPECT_EQ(State(expr, {{"FunctionInput", "[1, 2, \"HelloWorld\"]"}}),
+            Norm(R"([1, 2, "HelloWorld"])"));
   EXPECT_EQ(State(expr, {{"FunctionInput", "{\"Arg1\": 1, \"Arg2\": []}"}}),
             Norm(R"({"Arg1": 1, "Arg2": []})"));
   EXPECT_EQ(State(expr, {{"FunctionInput", "{oops"}}), "error D3137");
@@ -125,9 +136,12 @@ TEST(ConformanceTest, StatesInputAndConditions) {
             "true");
   EXPECT_EQ(State(" $states.input ", {{"input_value", "stringliteral"}}),
             Norm(R"({"input_value": "stringliteral"})"));
-  EXPECT_EQ(State(" $states.input.input_value ", {{"input_value", "x"}}), Norm(R"("x")"));
-  EXPECT_EQ(State(" $states.input.items ", {{"items", Json::array({1, 2})}}), Norm("[1, 2]"));
-  EXPECT_EQ(State(" $states.input.TimestampValue ", {{"TimestampValue", "2016-03-14T01:59:00Z"}}),
+  EXPECT_EQ(State(" $states.input.input_value ", {{"input_value", "x"}}),
+            Norm(R"("x")"));
+  EXPECT_EQ(State(" $states.input.items ", {{"items", Json::array({1, 2})}}),
+            Norm("[1, 2]"));
+  EXPECT_EQ(State(" $states.input.TimestampValue ",
+                  {{"TimestampValue", "2016-03-14T01:59:00Z"}}),
             Norm(R"("2016-03-14T01:59:00Z")"));
   // Unqualified names read the (absent) input of the expression itself.
   EXPECT_EQ(State(" states.input ", {{"a", 1}}), "undefined");
@@ -149,9 +163,12 @@ TEST(ConformanceTest, LiteralsAndVariables) {
   vars.Set("varname", {{"varfield", "value"}});
   vars.Set("ItemsVar", Json::array({1, "a", true}));
   EXPECT_EQ(State(" $theAnswer ", Json::object(), vars), "42");
-  EXPECT_EQ(State(" $varname ", Json::object(), vars), Norm(R"({"varfield": "value"})"));
-  EXPECT_EQ(State(" $varname.varfield ", Json::object(), vars), Norm(R"("value")"));
-  EXPECT_EQ(State(" $ItemsVar ", Json::object(), vars), Norm(R"([1, "a", true])"));
+  EXPECT_EQ(State(" $varname ", Json::object(), vars),
+            Norm(R"({"varfield": "value"})"));
+  EXPECT_EQ(State(" $varname.varfield ", Json::object(), vars),
+            Norm(R"("value")"));
+  EXPECT_EQ(State(" $ItemsVar ", Json::object(), vars),
+            Norm(R"([1, "a", true])"));
 }
 
 TEST(ConformanceTest, ExpressionsReportTheirVariables) {
@@ -160,7 +177,9 @@ TEST(ConformanceTest, ExpressionsReportTheirVariables) {
   ASSERT_EQ((*e)->free_variables().size(), 1u);
   EXPECT_EQ((*e)->free_variables()[0].name, "varname");
   EXPECT_FALSE((*e)->reads_states());
-  e = Compile(" $partition($states.input.FunctionInput.fst, $states.input.FunctionInput.snd) ");
+  e = Compile(
+      " $partition($states.input.FunctionInput.fst, "
+      "$states.input.FunctionInput.snd) ");
   ASSERT_TRUE(e.ok());
   EXPECT_TRUE((*e)->reads_states());
 }

@@ -18,13 +18,16 @@ namespace {
 
 using Args = std::vector<Value>;
 
-Value Arg(const Args& args, size_t i) { return i < args.size() ? args[i] : Value(); }
+Value Arg(const Args& args, size_t i) {
+  return i < args.size() ? args[i] : Value();
+}
 
 constexpr int64_t kDayMs = 86400000;
 // JavaScript dates cover +-8.64e15 ms around the epoch.
 constexpr double kMaxMillis = 8.64e15;
 
-// ---- Civil calendar ----------------------------------------------------------
+// ---- Civil calendar
+// ----------------------------------------------------------
 
 int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
   y -= m <= 2 ? 1 : 0;
@@ -48,10 +51,13 @@ void CivilFromDays(int64_t z, int64_t* y, int64_t* m, int64_t* d) {
   *y = yy + (*m <= 2 ? 1 : 0);
 }
 
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0); }
+int64_t FloorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
+}
 
 // Date.UTC with month 0-based and overflow normalised like JavaScript.
-int64_t UtcMillis(int64_t y, int64_t mon0, int64_t d, int64_t h, int64_t mi, int64_t s, int64_t ms) {
+int64_t UtcMillis(int64_t y, int64_t mon0, int64_t d, int64_t h, int64_t mi,
+                  int64_t s, int64_t ms) {
   y += FloorDiv(mon0, 12);
   mon0 -= FloorDiv(mon0, 12) * 12;
   int64_t days = DaysFromCivil(y, mon0 + 1, 1) + d - 1;
@@ -89,10 +95,12 @@ int64_t StartOfFirstWeek(int64_t first) {
 
 // Week number within a year (month < 0) or month, and the period it falls
 // into, following JSONata's rules for W/X and w/x.
-void WeekIn(const DateParts& p, bool of_month, int64_t* week, int64_t* period_year,
-            int64_t* period_month) {
+void WeekIn(const DateParts& p, bool of_month, int64_t* week,
+            int64_t* period_year, int64_t* period_month) {
   int64_t y = p.year, m = of_month ? p.month : 1;
-  auto first_day = [](int64_t yy, int64_t mm) { return DaysFromCivil(yy, mm, 1); };
+  auto first_day = [](int64_t yy, int64_t mm) {
+    return DaysFromCivil(yy, mm, 1);
+  };
   int64_t start = StartOfFirstWeek(first_day(y, m));
   int64_t w = FloorDiv(p.epoch_day - start, 7) + 1;
   *period_year = y;
@@ -115,11 +123,14 @@ void WeekIn(const DateParts& p, bool of_month, int64_t* week, int64_t* period_ye
   *week = w;
 }
 
-const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
-                               "July",    "August",   "September", "October", "November", "December"};
-const char* const kDays[] = {"", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+const char* const kMonths[] = {"January",   "February", "March",    "April",
+                               "May",       "June",     "July",     "August",
+                               "September", "October",  "November", "December"};
+const char* const kDays[] = {"",         "Monday", "Tuesday",  "Wednesday",
+                             "Thursday", "Friday", "Saturday", "Sunday"};
 
-// ---- Integer pictures ----------------------------------------------------------
+// ---- Integer pictures
+// ----------------------------------------------------------
 
 enum class Primary { kDecimal, kLetters, kRoman, kWords, kSequence };
 enum class Case { kLower, kUpper, kTitle };
@@ -142,14 +153,16 @@ struct IntegerFormat {
 };
 
 const uint32_t kDecimalGroups[] = {
-    0x30,   0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6,
-    0x0C66, 0x0CE6, 0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0,
-    0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620,
-    0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10};
+    0x30,   0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6,
+    0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6, 0x0E50, 0x0ED0,
+    0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
+    0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900,
+    0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10};
 
 int64_t Gcd(int64_t a, int64_t b) { return b == 0 ? a : Gcd(b, a % b); }
 
-absl::StatusOr<IntegerFormat> AnalyseIntegerPicture(const std::string& picture) {
+absl::StatusOr<IntegerFormat> AnalyseIntegerPicture(
+    const std::string& picture) {
   IntegerFormat f;
   std::string primary = picture;
   size_t semicolon = picture.rfind(';');
@@ -170,11 +183,14 @@ absl::StatusOr<IntegerFormat> AnalyseIntegerPicture(const std::string& picture) 
   }
   if (primary == "W" || primary == "w" || primary == "Ww") {
     f.primary = Primary::kWords;
-    f.text_case = primary == "W" ? Case::kUpper : primary == "w" ? Case::kLower : Case::kTitle;
+    f.text_case = primary == "W"   ? Case::kUpper
+                  : primary == "w" ? Case::kLower
+                                   : Case::kTitle;
     return f;
   }
   std::vector<uint32_t> cps;
-  for (size_t i = 0; i < primary.size();) cps.push_back(DecodeUtf8(primary, &i));
+  for (size_t i = 0; i < primary.size();)
+    cps.push_back(DecodeUtf8(primary, &i));
   std::optional<uint32_t> zero;
   size_t position = 0;
   std::vector<Separator> seps;
@@ -189,7 +205,9 @@ absl::StatusOr<IntegerFormat> AnalyseIntegerPicture(const std::string& picture) 
         if (!zero.has_value()) {
           zero = group;
         } else if (*zero != group) {
-          return Error("D3131", "In a decimal digit pattern, all digits must be from the same decimal group");
+          return Error("D3131",
+                       "In a decimal digit pattern, all digits must be from "
+                       "the same decimal group");
         }
         break;
       }
@@ -223,7 +241,9 @@ absl::StatusOr<IntegerFormat> AnalyseIntegerPicture(const std::string& picture) 
       factor = g;
       for (size_t k = 1; k <= seps.size() && factor > 0; ++k) {
         bool found = false;
-        for (const auto& s : seps) found = found || static_cast<int64_t>(s.position) == static_cast<int64_t>(k) * g;
+        for (const auto& s : seps)
+          found = found || static_cast<int64_t>(s.position) ==
+                               static_cast<int64_t>(k) * g;
         if (!found) factor = 0;
       }
     }
@@ -237,23 +257,27 @@ absl::StatusOr<IntegerFormat> AnalyseIntegerPicture(const std::string& picture) 
   return f;
 }
 
-const char* const kFew[] = {"Zero",    "One",     "Two",       "Three",    "Four",
-                            "Five",    "Six",     "Seven",     "Eight",    "Nine",
-                            "Ten",     "Eleven",  "Twelve",    "Thirteen", "Fourteen",
-                            "Fifteen", "Sixteen", "Seventeen", "Eighteen", "Nineteen"};
-const char* const kOrdinals[] = {"Zeroth",     "First",       "Second",     "Third",
-                                 "Fourth",     "Fifth",       "Sixth",      "Seventh",
-                                 "Eighth",     "Ninth",       "Tenth",      "Eleventh",
-                                 "Twelfth",    "Thirteenth",  "Fourteenth", "Fifteenth",
-                                 "Sixteenth",  "Seventeenth", "Eighteenth", "Nineteenth"};
-const char* const kDecades[] = {"Twenty", "Thirty",  "Forty",  "Fifty",  "Sixty",
-                                "Seventy", "Eighty", "Ninety", "Hundred"};
-const char* const kMagnitudes[] = {"Thousand", "Million", "Billion", "Trillion"};
+const char* const kFew[] = {"Zero",    "One",       "Two",      "Three",
+                            "Four",    "Five",      "Six",      "Seven",
+                            "Eight",   "Nine",      "Ten",      "Eleven",
+                            "Twelve",  "Thirteen",  "Fourteen", "Fifteen",
+                            "Sixteen", "Seventeen", "Eighteen", "Nineteen"};
+const char* const kOrdinals[] = {
+    "Zeroth",    "First",     "Second",      "Third",      "Fourth",
+    "Fifth",     "Sixth",     "Seventh",     "Eighth",     "Ninth",
+    "Tenth",     "Eleventh",  "Twelfth",     "Thirteenth", "Fourteenth",
+    "Fifteenth", "Sixteenth", "Seventeenth", "Eighteenth", "Nineteenth"};
+const char* const kDecades[] = {"Twenty", "Thirty", "Forty",
+                                "Fifty",  "Sixty",  "Seventy",
+                                "Eighty", "Ninety", "Hundred"};
+const char* const kMagnitudes[] = {"Thousand", "Million", "Billion",
+                                   "Trillion"};
 
 std::string NumberToWords(int64_t num, bool prev, bool ord) {
   std::string words;
   if (num <= 19) {
-    words = std::string(prev ? " and " : "") + (ord ? kOrdinals[num] : kFew[num]);
+    words =
+        std::string(prev ? " and " : "") + (ord ? kOrdinals[num] : kFew[num]);
   } else if (num < 100) {
     int64_t tens = num / 10, rem = num % 10;
     words = std::string(prev ? " and " : "") + kDecades[tens - 2];
@@ -271,12 +295,14 @@ std::string NumberToWords(int64_t num, bool prev, bool ord) {
       words += "th";
     }
   } else {
-    int mag = static_cast<int>(std::floor(std::log10(static_cast<double>(num)) / 3));
+    int mag =
+        static_cast<int>(std::floor(std::log10(static_cast<double>(num)) / 3));
     if (mag > 4) mag = 4;
     int64_t factor = static_cast<int64_t>(std::pow(10, mag * 3));
     int64_t mant = num / factor;
     int64_t rem = num - mant * factor;
-    words = std::string(prev ? ", " : "") + NumberToWords(mant, false, false) + " " + kMagnitudes[mag - 1];
+    words = std::string(prev ? ", " : "") + NumberToWords(mant, false, false) +
+            " " + kMagnitudes[mag - 1];
     if (rem > 0) {
       words += NumberToWords(rem, true, ord);
     } else if (ord) {
@@ -287,21 +313,25 @@ std::string NumberToWords(int64_t num, bool prev, bool ord) {
 }
 
 std::string ToUpperAscii(std::string s) {
-  for (char& c : s) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
   return s;
 }
 std::string ToLowerAscii(std::string s) {
-  for (char& c : s) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
-absl::StatusOr<std::string> FormatIntegerWith(double value, const IntegerFormat& f) {
+absl::StatusOr<std::string> FormatIntegerWith(double value,
+                                              const IntegerFormat& f) {
   bool negative = value < 0;
   double v = std::fabs(value);
   std::string out;
   switch (f.primary) {
     case Primary::kLetters: {
-      if (v > 1e12) return Error("U1005", "Number too large to format as letters");
+      if (v > 1e12)
+        return Error("U1005", "Number too large to format as letters");
       int64_t n = static_cast<int64_t>(v);
       char a = f.text_case == Case::kUpper ? 'A' : 'a';
       while (n > 0) {
@@ -311,10 +341,12 @@ absl::StatusOr<std::string> FormatIntegerWith(double value, const IntegerFormat&
       break;
     }
     case Primary::kRoman: {
-      if (v > 1e6) return Error("U1005", "Number too large to format as a roman numeral");
+      if (v > 1e6)
+        return Error("U1005", "Number too large to format as a roman numeral");
       static const std::pair<int64_t, const char*> kRoman[] = {
-          {1000, "m"}, {900, "cm"}, {500, "d"}, {400, "cd"}, {100, "c"}, {90, "xc"}, {50, "l"},
-          {40, "xl"},  {10, "x"},   {9, "ix"},  {5, "v"},    {4, "iv"},  {1, "i"}};
+          {1000, "m"}, {900, "cm"}, {500, "d"}, {400, "cd"}, {100, "c"},
+          {90, "xc"},  {50, "l"},   {40, "xl"}, {10, "x"},   {9, "ix"},
+          {5, "v"},    {4, "iv"},   {1, "i"}};
       int64_t n = static_cast<int64_t>(v);
       for (const auto& [val, letters] : kRoman) {
         while (n >= val) {
@@ -326,7 +358,8 @@ absl::StatusOr<std::string> FormatIntegerWith(double value, const IntegerFormat&
       break;
     }
     case Primary::kWords: {
-      if (v >= 1e18) return Error("U1005", "Number too large to format in words");
+      if (v >= 1e18)
+        return Error("U1005", "Number too large to format in words");
       out = NumberToWords(static_cast<int64_t>(v), false, f.ordinal);
       if (f.text_case == Case::kUpper) out = ToUpperAscii(out);
       if (f.text_case == Case::kLower) out = ToLowerAscii(out);
@@ -334,11 +367,13 @@ absl::StatusOr<std::string> FormatIntegerWith(double value, const IntegerFormat&
     }
     case Primary::kDecimal: {
       if (f.mandatory_digits > 10000) {
-        return Error("U1005", "A picture string asks for more than 10000 digits");
+        return Error("U1005",
+                     "A picture string asks for more than 10000 digits");
       }
       out = FormatJsNumber(v);
       if (static_cast<int>(out.size()) < f.mandatory_digits) {
-        out.insert(0, static_cast<size_t>(f.mandatory_digits) - out.size(), '0');
+        out.insert(0, static_cast<size_t>(f.mandatory_digits) - out.size(),
+                   '0');
       }
       if (f.zero_code != '0') {
         std::string mapped;
@@ -358,29 +393,36 @@ absl::StatusOr<std::string> FormatIntegerWith(double value, const IntegerFormat&
         size_t groups = (chars.size() - 1) / interval;
         for (size_t g = groups; g > 0; --g) {
           size_t pos = chars.size() - g * interval;
-          chars.insert(chars.begin() + static_cast<ptrdiff_t>(pos), f.separators[0].character);
+          chars.insert(chars.begin() + static_cast<ptrdiff_t>(pos),
+                       f.separators[0].character);
         }
       } else {
         for (auto it = f.separators.rbegin(); it != f.separators.rend(); ++it) {
           if (it->position > chars.size()) continue;
           size_t pos = chars.size() - it->position;
-          chars.insert(chars.begin() + static_cast<ptrdiff_t>(pos), it->character);
+          chars.insert(chars.begin() + static_cast<ptrdiff_t>(pos),
+                       it->character);
         }
       }
       out.clear();
       for (const auto& c : chars) out += c;
       if (f.ordinal) {
         char last = out.empty() ? '0' : out.back();
-        const char* suffix = last == '1' ? "st" : last == '2' ? "nd" : last == '3' ? "rd" : "th";
+        const char* suffix = last == '1'   ? "st"
+                             : last == '2' ? "nd"
+                             : last == '3' ? "rd"
+                                           : "th";
         if (out.size() > 1 && out[out.size() - 2] == '1') suffix = "th";
         out += suffix;
       }
       break;
     }
     case Primary::kSequence:
-      return Error("D3130",
-                   absl::StrCat("Formatting or parsing an integer as a sequence starting with ",
-                                Quote(f.token), " is not supported by this implementation"));
+      return Error(
+          "D3130",
+          absl::StrCat(
+              "Formatting or parsing an integer as a sequence starting with ",
+              Quote(f.token), " is not supported by this implementation"));
   }
   if (negative) out = "-" + out;
   return out;
@@ -420,7 +462,8 @@ std::map<std::string, int64_t> WordValues() {
   return m;
 }
 
-std::string IntegerRegex(const IntegerFormat& f, std::optional<int> fixed_width) {
+std::string IntegerRegex(const IntegerFormat& f,
+                         std::optional<int> fixed_width) {
   switch (f.primary) {
     case Primary::kLetters:
       return "[a-zA-Z]+";
@@ -433,7 +476,8 @@ std::string IntegerRegex(const IntegerFormat& f, std::optional<int> fixed_width)
     }
     default: {
       std::string r;
-      if (fixed_width.has_value() && f.separators.empty() && f.zero_code == '0') {
+      if (fixed_width.has_value() && f.separators.empty() &&
+          f.zero_code == '0') {
         r = "[0-9]{" + std::to_string(*fixed_width) + "}";
       } else {
         r = "[0-9";
@@ -452,7 +496,8 @@ std::string IntegerRegex(const IntegerFormat& f, std::optional<int> fixed_width)
   }
 }
 
-std::optional<double> ParseIntegerText(std::string text, const IntegerFormat& f) {
+std::optional<double> ParseIntegerText(std::string text,
+                                       const IntegerFormat& f) {
   switch (f.primary) {
     case Primary::kLetters: {
       double v = 0;
@@ -464,14 +509,22 @@ std::optional<double> ParseIntegerText(std::string text, const IntegerFormat& f)
       std::string t = ToUpperAscii(text);
       auto val = [](char c) {
         switch (c) {
-          case 'M': return 1000;
-          case 'D': return 500;
-          case 'C': return 100;
-          case 'L': return 50;
-          case 'X': return 10;
-          case 'V': return 5;
-          case 'I': return 1;
-          default: return 0;
+          case 'M':
+            return 1000;
+          case 'D':
+            return 500;
+          case 'C':
+            return 100;
+          case 'L':
+            return 50;
+          case 'X':
+            return 10;
+          case 'V':
+            return 5;
+          case 'I':
+            return 1;
+          default:
+            return 0;
         }
       };
       double dec = 0;
@@ -549,7 +602,8 @@ std::optional<double> ParseIntegerText(std::string text, const IntegerFormat& f)
   return std::nullopt;
 }
 
-// ---- Date/time pictures ----------------------------------------------------------
+// ---- Date/time pictures
+// ----------------------------------------------------------
 
 struct Marker {
   bool literal = false;
@@ -564,21 +618,36 @@ struct Marker {
 
 std::optional<std::string> DefaultPresentation(char c) {
   switch (c) {
-    case 'Y': case 'M': case 'D': case 'd': case 'W': case 'w': case 'X': case 'x':
-    case 'H': case 'h': case 'f':
+    case 'Y':
+    case 'M':
+    case 'D':
+    case 'd':
+    case 'W':
+    case 'w':
+    case 'X':
+    case 'x':
+    case 'H':
+    case 'h':
+    case 'f':
       return "1";
-    case 'F': case 'P': case 'C': case 'E':
+    case 'F':
+    case 'P':
+    case 'C':
+    case 'E':
       return "n";
-    case 'm': case 's':
+    case 'm':
+    case 's':
       return "01";
-    case 'Z': case 'z':
+    case 'Z':
+    case 'z':
       return "01:01";
     default:
       return std::nullopt;
   }
 }
 
-absl::StatusOr<std::vector<Marker>> AnalyseDateTimePicture(const std::string& picture) {
+absl::StatusOr<std::vector<Marker>> AnalyseDateTimePicture(
+    const std::string& picture) {
   std::vector<Marker> spec;
   auto add_literal = [&](size_t start, size_t end) {
     if (end <= start) return;
@@ -610,11 +679,14 @@ absl::StatusOr<std::vector<Marker>> AnalyseDateTimePicture(const std::string& pi
       start = pos;
       pos = picture.find(']', start);
       if (pos == std::string::npos) {
-        return Error("D3135", "No matching closing bracket ']' in date/time picture string");
+        return Error(
+            "D3135",
+            "No matching closing bracket ']' in date/time picture string");
       }
       std::string marker;
       for (size_t i = start + 1; i < pos; ++i) {
-        if (!isspace(static_cast<unsigned char>(picture[i]))) marker.push_back(picture[i]);
+        if (!isspace(static_cast<unsigned char>(picture[i])))
+          marker.push_back(picture[i]);
       }
       Marker def;
       def.component = marker.empty() ? '\0' : marker[0];
@@ -648,16 +720,19 @@ absl::StatusOr<std::vector<Marker>> AnalyseDateTimePicture(const std::string& pi
       } else {
         auto d = DefaultPresentation(def.component);
         if (!d.has_value()) {
-          return Error("D3132", absl::StrCat("Unknown component specifier ",
-                                             Quote(std::string(1, def.component)),
-                                             " in date/time picture string"));
+          return Error("D3132",
+                       absl::StrCat("Unknown component specifier ",
+                                    Quote(std::string(1, def.component)),
+                                    " in date/time picture string"));
         }
         def.presentation1 = *d;
       }
       if (def.presentation1[0] == 'n') {
         def.names = Case::kLower;
       } else if (def.presentation1[0] == 'N') {
-        def.names = def.presentation1.size() > 1 && def.presentation1[1] == 'n' ? Case::kTitle : Case::kUpper;
+        def.names = def.presentation1.size() > 1 && def.presentation1[1] == 'n'
+                        ? Case::kTitle
+                        : Case::kUpper;
       } else if (std::strchr("YMDdFWwXxHhmsf", def.component) != nullptr) {
         std::string ip = def.presentation1;
         if (!def.presentation2.empty()) ip += ";" + def.presentation2;
@@ -678,7 +753,8 @@ absl::StatusOr<std::vector<Marker>> AnalyseDateTimePicture(const std::string& pi
         def.integer = std::move(f);
       }
       if (def.component == 'Z' || def.component == 'z') {
-        OW_JSONATA_ASSIGN_OR_RETURN(IntegerFormat f, AnalyseIntegerPicture(def.presentation1));
+        OW_JSONATA_ASSIGN_OR_RETURN(IntegerFormat f,
+                                    AnalyseIntegerPicture(def.presentation1));
         def.integer = std::move(f);
       }
       spec.push_back(std::move(def));
@@ -690,10 +766,12 @@ absl::StatusOr<std::vector<Marker>> AnalyseDateTimePicture(const std::string& pi
   return spec;
 }
 
-absl::StatusOr<std::string> FormatDateTime(double millis, const std::optional<std::string>& picture,
-                                           const std::optional<std::string>& timezone) {
+absl::StatusOr<std::string> FormatDateTime(
+    double millis, const std::optional<std::string>& picture,
+    const std::optional<std::string>& timezone) {
   if (!std::isfinite(millis) || std::fabs(millis) > kMaxMillis) {
-    return Error("D1001", absl::StrCat("Number out of range: ", FormatJsNumber(millis)));
+    return Error("D1001",
+                 absl::StrCat("Number out of range: ", FormatJsNumber(millis)));
   }
   int64_t offset_minutes = 0;
   int64_t offset_hhmm = 0;
@@ -704,10 +782,12 @@ absl::StatusOr<std::string> FormatDateTime(double millis, const std::optional<st
     int64_t a = std::llabs(offset_hhmm);
     offset_minutes = sign * ((a / 100) * 60 + a % 100);
   }
-  static const char kIso[] = "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]";
+  static const char kIso[] =
+      "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]";
   OW_JSONATA_ASSIGN_OR_RETURN(std::vector<Marker> spec,
                               AnalyseDateTimePicture(picture.value_or(kIso)));
-  int64_t ms = static_cast<int64_t>(std::floor(millis)) + offset_minutes * 60000;
+  int64_t ms =
+      static_cast<int64_t>(std::floor(millis)) + offset_minutes * 60000;
   DateParts p = Split(ms);
   std::string out;
   for (const Marker& m : spec) {
@@ -719,31 +799,53 @@ absl::StatusOr<std::string> FormatDateTime(double millis, const std::optional<st
     std::string text;
     bool is_text = false;
     switch (m.component) {
-      case 'Y': value = static_cast<double>(p.year); break;
-      case 'M': value = static_cast<double>(p.month); break;
-      case 'D': value = static_cast<double>(p.day); break;
-      case 'd': value = static_cast<double>(p.epoch_day - DaysFromCivil(p.year, 1, 1) + 1); break;
-      case 'F': value = static_cast<double>(p.weekday); break;
+      case 'Y':
+        value = static_cast<double>(p.year);
+        break;
+      case 'M':
+        value = static_cast<double>(p.month);
+        break;
+      case 'D':
+        value = static_cast<double>(p.day);
+        break;
+      case 'd':
+        value =
+            static_cast<double>(p.epoch_day - DaysFromCivil(p.year, 1, 1) + 1);
+        break;
+      case 'F':
+        value = static_cast<double>(p.weekday);
+        break;
       case 'W':
       case 'X':
       case 'w':
       case 'x': {
         int64_t week, py, pm;
         WeekIn(p, m.component == 'w' || m.component == 'x', &week, &py, &pm);
-        value = static_cast<double>(m.component == 'W' || m.component == 'w' ? week
-                                    : m.component == 'X'                     ? py
-                                                                             : pm);
+        value =
+            static_cast<double>(m.component == 'W' || m.component == 'w' ? week
+                                : m.component == 'X'                     ? py
+                                                                         : pm);
         break;
       }
-      case 'H': value = static_cast<double>(p.hour); break;
-      case 'h': value = static_cast<double>(p.hour % 12 == 0 ? 12 : p.hour % 12); break;
+      case 'H':
+        value = static_cast<double>(p.hour);
+        break;
+      case 'h':
+        value = static_cast<double>(p.hour % 12 == 0 ? 12 : p.hour % 12);
+        break;
       case 'P':
         text = p.hour >= 12 ? "pm" : "am";
         is_text = true;
         break;
-      case 'm': value = static_cast<double>(p.minute); break;
-      case 's': value = static_cast<double>(p.second); break;
-      case 'f': value = static_cast<double>(p.millis); break;
+      case 'm':
+        value = static_cast<double>(p.minute);
+        break;
+      case 's':
+        value = static_cast<double>(p.second);
+        break;
+      case 'f':
+        value = static_cast<double>(p.millis);
+        break;
       case 'C':
       case 'E':
         text = "ISO";
@@ -758,30 +860,37 @@ absl::StatusOr<std::string> FormatDateTime(double millis, const std::optional<st
                                            " in date/time picture string"));
     }
     if (std::strchr("YMDdFWwXxHhms", m.component) != nullptr) {
-      if (m.component == 'Y' && m.n != -1) value = std::fmod(value, std::pow(10, m.n));
+      if (m.component == 'Y' && m.n != -1)
+        value = std::fmod(value, std::pow(10, m.n));
       if (m.names.has_value()) {
         if (m.component == 'M' || m.component == 'x') {
           text = kMonths[static_cast<int>(value) - 1];
         } else if (m.component == 'F') {
           text = kDays[static_cast<int>(value)];
         } else {
-          return Error("D3133", absl::StrCat("The 'name' modifier can only be applied to months and "
-                                             "days in the date/time picture string, not ",
-                                             Quote(std::string(1, m.component))));
+          return Error(
+              "D3133",
+              absl::StrCat(
+                  "The 'name' modifier can only be applied to months and "
+                  "days in the date/time picture string, not ",
+                  Quote(std::string(1, m.component))));
         }
         if (*m.names == Case::kUpper) text = ToUpperAscii(text);
         if (*m.names == Case::kLower) text = ToLowerAscii(text);
-        if (m.width_max.has_value() && static_cast<int>(text.size()) > *m.width_max) {
+        if (m.width_max.has_value() &&
+            static_cast<int>(text.size()) > *m.width_max) {
           text.resize(static_cast<size_t>(*m.width_max));
         }
         out += text;
       } else if (m.integer.has_value()) {
-        OW_JSONATA_ASSIGN_OR_RETURN(std::string s, FormatIntegerWith(value, *m.integer));
+        OW_JSONATA_ASSIGN_OR_RETURN(std::string s,
+                                    FormatIntegerWith(value, *m.integer));
         out += s;
       }
     } else if (m.component == 'f') {
       if (m.integer.has_value()) {
-        OW_JSONATA_ASSIGN_OR_RETURN(std::string s, FormatIntegerWith(value, *m.integer));
+        OW_JSONATA_ASSIGN_OR_RETURN(std::string s,
+                                    FormatIntegerWith(value, *m.integer));
         out += s;
       }
     } else if (m.component == 'Z' || m.component == 'z') {
@@ -791,21 +900,28 @@ absl::StatusOr<std::string> FormatDateTime(double millis, const std::optional<st
       std::string s;
       const IntegerFormat& f = *m.integer;
       if (f.regular) {
-        OW_JSONATA_ASSIGN_OR_RETURN(s, FormatIntegerWith(static_cast<double>(offset), f));
+        OW_JSONATA_ASSIGN_OR_RETURN(
+            s, FormatIntegerWith(static_cast<double>(offset), f));
       } else if (f.mandatory_digits == 1 || f.mandatory_digits == 2) {
-        OW_JSONATA_ASSIGN_OR_RETURN(s, FormatIntegerWith(static_cast<double>(hours), f));
-        if (mins != 0) s += ":" + std::string(mins < 10 ? "0" : "") + std::to_string(mins);
+        OW_JSONATA_ASSIGN_OR_RETURN(
+            s, FormatIntegerWith(static_cast<double>(hours), f));
+        if (mins != 0)
+          s += ":" + std::string(mins < 10 ? "0" : "") + std::to_string(mins);
       } else if (f.mandatory_digits == 3 || f.mandatory_digits == 4) {
-        OW_JSONATA_ASSIGN_OR_RETURN(s, FormatIntegerWith(static_cast<double>(offset), f));
+        OW_JSONATA_ASSIGN_OR_RETURN(
+            s, FormatIntegerWith(static_cast<double>(offset), f));
       } else {
-        return Error("D3134", "The timezone integer format specifier cannot have more than four digits");
+        return Error("D3134",
+                     "The timezone integer format specifier cannot have more "
+                     "than four digits");
       }
       if (offset >= 0) s = "+" + s;
       if (m.component == 'z') s = "GMT" + s;
       if (offset == 0 && m.presentation2 == "t") s = "Z";
       out += s;
     } else if (m.component == 'P') {
-      if (m.names.has_value() && *m.names == Case::kUpper) text = ToUpperAscii(text);
+      if (m.names.has_value() && *m.names == Case::kUpper)
+        text = ToUpperAscii(text);
       out += text;
     } else if (is_text) {
       out += text;
@@ -892,7 +1008,8 @@ std::optional<int64_t> ParseIso8601(const std::string& s) {
     bool leap = (yy % 4 == 0 && yy % 100 != 0) || yy % 400 == 0;
     return mm == 2 && leap ? 29 : kDays[mm - 1];
   };
-  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+    return std::nullopt;
   if (has_time) {
     bool midnight24 = h == 24 && mi == 0 && sec == 0 && ms == 0;
     if ((h > 23 && !midnight24) || mi > 59 || sec > 59) return std::nullopt;
@@ -902,7 +1019,8 @@ std::optional<int64_t> ParseIso8601(const std::string& s) {
 
 absl::StatusOr<Value> ParseDateTime(Evaluator& ev, const std::string& timestamp,
                                     const std::string& picture) {
-  OW_JSONATA_ASSIGN_OR_RETURN(std::vector<Marker> spec, AnalyseDateTimePicture(picture));
+  OW_JSONATA_ASSIGN_OR_RETURN(std::vector<Marker> spec,
+                              AnalyseDateTimePicture(picture));
   struct Part {
     char component;
     std::function<std::optional<double>(const std::string&)> parse;
@@ -932,19 +1050,22 @@ absl::StatusOr<Value> ParseDateTime(Evaluator& ev, const std::string& timestamp,
         if (sep.has_value()) {
           size_t at = value.find(*sep);
           hours = std::strtoll(value.substr(0, at).c_str(), nullptr, 10);
-          minutes = std::strtoll(value.substr(at + sep->size()).c_str(), nullptr, 10);
+          minutes =
+              std::strtoll(value.substr(at + sep->size()).c_str(), nullptr, 10);
         } else if (value.size() - 1 <= 2) {
           hours = std::strtoll(value.c_str(), nullptr, 10);
         } else {
           hours = std::strtoll(value.substr(0, 3).c_str(), nullptr, 10);
           minutes = std::strtoll(value.substr(3).c_str(), nullptr, 10);
         }
-        return static_cast<double>(hours * 60 + (hours < 0 || value[0] == '-' ? -minutes : minutes));
+        return static_cast<double>(
+            hours * 60 + (hours < 0 || value[0] == '-' ? -minutes : minutes));
       };
     } else if (m.integer.has_value()) {
       std::optional<int> fixed;
       bool next_is_marker = k + 1 < spec.size() && !spec[k + 1].literal;
-      if (next_is_marker && m.integer->mandatory_digits > 0) fixed = m.integer->mandatory_digits;
+      if (next_is_marker && m.integer->mandatory_digits > 0)
+        fixed = m.integer->mandatory_digits;
       r = IntegerRegex(*m.integer, fixed);
       IntegerFormat f = *m.integer;
       part.parse = [f](const std::string& v) { return ParseIntegerText(v, f); };
@@ -954,21 +1075,26 @@ absl::StatusOr<Value> ParseDateTime(Evaluator& ev, const std::string& timestamp,
       if (m.component == 'M' || m.component == 'x') {
         for (int i = 0; i < 12; ++i) {
           std::string name = kMonths[i];
-          if (m.width_max.has_value()) name = name.substr(0, static_cast<size_t>(*m.width_max));
+          if (m.width_max.has_value())
+            name = name.substr(0, static_cast<size_t>(*m.width_max));
           lookup[ToLowerAscii(name)] = i + 1;
         }
       } else if (m.component == 'F') {
         for (int i = 1; i < 8; ++i) {
           std::string name = kDays[i];
-          if (m.width_max.has_value()) name = name.substr(0, static_cast<size_t>(*m.width_max));
+          if (m.width_max.has_value())
+            name = name.substr(0, static_cast<size_t>(*m.width_max));
           lookup[ToLowerAscii(name)] = i;
         }
       } else if (m.component == 'P') {
         lookup = {{"am", 0}, {"pm", 1}};
       } else {
-        return Error("D3133", absl::StrCat("The 'name' modifier can only be applied to months and "
-                                           "days in the date/time picture string, not ",
-                                           Quote(std::string(1, m.component))));
+        return Error(
+            "D3133",
+            absl::StrCat(
+                "The 'name' modifier can only be applied to months and "
+                "days in the date/time picture string, not ",
+                Quote(std::string(1, m.component))));
       }
       part.parse = [lookup](const std::string& v) -> std::optional<double> {
         auto it = lookup.find(ToLowerAscii(v));
@@ -979,7 +1105,8 @@ absl::StatusOr<Value> ParseDateTime(Evaluator& ev, const std::string& timestamp,
     regex += "(" + r + ")";
     parts.push_back(std::move(part));
   }
-  OW_JSONATA_ASSIGN_OR_RETURN(auto re, Regex::Compile("^" + regex + "$", "i", kNoOffset));
+  OW_JSONATA_ASSIGN_OR_RETURN(
+      auto re, Regex::Compile("^" + regex + "$", "i", kNoOffset));
   OW_JSONATA_ASSIGN_OR_RETURN(auto match, ev.MatchRegex(*re, timestamp, 0));
   if (!match.has_value()) return Value();
   std::map<char, double> c;
@@ -996,7 +1123,9 @@ absl::StatusOr<Value> ParseDateTime(Evaluator& ev, const std::string& timestamp,
   };
   int date_mask = mask("YXMxWwdD");
   int time_mask = mask("PHhmsf");
-  auto is_type = [](int type, int m) { return ((~type & m) == 0) && (type & m) != 0; };
+  auto is_type = [](int type, int m) {
+    return ((~type & m) == 0) && (type & m) != 0;
+  };
   bool date_a = is_type(161, date_mask);
   bool date_b = !date_a && is_type(130, date_mask);
   bool date_c = !date_a && !date_b && is_type(84, date_mask);
@@ -1018,33 +1147,62 @@ absl::StatusOr<Value> ParseDateTime(Evaluator& ev, const std::string& timestamp,
           now = Split(ms);
         }
         switch (part) {
-          case 'Y': c[part] = static_cast<double>(now->year); break;
-          case 'M': c[part] = static_cast<double>(now->month); break;
-          case 'D': c[part] = static_cast<double>(now->day); break;
-          case 'd': c[part] = static_cast<double>(now->epoch_day - DaysFromCivil(now->year, 1, 1) + 1); break;
-          case 'H': c[part] = static_cast<double>(now->hour); break;
-          case 'h': c[part] = static_cast<double>(now->hour % 12 == 0 ? 12 : now->hour % 12); break;
-          case 'P': c[part] = now->hour >= 12 ? 1 : 0; break;
-          case 'm': c[part] = static_cast<double>(now->minute); break;
-          case 's': c[part] = static_cast<double>(now->second); break;
-          case 'f': c[part] = static_cast<double>(now->millis); break;
-          default: c[part] = 0; break;
+          case 'Y':
+            c[part] = static_cast<double>(now->year);
+            break;
+          case 'M':
+            c[part] = static_cast<double>(now->month);
+            break;
+          case 'D':
+            c[part] = static_cast<double>(now->day);
+            break;
+          case 'd':
+            c[part] = static_cast<double>(now->epoch_day -
+                                          DaysFromCivil(now->year, 1, 1) + 1);
+            break;
+          case 'H':
+            c[part] = static_cast<double>(now->hour);
+            break;
+          case 'h':
+            c[part] =
+                static_cast<double>(now->hour % 12 == 0 ? 12 : now->hour % 12);
+            break;
+          case 'P':
+            c[part] = now->hour >= 12 ? 1 : 0;
+            break;
+          case 'm':
+            c[part] = static_cast<double>(now->minute);
+            break;
+          case 's':
+            c[part] = static_cast<double>(now->second);
+            break;
+          case 'f':
+            c[part] = static_cast<double>(now->millis);
+            break;
+          default:
+            c[part] = 0;
+            break;
         }
       }
     } else {
       start_specified = true;
       if (end_specified) {
-        return Error("D3136", "The date/time picture string is missing specifiers required to parse the timestamp");
+        return Error("D3136",
+                     "The date/time picture string is missing specifiers "
+                     "required to parse the timestamp");
       }
     }
   }
   if (date_c || date_d) {
-    return Error("D3136", "The date/time picture string is missing specifiers required to parse the timestamp");
+    return Error("D3136",
+                 "The date/time picture string is missing specifiers required "
+                 "to parse the timestamp");
   }
   int64_t month0 = c['M'] > 0 ? static_cast<int64_t>(c['M']) - 1 : 0;
   int64_t day = static_cast<int64_t>(c['D']);
   if (date_b) {
-    int64_t days = DaysFromCivil(static_cast<int64_t>(c['Y']), 1, 1) + static_cast<int64_t>(c['d']) - 1;
+    int64_t days = DaysFromCivil(static_cast<int64_t>(c['Y']), 1, 1) +
+                   static_cast<int64_t>(c['d']) - 1;
     int64_t yy, mm, dd;
     CivilFromDays(days, &yy, &mm, &dd);
     month0 = mm - 1;
@@ -1052,14 +1210,16 @@ absl::StatusOr<Value> ParseDateTime(Evaluator& ev, const std::string& timestamp,
   }
   int64_t hour = static_cast<int64_t>(c['H']);
   if (time_b) {
-    hour = static_cast<int64_t>(c['h']) == 12 ? 0 : static_cast<int64_t>(c['h']);
+    hour =
+        static_cast<int64_t>(c['h']) == 12 ? 0 : static_cast<int64_t>(c['h']);
     if (c['P'] == 1) hour += 12;
   }
   double year = c['Y'];
   if (std::fabs(year) > 275000) return Value();
-  int64_t millis = UtcMillis(static_cast<int64_t>(year), month0, day, hour,
-                             static_cast<int64_t>(c['m']), static_cast<int64_t>(c['s']),
-                             static_cast<int64_t>(c['f']));
+  int64_t millis =
+      UtcMillis(static_cast<int64_t>(year), month0, day, hour,
+                static_cast<int64_t>(c['m']), static_cast<int64_t>(c['s']),
+                static_cast<int64_t>(c['f']));
   double tz = has('Z') ? c['Z'] : has('z') ? c['z'] : 0;
   millis -= static_cast<int64_t>(tz) * 60000;
   return Value::Number(static_cast<double>(millis));
@@ -1074,9 +1234,10 @@ std::optional<std::string> OptString(const Value& v) {
 
 absl::StatusOr<Value> FnNow(Evaluator& ev, const Args& args, const Value&) {
   OW_JSONATA_ASSIGN_OR_RETURN(int64_t now, ev.NowMillis());
-  OW_JSONATA_ASSIGN_OR_RETURN(std::string s, FormatDateTime(static_cast<double>(now),
-                                                            OptString(Arg(args, 0)),
-                                                            OptString(Arg(args, 1))));
+  OW_JSONATA_ASSIGN_OR_RETURN(
+      std::string s,
+      FormatDateTime(static_cast<double>(now), OptString(Arg(args, 0)),
+                     OptString(Arg(args, 1))));
   return Value::String(std::move(s));
 }
 
@@ -1089,45 +1250,59 @@ absl::StatusOr<Value> FnFromMillis(Evaluator&, const Args& args, const Value&) {
   Value ms = Arg(args, 0);
   if (ms.IsUndefined()) return Value();
   OW_JSONATA_ASSIGN_OR_RETURN(
-      std::string s, FormatDateTime(ms.number(), OptString(Arg(args, 1)), OptString(Arg(args, 2))));
+      std::string s, FormatDateTime(ms.number(), OptString(Arg(args, 1)),
+                                    OptString(Arg(args, 2))));
   return Value::String(std::move(s));
 }
 
-absl::StatusOr<Value> FnToMillis(Evaluator& ev, const Args& args, const Value&) {
+absl::StatusOr<Value> FnToMillis(Evaluator& ev, const Args& args,
+                                 const Value&) {
   Value ts = Arg(args, 0);
   if (ts.IsUndefined()) return Value();
   Value picture = Arg(args, 1);
   if (picture.IsString()) return ParseDateTime(ev, ts.str(), picture.str());
   auto ms = ParseIso8601(ts.str());
   if (!ms.has_value()) {
-    return Error("D3110", absl::StrCat("The argument of the toMillis function must be an ISO 8601 "
-                                       "formatted timestamp. Given ",
-                                       Quote(ts.str())));
+    return Error(
+        "D3110",
+        absl::StrCat(
+            "The argument of the toMillis function must be an ISO 8601 "
+            "formatted timestamp. Given ",
+            Quote(ts.str())));
   }
   return Value::Number(static_cast<double>(*ms));
 }
 
-absl::StatusOr<Value> FnFormatInteger(Evaluator& ev, const Args& args, const Value&) {
+absl::StatusOr<Value> FnFormatInteger(Evaluator& ev, const Args& args,
+                                      const Value&) {
   Value v = Arg(args, 0);
   if (v.IsUndefined()) return Value();
-  OW_JSONATA_ASSIGN_OR_RETURN(IntegerFormat f, AnalyseIntegerPicture(Arg(args, 1).str()));
+  OW_JSONATA_ASSIGN_OR_RETURN(IntegerFormat f,
+                              AnalyseIntegerPicture(Arg(args, 1).str()));
   double x = std::floor(v.number());
   if (f.primary == Primary::kDecimal &&
-      static_cast<double>(f.mandatory_digits) > static_cast<double>(ev.limits().max_string_bytes)) {
-    return Error("U1005", "Picture string asks for more digits than the string limit");
+      static_cast<double>(f.mandatory_digits) >
+          static_cast<double>(ev.limits().max_string_bytes)) {
+    return Error("U1005",
+                 "Picture string asks for more digits than the string limit");
   }
   OW_JSONATA_ASSIGN_OR_RETURN(std::string s, FormatIntegerWith(x, f));
   OW_JSONATA_RETURN_IF_ERROR(ev.CheckString(s.size()));
   return Value::String(std::move(s));
 }
 
-absl::StatusOr<Value> FnParseInteger(Evaluator&, const Args& args, const Value&) {
+absl::StatusOr<Value> FnParseInteger(Evaluator&, const Args& args,
+                                     const Value&) {
   Value v = Arg(args, 0);
   if (v.IsUndefined()) return Value();
-  OW_JSONATA_ASSIGN_OR_RETURN(IntegerFormat f, AnalyseIntegerPicture(Arg(args, 1).str()));
+  OW_JSONATA_ASSIGN_OR_RETURN(IntegerFormat f,
+                              AnalyseIntegerPicture(Arg(args, 1).str()));
   if (f.primary == Primary::kSequence) {
-    return Error("D3130", absl::StrCat("Formatting or parsing an integer as a sequence starting with ",
-                                       Quote(f.token), " is not supported by this implementation"));
+    return Error(
+        "D3130",
+        absl::StrCat(
+            "Formatting or parsing an integer as a sequence starting with ",
+            Quote(f.token), " is not supported by this implementation"));
   }
   auto r = ParseIntegerText(v.str(), f);
   if (!r.has_value()) return Value();

@@ -16,20 +16,24 @@ namespace {
 
 constexpr char kPayloadUrl[] = "onewindow.asl/jsonata-error";
 
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+absl::string_view Av(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
 
 // Payload: code \x1f offset \x1f position \x1f token.
 void Store(absl::Status* s, const ErrorFields& f) {
-  std::string p = absl::StrCat(f.code, "\x1f", f.offset, "\x1f", f.position, "\x1f", f.token);
+  std::string p = absl::StrCat(f.code, "\x1f", f.offset, "\x1f", f.position,
+                               "\x1f", f.token);
   s->SetPayload(kPayloadUrl, absl::Cord(p));
 }
 
 }  // namespace
 
-absl::Status Error(std::string_view code, std::string_view message, int64_t offset,
-                   std::string_view token) {
-  absl::StatusCode sc = (!code.empty() && code[0] == 'U') ? absl::StatusCode::kResourceExhausted
-                                                          : absl::StatusCode::kInvalidArgument;
+absl::Status Error(std::string_view code, std::string_view message,
+                   int64_t offset, std::string_view token) {
+  absl::StatusCode sc = (!code.empty() && code[0] == 'U')
+                            ? absl::StatusCode::kResourceExhausted
+                            : absl::StatusCode::kInvalidArgument;
   absl::Status s(sc, absl::StrCat(Av(code), ": ", Av(message)));
   ErrorFields f;
   f.code = std::string(code);
@@ -43,7 +47,8 @@ std::optional<ErrorFields> ReadError(const absl::Status& s) {
   auto p = s.GetPayload(kPayloadUrl);
   if (!p.has_value()) return std::nullopt;
   std::string text(*p);
-  std::vector<std::string> parts = absl::StrSplit(text, absl::MaxSplits('\x1f', 3));
+  std::vector<std::string> parts =
+      absl::StrSplit(text, absl::MaxSplits('\x1f', 3));
   if (parts.size() != 4) return std::nullopt;
   ErrorFields f;
   f.code = parts[0];
@@ -53,7 +58,8 @@ std::optional<ErrorFields> ReadError(const absl::Status& s) {
   return f;
 }
 
-absl::Status WithOffset(absl::Status s, int64_t offset, std::string_view token) {
+absl::Status WithOffset(absl::Status s, int64_t offset,
+                        std::string_view token) {
   auto f = ReadError(s);
   if (!f.has_value()) return s;
   bool changed = false;
@@ -75,7 +81,8 @@ absl::Status Finalize(absl::Status s, std::string_view text) {
   size_t off = static_cast<size_t>(f->offset);
   if (off > text.size()) off = text.size();
   f->position = static_cast<int>(CodePointCount(text.substr(0, off)));
-  absl::Status out(s.code(), absl::StrCat(s.message(), " at position ", f->position));
+  absl::Status out(s.code(),
+                   absl::StrCat(s.message(), " at position ", f->position));
   Store(&out, *f);
   return out;
 }

@@ -16,9 +16,9 @@
 #include "absl/status/status.h"
 
 // Propagates a failed absl::Status (internal use).
-#define OW_JSONATA_RETURN_IF_ERROR(expr)               \
-  do {                                                 \
-    ::absl::Status ow_jsonata_status_ = (expr);        \
+#define OW_JSONATA_RETURN_IF_ERROR(expr)                     \
+  do {                                                       \
+    ::absl::Status ow_jsonata_status_ = (expr);              \
     if (!ow_jsonata_status_.ok()) return ow_jsonata_status_; \
   } while (false)
 
@@ -26,10 +26,11 @@
 #define OW_JSONATA_CONCAT(a, b) OW_JSONATA_CONCAT_INNER(a, b)
 // Assigns the value of a StatusOr expression or propagates its error.
 #define OW_JSONATA_ASSIGN_OR_RETURN(lhs, expr) \
-  OW_JSONATA_ASSIGN_OR_RETURN_IMPL(OW_JSONATA_CONCAT(ow_jsonata_so_, __LINE__), lhs, expr)
+  OW_JSONATA_ASSIGN_OR_RETURN_IMPL(            \
+      OW_JSONATA_CONCAT(ow_jsonata_so_, __LINE__), lhs, expr)
 #define OW_JSONATA_ASSIGN_OR_RETURN_IMPL(so, lhs, expr) \
-  auto so = (expr);                                      \
-  if (!so.ok()) return std::move(so).status();           \
+  auto so = (expr);                                     \
+  if (!so.ok()) return std::move(so).status();          \
   lhs = std::move(so).value()
 
 namespace onewindow::asl::jsonata::internal {

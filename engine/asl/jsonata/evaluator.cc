@@ -19,7 +19,8 @@ std::string_view OpText(const Node& n) { return n.value; }
 const Signature* Function::signature() const {
   switch (kind) {
     case Kind::kLambda:
-      return node != nullptr && node->signature.has_value() ? &*node->signature : nullptr;
+      return node != nullptr && node->signature.has_value() ? &*node->signature
+                                                            : nullptr;
     case Kind::kBuiltin:
       return builtin->signature.has_value() ? &*builtin->signature : nullptr;
     case Kind::kNative:
@@ -59,13 +60,15 @@ std::string_view Function::Name() const {
     case Kind::kNative:
       return native->name;
     case Kind::kPartial:
-      return target.IsFunction() ? target.function()->Name() : std::string_view();
+      return target.IsFunction() ? target.function()->Name()
+                                 : std::string_view();
     default:
       return "lambda";
   }
 }
 
-Evaluator::Evaluator(const Program& program, const Bindings& bindings, const Limits& limits)
+Evaluator::Evaluator(const Program& program, const Bindings& bindings,
+                     const Limits& limits)
     : program_(program), bindings_(bindings), limits_(limits) {}
 
 Evaluator::~Evaluator() {
@@ -79,8 +82,8 @@ Evaluator::~Evaluator() {
 absl::Status Evaluator::Charge(uint64_t steps) {
   steps_ += steps;
   if (steps_ > limits_.max_steps) {
-    return Error("U1003", absl::StrCat("Evaluation exceeds the limit of ", limits_.max_steps,
-                                       " steps"));
+    return Error("U1003", absl::StrCat("Evaluation exceeds the limit of ",
+                                       limits_.max_steps, " steps"));
   }
   return absl::OkStatus();
 }
@@ -99,7 +102,8 @@ absl::Status Evaluator::CheckStack() {
 
 absl::Status Evaluator::CheckLength(size_t items) {
   if (items > limits_.max_sequence_length) {
-    return Error("U1004", absl::StrCat("Sequence of ", items, " items exceeds the limit of ",
+    return Error("U1004", absl::StrCat("Sequence of ", items,
+                                       " items exceeds the limit of ",
                                        limits_.max_sequence_length, " items"));
   }
   return absl::OkStatus();
@@ -107,7 +111,8 @@ absl::Status Evaluator::CheckLength(size_t items) {
 
 absl::Status Evaluator::CheckString(size_t bytes) {
   if (bytes > limits_.max_string_bytes) {
-    return Error("U1005", absl::StrCat("String of ", bytes, " bytes exceeds the limit of ",
+    return Error("U1005", absl::StrCat("String of ", bytes,
+                                       " bytes exceeds the limit of ",
                                        limits_.max_string_bytes, " bytes"));
   }
   return absl::OkStatus();
@@ -115,7 +120,9 @@ absl::Status Evaluator::CheckString(size_t bytes) {
 
 absl::StatusOr<double> Evaluator::Random() {
   if (!bindings_.random) {
-    return Error("U1010", "No source of random numbers was supplied for this evaluation");
+    return Error(
+        "U1010",
+        "No source of random numbers was supplied for this evaluation");
   }
   double r = bindings_.random();
   if (!(r >= 0 && r < 1)) r = 0;
@@ -150,7 +157,9 @@ absl::StatusOr<std::optional<Json>> Evaluator::Run(const Json* input) {
   if (!result.ok()) return Finalize(result.status(), program_.text);
   if (result->IsUndefined()) return std::optional<Json>();
   if (result->IsFunction()) {
-    return Error("U1009", "The result of the expression is a function, which has no JSON value");
+    return Error(
+        "U1009",
+        "The result of the expression is a function, which has no JSON value");
   }
   Json out;
   absl::Status s = ToJsonInto(*result, &out);
@@ -158,16 +167,20 @@ absl::StatusOr<std::optional<Json>> Evaluator::Run(const Json* input) {
   return std::optional<Json>(std::move(out));
 }
 
-absl::StatusOr<Value> Evaluator::Eval(const Node& n, const Value& input, Frame* env) {
+absl::StatusOr<Value> Evaluator::Eval(const Node& n, const Value& input,
+                                      Frame* env) {
   // Kept small: this frame is on the stack once per level of nesting.
   char here = 0;
-  size_t used = stack_base_ > &here ? static_cast<size_t>(stack_base_ - &here) : 0;
+  size_t used =
+      stack_base_ > &here ? static_cast<size_t>(stack_base_ - &here) : 0;
   if (used > max_stack_used_) max_stack_used_ = used;
-  if (++steps_ > limits_.max_steps || used > limits_.max_stack_bytes) return BudgetError();
+  if (++steps_ > limits_.max_steps || used > limits_.max_stack_bytes)
+    return BudgetError();
   // One named result, finished in place, so that no temporaries share
   // this frame.
   absl::StatusOr<Value> result = EvalNode(n, input, env);
-  if (result.ok() && (!n.predicates.empty() || n.group || result->IsSequence())) {
+  if (result.ok() &&
+      (!n.predicates.empty() || n.group || result->IsSequence())) {
     Finish(n, &result, env);
   }
   return result;
@@ -178,7 +191,8 @@ absl::Status Evaluator::BudgetError() {
   return CheckStack();
 }
 
-void Evaluator::Finish(const Node& n, absl::StatusOr<Value>* result, Frame* env) {
+void Evaluator::Finish(const Node& n, absl::StatusOr<Value>* result,
+                       Frame* env) {
   for (const Stage& p : n.predicates) {
     *result = EvalFilter(*p.expr, **result, env);
     if (!result->ok()) return;
@@ -200,7 +214,8 @@ void Evaluator::Finish(const Node& n, absl::StatusOr<Value>* result, Frame* env)
   }
 }
 
-absl::StatusOr<Value> Evaluator::EvalNode(const Node& n, const Value& input, Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalNode(const Node& n, const Value& input,
+                                          Frame* env) {
   // A dispatcher only: every case is a call, so that this frame stays small.
   switch (n.type) {
     case NodeType::kPath:
@@ -260,7 +275,9 @@ absl::StatusOr<Value> Evaluator::Constant(const Node& n) {
     case NodeType::kNumber:
       return Value::Number(n.number);
     case NodeType::kLiteral:
-      return n.literal == Literal::kNull ? Value::Null() : Value::Bool(n.literal == Literal::kTrue);
+      return n.literal == Literal::kNull
+                 ? Value::Null()
+                 : Value::Bool(n.literal == Literal::kTrue);
     case NodeType::kRegex: {
       auto f = std::make_shared<Function>();
       f->kind = Function::Kind::kRegex;
@@ -272,7 +289,8 @@ absl::StatusOr<Value> Evaluator::Constant(const Node& n) {
   }
 }
 
-absl::StatusOr<Value> Evaluator::Variable(const Node& n, const Value& input, Frame* env) {
+absl::StatusOr<Value> Evaluator::Variable(const Node& n, const Value& input,
+                                          Frame* env) {
   if (n.type == NodeType::kParent) {
     const Value* v = env->Find(n.slot->label);
     return v ? *v : Value();
@@ -281,7 +299,8 @@ absl::StatusOr<Value> Evaluator::Variable(const Node& n, const Value& input, Fra
   return LookupVariable(n.value, env);
 }
 
-absl::StatusOr<Value> Evaluator::EvalNegate(const Node& n, const Value& input, Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalNegate(const Node& n, const Value& input,
+                                            Frame* env) {
   absl::StatusOr<Value> v = Eval(*n.expr, input, env);
   if (!v.ok() || v->IsUndefined()) return v;
   if (v->IsNumber()) return Value::Number(-v->number());
@@ -291,10 +310,12 @@ absl::StatusOr<Value> Evaluator::EvalNegate(const Node& n, const Value& input, F
 absl::Status Evaluator::NegateError(const Node& n, const Value& v) {
   OW_JSONATA_ASSIGN_OR_RETURN(std::string s, Stringify(v, false));
   if (v.IsString()) s = Quote(s);
-  return Error("D1002", absl::StrCat("Cannot negate a non-numeric value: ", s), n.offset, "-");
+  return Error("D1002", absl::StrCat("Cannot negate a non-numeric value: ", s),
+               n.offset, "-");
 }
 
-absl::StatusOr<Value> Evaluator::EvalCondition(const Node& n, const Value& input, Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalCondition(const Node& n,
+                                               const Value& input, Frame* env) {
   if (n.type == NodeType::kCondition) {
     absl::StatusOr<Value> c = Eval(*n.condition, input, env);
     if (!c.ok()) return c;
@@ -304,12 +325,14 @@ absl::StatusOr<Value> Evaluator::EvalCondition(const Node& n, const Value& input
   }
   absl::StatusOr<Value> c = Eval(*n.lhs, input, env);
   if (!c.ok()) return c;
-  bool keep = n.type == NodeType::kElvis ? ToBoolean(*c).value_or(false) : !c->IsUndefined();
+  bool keep = n.type == NodeType::kElvis ? ToBoolean(*c).value_or(false)
+                                         : !c->IsUndefined();
   if (keep) return c;
   return Eval(*n.rhs, input, env);
 }
 
-absl::StatusOr<Value> Evaluator::EvalBind(const Node& n, const Value& input, Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalBind(const Node& n, const Value& input,
+                                          Frame* env) {
   absl::StatusOr<Value> v = Eval(*n.rhs, input, env);
   if (v.ok()) env->Bind(n.value, *v);
   return v;
@@ -324,8 +347,10 @@ absl::StatusOr<Value> Evaluator::TransformFunction(const Node& n, Frame* env) {
   return Value::Func(std::move(f));
 }
 
-absl::StatusOr<Value> Evaluator::EvalSortNode(const Node& n, const Value& input, Frame* env) {
-  return EvalSort(n, input.IsArray() ? input : Value::Array(SequenceOf(input)), env);
+absl::StatusOr<Value> Evaluator::EvalSortNode(const Node& n, const Value& input,
+                                              Frame* env) {
+  return EvalSort(n, input.IsArray() ? input : Value::Array(SequenceOf(input)),
+                  env);
 }
 
 // ---- Frames and variables --------------------------------------------------
@@ -342,7 +367,8 @@ void Evaluator::Retain(Frame* frame) {
   retained_.push_back(frame->shared_from_this());
 }
 
-std::shared_ptr<Frame> Evaluator::TupleFrame(Frame* parent, const TupleBindings& bindings) {
+std::shared_ptr<Frame> Evaluator::TupleFrame(Frame* parent,
+                                             const TupleBindings& bindings) {
   auto f = NewFrame(parent);
   f->vars.reserve(bindings.size());
   for (const auto& [k, v] : bindings) f->vars.emplace_back(k, v);
@@ -353,7 +379,8 @@ Value Evaluator::LookupVariable(std::string_view name, Frame* env) const {
   if (const Value* v = env->Find(name)) return *v;
   if (const Json* j = bindings_.Find(name)) return Value::FromJson(*j);
   if (bindings_.functions != nullptr) {
-    if (const NativeEntry* e = bindings_.functions->Find(name)) return Value::Func(e->function);
+    if (const NativeEntry* e = bindings_.functions->Find(name))
+      return Value::Func(e->function);
   }
   if (const Builtin* b = FindBuiltin(name)) return Value::Func(b->function);
   return Value();
@@ -361,17 +388,19 @@ Value Evaluator::LookupVariable(std::string_view name, Frame* env) const {
 
 // ---- Operators -------------------------------------------------------------
 
-absl::StatusOr<Value> Evaluator::EvalBinary(const Node& n, const Value& input, Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalBinary(const Node& n, const Value& input,
+                                            Frame* env) {
   absl::StatusOr<Value> lhs = Eval(*n.lhs, input, env);
   if (!lhs.ok()) return lhs;
-  if (n.op == BinaryOp::kAnd || n.op == BinaryOp::kOr) return EvalLogical(n, *lhs, input, env);
+  if (n.op == BinaryOp::kAnd || n.op == BinaryOp::kOr)
+    return EvalLogical(n, *lhs, input, env);
   absl::StatusOr<Value> rhs = Eval(*n.rhs, input, env);
   if (!rhs.ok()) return rhs;
   return BinaryOperation(n, *lhs, *rhs);
 }
 
-absl::StatusOr<Value> Evaluator::EvalLogical(const Node& n, const Value& lhs, const Value& input,
-                                             Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalLogical(const Node& n, const Value& lhs,
+                                             const Value& input, Frame* env) {
   bool l = ToBoolean(lhs).value_or(false);
   if (n.op == BinaryOp::kAnd ? !l : l) return Value::Bool(l);
   absl::StatusOr<Value> rhs = Eval(*n.rhs, input, env);
@@ -379,7 +408,8 @@ absl::StatusOr<Value> Evaluator::EvalLogical(const Node& n, const Value& lhs, co
   return Value::Bool(ToBoolean(*rhs).value_or(false));
 }
 
-absl::StatusOr<Value> Evaluator::BinaryOperation(const Node& n, const Value& lhs,
+absl::StatusOr<Value> Evaluator::BinaryOperation(const Node& n,
+                                                 const Value& lhs,
                                                  const Value& rhs) {
   switch (n.op) {
     case BinaryOp::kAdd:
@@ -402,15 +432,26 @@ absl::StatusOr<Value> Evaluator::BinaryOperation(const Node& n, const Value& lhs
       if (lhs.IsUndefined() || rhs.IsUndefined()) return Value();
       double a = lhs.number(), b = rhs.number(), r = 0;
       switch (n.op) {
-        case BinaryOp::kAdd: r = a + b; break;
-        case BinaryOp::kSub: r = a - b; break;
-        case BinaryOp::kMul: r = a * b; break;
-        case BinaryOp::kDiv: r = a / b; break;
-        default: r = std::fmod(a, b); break;
+        case BinaryOp::kAdd:
+          r = a + b;
+          break;
+        case BinaryOp::kSub:
+          r = a - b;
+          break;
+        case BinaryOp::kMul:
+          r = a * b;
+          break;
+        case BinaryOp::kDiv:
+          r = a / b;
+          break;
+        default:
+          r = std::fmod(a, b);
+          break;
       }
       if (!std::isfinite(r)) {
-        return Error("D1001", absl::StrCat("Number out of range: ", FormatJsNumber(r)), n.offset,
-                     OpText(n));
+        return Error("D1001",
+                     absl::StrCat("Number out of range: ", FormatJsNumber(r)),
+                     n.offset, OpText(n));
       }
       return Value::Number(r);
     }
@@ -428,7 +469,8 @@ absl::StatusOr<Value> Evaluator::BinaryOperation(const Node& n, const Value& lhs
       bool rok = rhs.IsUndefined() || rhs.IsString() || rhs.IsNumber();
       if (!lok || !rok) {
         return Error("T2010",
-                     absl::StrCat("The expressions either side of operator ", Quote(OpText(n)),
+                     absl::StrCat("The expressions either side of operator ",
+                                  Quote(OpText(n)),
                                   " must evaluate to numeric or string values"),
                      n.offset, OpText(n));
       }
@@ -439,22 +481,29 @@ absl::StatusOr<Value> Evaluator::BinaryOperation(const Node& n, const Value& lhs
         if (lhs.IsString()) a = Quote(a);
         if (rhs.IsString()) b = Quote(b);
         return Error("T2009",
-                     absl::StrCat("The values ", a, " and ", b, " either side of operator ",
-                                  Quote(OpText(n)), " must be of the same data type"),
+                     absl::StrCat("The values ", a, " and ", b,
+                                  " either side of operator ", Quote(OpText(n)),
+                                  " must be of the same data type"),
                      n.offset, OpText(n));
       }
       int c;
       if (lhs.IsNumber()) {
-        c = lhs.number() < rhs.number() ? -1 : lhs.number() > rhs.number() ? 1 : 0;
+        c = lhs.number() < rhs.number()   ? -1
+            : lhs.number() > rhs.number() ? 1
+                                          : 0;
       } else {
         int r = lhs.str().compare(rhs.str());
         c = r < 0 ? -1 : r > 0 ? 1 : 0;
       }
       switch (n.op) {
-        case BinaryOp::kLt: return Value::Bool(c < 0);
-        case BinaryOp::kLe: return Value::Bool(c <= 0);
-        case BinaryOp::kGt: return Value::Bool(c > 0);
-        default: return Value::Bool(c >= 0);
+        case BinaryOp::kLt:
+          return Value::Bool(c < 0);
+        case BinaryOp::kLe:
+          return Value::Bool(c <= 0);
+        case BinaryOp::kGt:
+          return Value::Bool(c > 0);
+        default:
+          return Value::Bool(c >= 0);
       }
     }
     case BinaryOp::kConcat: {
@@ -475,11 +524,16 @@ absl::StatusOr<Value> Evaluator::BinaryOperation(const Node& n, const Value& lhs
       auto same = [&](const Value& a, const Value& b) {
         if (a.type() != b.type()) return false;
         switch (a.type()) {
-          case Value::Type::kNull: return true;
-          case Value::Type::kBool: return a.boolean() == b.boolean();
-          case Value::Type::kNumber: return a.number() == b.number();
-          case Value::Type::kString: return a.str() == b.str();
-          default: return a.identity() == b.identity();
+          case Value::Type::kNull:
+            return true;
+          case Value::Type::kBool:
+            return a.boolean() == b.boolean();
+          case Value::Type::kNumber:
+            return a.number() == b.number();
+          case Value::Type::kString:
+            return a.str() == b.str();
+          default:
+            return a.identity() == b.identity();
         }
       };
       if (rhs.IsArray()) {
@@ -494,11 +548,15 @@ absl::StatusOr<Value> Evaluator::BinaryOperation(const Node& n, const Value& lhs
     }
     case BinaryOp::kRange: {
       if (!lhs.IsUndefined() && !(lhs.IsNumber() && IsInteger(lhs.number()))) {
-        return Error("T2003", "The left side of the range operator (..) must evaluate to an integer",
+        return Error("T2003",
+                     "The left side of the range operator (..) must evaluate "
+                     "to an integer",
                      n.offset, "..");
       }
       if (!rhs.IsUndefined() && !(rhs.IsNumber() && IsInteger(rhs.number()))) {
-        return Error("T2004", "The right side of the range operator (..) must evaluate to an integer",
+        return Error("T2004",
+                     "The right side of the range operator (..) must evaluate "
+                     "to an integer",
                      n.offset, "..");
       }
       if (lhs.IsUndefined() || rhs.IsUndefined()) return Value();
@@ -506,12 +564,14 @@ absl::StatusOr<Value> Evaluator::BinaryOperation(const Node& n, const Value& lhs
       if (a > b) return Value();
       double size = b - a + 1;
       if (size > static_cast<double>(limits_.max_sequence_length)) {
-        return Error("D2014",
-                     absl::StrCat("The size of the sequence allocated by the range operator (..) "
-                                  "must not exceed the limit of ",
-                                  limits_.max_sequence_length, ".  Attempted to allocate ",
-                                  FormatJsNumber(size), "."),
-                     n.offset, "..");
+        return Error(
+            "D2014",
+            absl::StrCat(
+                "The size of the sequence allocated by the range operator (..) "
+                "must not exceed the limit of ",
+                limits_.max_sequence_length, ".  Attempted to allocate ",
+                FormatJsNumber(size), "."),
+            n.offset, "..");
       }
       size_t count = static_cast<size_t>(size);
       OW_JSONATA_RETURN_IF_ERROR(Charge(count));
@@ -523,11 +583,14 @@ absl::StatusOr<Value> Evaluator::BinaryOperation(const Node& n, const Value& lhs
       return Value::Array(std::move(seq));
     }
     default:
-      return Error("S0204", absl::StrCat("Unknown operator: ", Quote(OpText(n))), n.offset);
+      return Error("S0204",
+                   absl::StrCat("Unknown operator: ", Quote(OpText(n))),
+                   n.offset);
   }
 }
 
-absl::StatusOr<Value> Evaluator::EvalArray(const Node& n, const Value& input, Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalArray(const Node& n, const Value& input,
+                                           Frame* env) {
   auto out = std::make_shared<ArrayData>();
   for (const NodePtr& item : n.items) {
     OW_JSONATA_ASSIGN_OR_RETURN(Value v, Eval(*item, input, env));
@@ -547,7 +610,8 @@ absl::StatusOr<Value> Evaluator::EvalArray(const Node& n, const Value& input, Fr
   return Value::Array(std::move(out));
 }
 
-absl::StatusOr<Value> Evaluator::EvalBlock(const Node& n, const Value& input, Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalBlock(const Node& n, const Value& input,
+                                           Frame* env) {
   auto frame = NewFrame(env);
   Value result;
   for (const NodePtr& e : n.items) {

@@ -56,7 +56,8 @@ struct Frame : std::enable_shared_from_this<Frame> {
   }
 };
 
-using BuiltinFn = absl::StatusOr<Value> (*)(Evaluator& ev, const std::vector<Value>& args,
+using BuiltinFn = absl::StatusOr<Value> (*)(Evaluator& ev,
+                                            const std::vector<Value>& args,
                                             const Value& input);
 
 struct Builtin {
@@ -68,7 +69,15 @@ struct Builtin {
 };
 
 struct Function {
-  enum class Kind : uint8_t { kLambda, kBuiltin, kNative, kPartial, kChain, kRegex, kTransform };
+  enum class Kind : uint8_t {
+    kLambda,
+    kBuiltin,
+    kNative,
+    kPartial,
+    kChain,
+    kRegex,
+    kTransform
+  };
   Kind kind = Kind::kLambda;
   // kLambda (node is the lambda), kTransform (node is the transform).
   const Node* node = nullptr;
@@ -115,7 +124,8 @@ struct RegexMatchResult {
 
 class Evaluator final : public CallContext {
  public:
-  Evaluator(const Program& program, const Bindings& bindings, const Limits& limits);
+  Evaluator(const Program& program, const Bindings& bindings,
+            const Limits& limits);
   ~Evaluator() override;
   Evaluator(const Evaluator&) = delete;
   Evaluator& operator=(const Evaluator&) = delete;
@@ -125,11 +135,12 @@ class Evaluator final : public CallContext {
 
   absl::StatusOr<Value> Eval(const Node& n, const Value& input, Frame* env);
   // Calls `proc` with `args`; `input` is the context for '-' parameters.
-  absl::StatusOr<Value> Apply(const Value& proc, std::vector<Value> args, const Value& input);
+  absl::StatusOr<Value> Apply(const Value& proc, std::vector<Value> args,
+                              const Value& input);
   // Calls `fn` the way higher-order functions do: with as many of
   // (value, index, array) as it takes.
-  absl::StatusOr<Value> ApplyHof(const Value& fn, const Value& value, const Value& index,
-                                 const Value& array);
+  absl::StatusOr<Value> ApplyHof(const Value& fn, const Value& value,
+                                 const Value& index, const Value& array);
 
   // Budgets.
   absl::Status Charge(uint64_t steps);
@@ -156,8 +167,8 @@ class Evaluator final : public CallContext {
   absl::StatusOr<Value> Append(const Value& a, const Value& b);
   absl::StatusOr<Value> EvalText(std::string_view text, const Value& context);
   absl::StatusOr<std::optional<RegexMatchResult>> MatchRegex(const Regex& re,
-                                                                     std::string_view s,
-                                                                     size_t from);
+                                                             std::string_view s,
+                                                             size_t from);
 
  private:
   // The evaluation of one node kind each. Those on the path of nested
@@ -165,61 +176,98 @@ class Evaluator final : public CallContext {
   // live in separate functions that are not inlined into them.
   absl::StatusOr<Value> EvalNode(const Node& n, const Value& input, Frame* env);
   OW_JSONATA_NOINLINE absl::Status BudgetError();
-  OW_JSONATA_NOINLINE void Finish(const Node& n, absl::StatusOr<Value>* result, Frame* env);
+  OW_JSONATA_NOINLINE void Finish(const Node& n, absl::StatusOr<Value>* result,
+                                  Frame* env);
   OW_JSONATA_NOINLINE absl::StatusOr<Value> Constant(const Node& n);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> Variable(const Node& n, const Value& input,
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> Variable(const Node& n,
+                                                     const Value& input,
                                                      Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalNegate(const Node& n, const Value& input,
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalNegate(const Node& n,
+                                                       const Value& input,
                                                        Frame* env);
   OW_JSONATA_NOINLINE absl::Status NegateError(const Node& n, const Value& v);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalCondition(const Node& n, const Value& input,
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalCondition(const Node& n,
+                                                          const Value& input,
                                                           Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalBind(const Node& n, const Value& input,
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalBind(const Node& n,
+                                                     const Value& input,
                                                      Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> TransformFunction(const Node& n, Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalSortNode(const Node& n, const Value& input,
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> TransformFunction(const Node& n,
+                                                              Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalSortNode(const Node& n,
+                                                         const Value& input,
                                                          Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> BinaryOperation(const Node& n, const Value& lhs,
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> BinaryOperation(const Node& n,
+                                                            const Value& lhs,
                                                             const Value& rhs);
-  OW_JSONATA_NOINLINE absl::Status CallError(const Node& n, std::string_view name, bool partial,
-                                            Frame* env);
+  OW_JSONATA_NOINLINE absl::Status CallError(const Node& n,
+                                             std::string_view name,
+                                             bool partial, Frame* env);
   OW_JSONATA_NOINLINE void CallFailed(const Node& n, absl::StatusOr<Value>* r);
-  OW_JSONATA_NOINLINE absl::Status PrepareCall(const Node& n, const Value& input, Frame* env,
-                                               const Value* apply_to, Value* proc,
+  OW_JSONATA_NOINLINE absl::Status PrepareCall(const Node& n,
+                                               const Value& input, Frame* env,
+                                               const Value* apply_to,
+                                               Value* proc,
                                                std::vector<Value>* args);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalLogical(const Node& n, const Value& lhs,
-                                                        const Value& input, Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> RunThunk(const Value& thunk, const Value& input);
-  OW_JSONATA_NOINLINE absl::Status ApplyError(const Value& proc);
-  OW_JSONATA_NOINLINE absl::Status ValidateArguments(const Function& f, std::vector<Value>* args,
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalLogical(const Node& n,
+                                                        const Value& lhs,
+                                                        const Value& input,
+                                                        Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> RunThunk(const Value& thunk,
                                                      const Value& input);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> ApplyComposite(const Function& f,
-                                                           std::vector<Value> args,
-                                                           const Value& input);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalPath(const Node& n, const Value& input, Frame* env);
-  absl::StatusOr<Value> EvalStep(const Node& step, const Value& input_seq, Frame* env,
-                                 bool last);
+  OW_JSONATA_NOINLINE absl::Status ApplyError(const Value& proc);
+  OW_JSONATA_NOINLINE absl::Status ValidateArguments(const Function& f,
+                                                     std::vector<Value>* args,
+                                                     const Value& input);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> ApplyComposite(
+      const Function& f, std::vector<Value> args, const Value& input);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalPath(const Node& n,
+                                                     const Value& input,
+                                                     Frame* env);
+  absl::StatusOr<Value> EvalStep(const Node& step, const Value& input_seq,
+                                 Frame* env, bool last);
   absl::StatusOr<Value> EvalTupleStep(const Node& step, const Value& input_seq,
                                       const Value& tuples, Frame* env);
-  absl::StatusOr<Value> EvalStages(const std::vector<Stage>& stages, Value input, Frame* env);
-  absl::StatusOr<Value> EvalFilter(const Node& predicate, const Value& input, Frame* env);
-  absl::StatusOr<Value> EvalSort(const Node& step, const Value& input, Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalGroup(const std::vector<std::pair<NodePtr, NodePtr>>& pairs,
-                                  int64_t offset, const Value& input, Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalBinary(const Node& n, const Value& input, Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalArray(const Node& n, const Value& input, Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalBlock(const Node& n, const Value& input, Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalCall(const Node& n, const Value& input, Frame* env,
-                                 const Value* apply_to);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalPartial(const Node& n, const Value& input, Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalApply(const Node& n, const Value& input, Frame* env);
-  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalLambda(const Node& n, const Value& input, Frame* env);
+  absl::StatusOr<Value> EvalStages(const std::vector<Stage>& stages,
+                                   Value input, Frame* env);
+  absl::StatusOr<Value> EvalFilter(const Node& predicate, const Value& input,
+                                   Frame* env);
+  absl::StatusOr<Value> EvalSort(const Node& step, const Value& input,
+                                 Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalGroup(
+      const std::vector<std::pair<NodePtr, NodePtr>>& pairs, int64_t offset,
+      const Value& input, Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalBinary(const Node& n,
+                                                       const Value& input,
+                                                       Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalArray(const Node& n,
+                                                      const Value& input,
+                                                      Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalBlock(const Node& n,
+                                                      const Value& input,
+                                                      Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalCall(const Node& n,
+                                                     const Value& input,
+                                                     Frame* env,
+                                                     const Value* apply_to);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalPartial(const Node& n,
+                                                        const Value& input,
+                                                        Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalApply(const Node& n,
+                                                      const Value& input,
+                                                      Frame* env);
+  OW_JSONATA_NOINLINE absl::StatusOr<Value> EvalLambda(const Node& n,
+                                                       const Value& input,
+                                                       Frame* env);
   absl::StatusOr<Value> ApplyInner(const Value& proc, std::vector<Value> args,
                                    const Value& input);
-  absl::StatusOr<Value> ApplyProcedure(const Function& f, const std::vector<Value>& args);
-  absl::StatusOr<Value> ApplyNative(const Function& f, const std::vector<Value>& args);
+  absl::StatusOr<Value> ApplyProcedure(const Function& f,
+                                       const std::vector<Value>& args);
+  absl::StatusOr<Value> ApplyNative(const Function& f,
+                                    const std::vector<Value>& args);
   absl::StatusOr<Value> ApplyTransform(const Function& f, const Value& obj);
-  absl::StatusOr<Value> ApplyRegex(const Function& f, const std::vector<Value>& args);
+  absl::StatusOr<Value> ApplyRegex(const Function& f,
+                                   const std::vector<Value>& args);
 
   absl::StatusOr<Value> LookupName(const Value& input, std::string_view key);
   absl::StatusOr<Value> Wildcard(const Value& input);
@@ -227,9 +275,11 @@ class Evaluator final : public CallContext {
   Value LookupVariable(std::string_view name, Frame* env) const;
   std::shared_ptr<Frame> NewFrame(Frame* parent);
   void Retain(Frame* frame);
-  std::shared_ptr<Frame> TupleFrame(Frame* parent, const TupleBindings& bindings);
+  std::shared_ptr<Frame> TupleFrame(Frame* parent,
+                                    const TupleBindings& bindings);
 
-  absl::Status StringifyInto(const Value& v, bool pretty, int indent, std::string* out);
+  absl::Status StringifyInto(const Value& v, bool pretty, int indent,
+                             std::string* out);
   absl::Status ToJsonInto(const Value& v, Json* out);
 
   const Program& program_;
@@ -247,7 +297,6 @@ class Evaluator final : public CallContext {
   std::vector<std::unique_ptr<Program>> eval_programs_;
   std::optional<int64_t> now_;
 };
-
 
 // ---- Helpers shared by the evaluator's files ------------------------------
 

@@ -57,35 +57,27 @@ TEST(ExpressionTest, Arithmetic) {
 }
 
 TEST(ExpressionTest, Comparison) {
-  Json input = Json::parse(R"({"a": 5, "s": "abc", "arr": [1, 2], "o": {"x": 1}})");
+  Json input =
+      Json::parse(R"({"a": 5, "s": "abc", "arr": [1, 2], "o": {"x": 1}})");
   CheckAll(
       {
-          {"a = 5", "true"},
-          {"a != 5", "false"},
-          {"a > 4", "true"},
-          {"a >= 5", "true"},
-          {"a < 5", "false"},
-          {"a <= 5", "true"},
-          {"s = 'abc'", "true"},
-          {"s < 'abd'", "true"},
-          {"'Z' < 'a'", "true"},
-          {"nothing = 1", "false"},
-          {"nothing != 1", "false"},
-          {"nothing > 1", "undefined"},
-          {"'1' = 1", "false"},
-          {"'1' < 1", "error T2009"},
-          {"arr > 1", "error T2010"},
-          {"arr = [1, 2]", "true"},
-          {"o = {'x': 1}", "true"},
-          {"o = {'x': 2}", "false"},
-          {"null = null", "true"},
-          {"true > false", "error T2010"},
+          {"a = 5", "true"},          {"a != 5", "false"},
+          {"a > 4", "true"},          {"a >= 5", "true"},
+          {"a < 5", "false"},         {"a <= 5", "true"},
+          {"s = 'abc'", "true"},      {"s < 'abd'", "true"},
+          {"'Z' < 'a'", "true"},      {"nothing = 1", "false"},
+          {"nothing != 1", "false"},  {"nothing > 1", "undefined"},
+          {"'1' = 1", "false"},       {"'1' < 1", "error T2009"},
+          {"arr > 1", "error T2010"}, {"arr = [1, 2]", "true"},
+          {"o = {'x': 1}", "true"},   {"o = {'x': 2}", "false"},
+          {"null = null", "true"},    {"true > false", "error T2010"},
       },
       &input);
 }
 
 TEST(ExpressionTest, BooleanOperators) {
-  Json input = Json::parse(R"({"t": true, "f": false, "e": "", "n": 0, "arr": [0, 0, 1]})");
+  Json input = Json::parse(
+      R"({"t": true, "f": false, "e": "", "n": 0, "arr": [0, 0, 1]})");
   CheckAll(
       {
           {"t and f", "false"},
@@ -165,7 +157,8 @@ TEST(ExpressionTest, ArrayConstructors) {
 }
 
 TEST(ExpressionTest, ObjectConstructors) {
-  Json input = Json::parse(R"({"k": "key", "v": 1, "items": [{"n": "a", "v": 1}, {"n": "b", "v": 2}, {"n": "a", "v": 3}]})");
+  Json input = Json::parse(
+      R"({"k": "key", "v": 1, "items": [{"n": "a", "v": 1}, {"n": "b", "v": 2}, {"n": "a", "v": 3}]})");
   CheckAll(
       {
           {"{'a': 1, 'b': 'x'}", R"({"a": 1, "b": "x"})"},
@@ -177,7 +170,8 @@ TEST(ExpressionTest, ObjectConstructors) {
           {"items{n: $sum(v)}", R"({"a": 4, "b": 2})"},
           {"items{n: v, 'a': 0}", "error D1009"},
           {"items.{n: v}", R"([{"a": 1}, {"b": 2}, {"a": 3}])"},
-          {"{'nested': {'deep': [1, {'x': true}]}}", R"({"nested": {"deep": [1, {"x": true}]}})"},
+          {"{'nested': {'deep': [1, {'x': true}]}}",
+           R"({"nested": {"deep": [1, {"x": true}]}})"},
           {"(items{n: v}).a", "[1, 3]"},
           // A grouping applies to the whole path it ends, here items.a.
           {"items{n: v}.a", "{}"},
@@ -224,7 +218,8 @@ TEST(ExpressionTest, VariablesAndBlocks) {
 TEST(ExpressionTest, CallerBindings) {
   Bindings b;
   b.Set("theAnswer", 42);
-  Json big = Json::parse(R"({"input": {"x": [1, 2, 3]}, "context": {"Execution": {"Id": "e-1"}}})");
+  Json big = Json::parse(
+      R"({"input": {"x": [1, 2, 3]}, "context": {"Execution": {"Id": "e-1"}}})");
   b.SetRef("states", big);
   CheckAll(
       {
@@ -247,10 +242,17 @@ TEST(ExpressionTest, Lambdas) {
           {"(λ($x){$x + 1})(1)", "2"},
           {"($add := function($a, $b){$a + $b}; $add(1))", "undefined"},
           {"($f := function($x){$x}; $f())", "undefined"},
-          {"($fact := function($n){$n <= 1 ? 1 : $n * $fact($n - 1)}; $fact(10))", "3628800"},
-          {"($fib := function($n){$n < 2 ? $n : $fib($n - 1) + $fib($n - 2)}; $fib(15))", "610"},
-          {"($make := function($n){function($x){$x + $n}}; $add5 := $make(5); $add5(10))", "15"},
-          {"($counter := function(){($c := 0; function(){$c})}; $counter()())", "0"},
+          {"($fact := function($n){$n <= 1 ? 1 : $n * $fact($n - 1)}; "
+           "$fact(10))",
+           "3628800"},
+          {"($fib := function($n){$n < 2 ? $n : $fib($n - 1) + $fib($n - 2)}; "
+           "$fib(15))",
+           "610"},
+          {"($make := function($n){function($x){$x + $n}}; $add5 := $make(5); "
+           "$add5(10))",
+           "15"},
+          {"($counter := function(){($c := 0; function(){$c})}; $counter()())",
+           "0"},
           {"$type(function($x){$x})", R"("function")"},
           {"function($x){$x}", "error U1009"},
           {"5()", "error T1006"},
@@ -266,7 +268,8 @@ TEST(ExpressionTest, TailCallsDoNotNest) {
   // depth limit of 200 because tail calls run one after the other.
   CheckAll(
       {
-          {"($loop := function($i, $acc){$i = 0 ? $acc : $loop($i - 1, $acc + $i)}; $loop(10000, 0))",
+          {"($loop := function($i, $acc){$i = 0 ? $acc : $loop($i - 1, $acc + "
+           "$i)}; $loop(10000, 0))",
            "50005000"},
           {"($even := function($n){$n = 0 ? true : $odd($n - 1)}; "
            "$odd := function($n){$n = 0 ? false : $even($n - 1)}; $even(1001))",
@@ -287,15 +290,18 @@ TEST(ExpressionTest, Signatures) {
       },
       nullptr);
   Json input = Json::parse(R"({"name": "fred"})");
-  CheckAll({{"name.$uppercase()", R"("FRED")"}, {"name.(function($s)<s-:s>{$s & '!'})()", R"("fred!")"}},
+  CheckAll({{"name.$uppercase()", R"("FRED")"},
+            {"name.(function($s)<s-:s>{$s & '!'})()", R"("fred!")"}},
            &input);
 }
 
 TEST(ExpressionTest, PartialApplication) {
   CheckAll(
       {
-          {"($first5 := $substring(?, 0, 5); $first5('Hello World'))", R"("Hello")"},
-          {"($add := function($a, $b){$a + $b}; $inc := $add(?, 1); $inc(41))", "42"},
+          {"($first5 := $substring(?, 0, 5); $first5('Hello World'))",
+           R"("Hello")"},
+          {"($add := function($a, $b){$a + $b}; $inc := $add(?, 1); $inc(41))",
+           "42"},
           {"($add := function($a, $b){$a + $b}; $add(1, ?)(2))", "3"},
           {"$nothing(?)", "error T1008"},
           {"substring(?, 1)", "error T1007"},
@@ -320,7 +326,8 @@ TEST(ExpressionTest, FunctionChains) {
 }
 
 TEST(ExpressionTest, HigherOrderFunctions) {
-  Json input = Json::parse(R"({"xs": [1, 2, 3, 4, 5], "o": {"a": 1, "b": 2, "c": 3}})");
+  Json input =
+      Json::parse(R"({"xs": [1, 2, 3, 4, 5], "o": {"a": 1, "b": 2, "c": 3}})");
   CheckAll(
       {
           {"$map(xs, function($v){$v * $v})", "[1, 4, 9, 16, 25]"},
@@ -343,7 +350,8 @@ TEST(ExpressionTest, HigherOrderFunctions) {
           {"$sift(o, function($v){$v > 1})", R"({"b": 2, "c": 3})"},
           {"$sift(o, function($v, $k){$k = 'a'})", R"({"a": 1})"},
           {"$sift(o, function($v){$v > 5})", "undefined"},
-          {"$each(o, function($v, $k){$k & '=' & $v})", R"(["a=1", "b=2", "c=3"])"},
+          {"$each(o, function($v, $k){$k & '=' & $v})",
+           R"(["a=1", "b=2", "c=3"])"},
           {"$sort(xs, function($a, $b){$a < $b})", "[5, 4, 3, 2, 1]"},
           {"$map(xs, $max)", "[1, 2, 3, 4, 5]"},
           {"$map(xs, $substring)", "error T0410"},
@@ -352,7 +360,8 @@ TEST(ExpressionTest, HigherOrderFunctions) {
 }
 
 TEST(ExpressionTest, Transforms) {
-  Json input = Json::parse(R"({"Account": {"Order": [{"Product": [{"Price": 10, "Quantity": 2}, {"Price": 5, "Quantity": 1}]}]}})");
+  Json input = Json::parse(
+      R"({"Account": {"Order": [{"Product": [{"Price": 10, "Quantity": 2}, {"Price": 5, "Quantity": 1}]}]}})");
   CheckAll(
       {
           {"$ ~> |Account.Order.Product|{'Total': Price * Quantity}|",
@@ -360,19 +369,24 @@ TEST(ExpressionTest, Transforms) {
                {"Price": 5, "Quantity": 1, "Total": 5}]}]}})"},
           {"$ ~> |Account.Order.Product|{'Price': Price * 2}, ['Quantity']|",
            R"({"Account": {"Order": [{"Product": [{"Price": 20}, {"Price": 10}]}]}})"},
-          {"($ ~> |Account.Order.Product|{}, 'Quantity'|).Account.Order.Product",
+          {"($ ~> |Account.Order.Product|{}, "
+           "'Quantity'|).Account.Order.Product",
            R"([{"Price": 10}, {"Price": 5}])"},
-          {"($ ~> |Account.Order.Product[Price > 8]|{'Big': true}|).Account.Order.Product.Big",
+          {"($ ~> |Account.Order.Product[Price > 8]|{'Big': "
+           "true}|).Account.Order.Product.Big",
            "true"},
           {"$ ~> |Account|{}|.Account", "error T2006"},
           {"$ ~> |Account|5|", "error T2011"},
           {"$ ~> |Account|{}, 5|", "error T2012"},
-          {"($t := |Account.Order|{'Seen': true}|; $t($).Account.Order.Seen)", "true"},
+          {"($t := |Account.Order|{'Seen': true}|; $t($).Account.Order.Seen)",
+           "true"},
           {"(|a|{'b': 1}|)(nothing)", "undefined"},
       },
       &input);
   // The input itself is not changed by a transform.
-  CheckAll({{"($ ~> |Account.Order.Product|{'Price': 0}|; Account.Order.Product.Price)", "[10, 5]"}},
+  CheckAll({{"($ ~> |Account.Order.Product|{'Price': 0}|; "
+             "Account.Order.Product.Price)",
+             "[10, 5]"}},
            &input);
 }
 
@@ -388,24 +402,29 @@ TEST(ExpressionTest, RegularExpressions) {
           {"$match('ababbabbcc', /a(b+)/)",
            R"([{"match": "ab", "index": 0, "groups": ["b"]}, {"match": "abb", "index": 2, "groups": ["bb"]},
                {"match": "abb", "index": 5, "groups": ["bb"]}])"},
-          {"$match('ababbabbcc', /a(b+)/, 1)", R"({"match": "ab", "index": 0, "groups": ["b"]})"},
+          {"$match('ababbabbcc', /a(b+)/, 1)",
+           R"({"match": "ab", "index": 0, "groups": ["b"]})"},
           {"$match('xyz', /a/)", "undefined"},
-          {"$replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1')", R"("Smith, John")"},
+          {"$replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1')",
+           R"("Smith, John")"},
           {"$replace('265USD', /([0-9]+)USD/, '$$$1')", R"("$265")"},
           {"$replace('abcabc', /b/, 'X', 1)", R"("aXcabc")"},
-          {"$replace('temp 30C', /(\\d+)C/, function($m){$string($number($m.groups[0]) * 9 / 5 + 32) & 'F'})",
+          {"$replace('temp 30C', /(\\d+)C/, "
+           "function($m){$string($number($m.groups[0]) * 9 / 5 + 32) & 'F'})",
            R"("temp 86F")"},
           {"$split('a1b22c', /\\d+/)", R"(["a", "b", "c"])"},
           {"$split('a1b22c', /\\d+/, 2)", R"(["a", "b"])"},
           {"$split('abc', /x*/)", "error D1004"},
-          {"/a(b)/('xaby')", R"({"match": "ab", "start": 1, "end": 3, "groups": ["b"]})"},
+          {"/a(b)/('xaby')",
+           R"({"match": "ab", "start": 1, "end": 3, "groups": ["b"]})"},
           {"[1, 'a', 'b'][$contains($string($), /[ab]/)]", R"(["a", "b"])"},
           {"//", "error S0301"},
           {"/abc", "error S0302"},
           {"/a{2,1}/", "error S0303"},
           {"/(/", "error S0302"},
           {"$replace('aaa', /a*?/, 'x')", "error D1004"},
-          {"$match('日本語テキスト', /テ(キ)/)", R"({"match": "テキ", "index": 3, "groups": ["キ"]})"},
+          {"$match('日本語テキスト', /テ(キ)/)",
+           R"({"match": "テキ", "index": 3, "groups": ["キ"]})"},
       },
       nullptr);
 }

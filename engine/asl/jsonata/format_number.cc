@@ -22,7 +22,8 @@ Chars ToChars(std::string_view s) {
   return out;
 }
 
-std::string Join(const Chars& c, size_t from = 0, size_t to = std::string::npos) {
+std::string Join(const Chars& c, size_t from = 0,
+                 size_t to = std::string::npos) {
   std::string out;
   to = std::min(to, c.size());
   for (size_t i = from; i < to; ++i) out += c[i];
@@ -44,9 +45,9 @@ int64_t FindLast(const Chars& c, const std::string& x) {
 }
 
 struct Props {
-  std::string decimal = ".", grouping = ",", exponent = "e", infinity = "Infinity",
-              minus = "-", nan = "NaN", percent = "%", per_mille = "\u2030", zero = "0",
-              digit = "#", pattern = ";";
+  std::string decimal = ".", grouping = ",", exponent = "e",
+              infinity = "Infinity", minus = "-", nan = "NaN", percent = "%",
+              per_mille = "\u2030", zero = "0", digit = "#", pattern = ";";
   std::vector<std::string> family;  // the ten decimal digits
 
   bool IsDigit(const std::string& c) const {
@@ -56,8 +57,8 @@ struct Props {
     return false;
   }
   bool IsActive(const std::string& c) const {
-    return IsDigit(c) || c == decimal || c == exponent || c == grouping || c == digit ||
-           c == pattern;
+    return IsDigit(c) || c == decimal || c == exponent || c == grouping ||
+           c == digit || c == pattern;
   }
 };
 
@@ -86,16 +87,22 @@ Parts SplitParts(const Chars& sub, const Props& p) {
   }
   if (pre == sub.size()) suf_start = sub.size();
   parts.prefix = Chars(sub.begin(), sub.begin() + static_cast<ptrdiff_t>(pre));
-  parts.suffix = Chars(sub.begin() + static_cast<ptrdiff_t>(std::max(pre, suf_start)), sub.end());
-  parts.active = Chars(sub.begin() + static_cast<ptrdiff_t>(pre),
-                       sub.begin() + static_cast<ptrdiff_t>(std::max(pre, suf_start)));
+  parts.suffix =
+      Chars(sub.begin() + static_cast<ptrdiff_t>(std::max(pre, suf_start)),
+            sub.end());
+  parts.active =
+      Chars(sub.begin() + static_cast<ptrdiff_t>(pre),
+            sub.begin() + static_cast<ptrdiff_t>(std::max(pre, suf_start)));
   int64_t epos = Find(sub, p.exponent, pre);
   if (epos == -1 || epos > static_cast<int64_t>(suf_start)) {
     parts.mantissa = parts.active;
   } else {
     size_t rel = static_cast<size_t>(epos) - pre;
-    parts.mantissa = Chars(parts.active.begin(), parts.active.begin() + static_cast<ptrdiff_t>(rel));
-    parts.exponent = Chars(parts.active.begin() + static_cast<ptrdiff_t>(rel + 1), parts.active.end());
+    parts.mantissa = Chars(parts.active.begin(),
+                           parts.active.begin() + static_cast<ptrdiff_t>(rel));
+    parts.exponent =
+        Chars(parts.active.begin() + static_cast<ptrdiff_t>(rel + 1),
+              parts.active.end());
     parts.has_exponent = true;
   }
   int64_t dpos = Find(parts.mantissa, p.decimal);
@@ -103,8 +110,10 @@ Parts SplitParts(const Chars& sub, const Props& p) {
     parts.integer = parts.mantissa;
     parts.fractional = parts.suffix;
   } else {
-    parts.integer = Chars(parts.mantissa.begin(), parts.mantissa.begin() + dpos);
-    parts.fractional = Chars(parts.mantissa.begin() + dpos + 1, parts.mantissa.end());
+    parts.integer =
+        Chars(parts.mantissa.begin(), parts.mantissa.begin() + dpos);
+    parts.fractional =
+        Chars(parts.mantissa.begin() + dpos + 1, parts.mantissa.end());
   }
   return parts;
 }
@@ -119,72 +128,104 @@ absl::Status Validate(const Parts& parts, const Props& p) {
   };
   int64_t dpos = Find(sub, p.decimal);
   if (dpos != FindLast(sub, p.decimal)) {
-    fail("D3081", "The sub-picture must not contain more than one instance of the 'decimal-separator' character");
+    fail("D3081",
+         "The sub-picture must not contain more than one instance of the "
+         "'decimal-separator' character");
   }
   if (Find(sub, p.percent) != FindLast(sub, p.percent)) {
-    fail("D3082", "The sub-picture must not contain more than one instance of the 'percent' character");
+    fail("D3082",
+         "The sub-picture must not contain more than one instance of the "
+         "'percent' character");
   }
   if (Find(sub, p.per_mille) != FindLast(sub, p.per_mille)) {
-    fail("D3083", "The sub-picture must not contain more than one instance of the 'per-mille' character");
+    fail("D3083",
+         "The sub-picture must not contain more than one instance of the "
+         "'per-mille' character");
   }
   if (Find(sub, p.percent) != -1 && Find(sub, p.per_mille) != -1) {
-    fail("D3084", "The sub-picture must not contain both a 'percent' and a 'per-mille' character");
+    fail("D3084",
+         "The sub-picture must not contain both a 'percent' and a 'per-mille' "
+         "character");
   }
   bool valid = false;
-  for (const auto& c : parts.mantissa) valid = valid || p.IsDigit(c) || c == p.digit;
+  for (const auto& c : parts.mantissa)
+    valid = valid || p.IsDigit(c) || c == p.digit;
   if (!valid) {
-    fail("D3085", "The mantissa part of a sub-picture must contain at least one character that is "
-                  "either an 'optional digit character' or a member of the 'decimal digit family'");
+    fail("D3085",
+         "The mantissa part of a sub-picture must contain at least one "
+         "character that is "
+         "either an 'optional digit character' or a member of the 'decimal "
+         "digit family'");
   }
   for (const auto& c : parts.active) {
     if (!p.IsActive(c)) {
-      fail("D3086", "The sub-picture must not contain a passive character that is preceded by an "
-                    "active character and that is followed by another active character");
+      fail("D3086",
+           "The sub-picture must not contain a passive character that is "
+           "preceded by an "
+           "active character and that is followed by another active character");
     }
   }
   if (dpos != -1) {
     if ((dpos > 0 && sub[static_cast<size_t>(dpos - 1)] == p.grouping) ||
-        (static_cast<size_t>(dpos + 1) < sub.size() && sub[static_cast<size_t>(dpos + 1)] == p.grouping)) {
-      fail("D3087", "The sub-picture must not contain a 'grouping-separator' character that appears "
-                    "adjacent to a 'decimal-separator' character");
+        (static_cast<size_t>(dpos + 1) < sub.size() &&
+         sub[static_cast<size_t>(dpos + 1)] == p.grouping)) {
+      fail("D3087",
+           "The sub-picture must not contain a 'grouping-separator' character "
+           "that appears "
+           "adjacent to a 'decimal-separator' character");
     }
   } else if (!parts.integer.empty() && parts.integer.back() == p.grouping) {
-    fail("D3088", "The sub-picture must not contain a 'grouping-separator' at the end of the integer part");
+    fail("D3088",
+         "The sub-picture must not contain a 'grouping-separator' at the end "
+         "of the integer part");
   }
   for (size_t i = 0; i + 1 < sub.size(); ++i) {
     if (sub[i] == p.grouping && sub[i + 1] == p.grouping) {
-      fail("D3089", "The sub-picture must not contain two adjacent instances of the 'grouping-separator' character");
+      fail("D3089",
+           "The sub-picture must not contain two adjacent instances of the "
+           "'grouping-separator' character");
     }
   }
   int64_t opt = Find(parts.integer, p.digit);
   if (opt != -1) {
     for (int64_t i = 0; i < opt; ++i) {
       if (p.IsDigit(parts.integer[static_cast<size_t>(i)])) {
-        fail("D3090", "The integer part of the sub-picture must not contain a member of the 'decimal "
-                      "digit family' that is followed by an instance of the 'optional digit character'");
+        fail("D3090",
+             "The integer part of the sub-picture must not contain a member of "
+             "the 'decimal "
+             "digit family' that is followed by an instance of the 'optional "
+             "digit character'");
       }
     }
   }
   opt = FindLast(parts.fractional, p.digit);
   if (opt != -1) {
-    for (size_t i = static_cast<size_t>(opt); i < parts.fractional.size(); ++i) {
+    for (size_t i = static_cast<size_t>(opt); i < parts.fractional.size();
+         ++i) {
       if (p.IsDigit(parts.fractional[i])) {
-        fail("D3091", "The fractional part of the sub-picture must not contain an instance of the "
-                      "'optional digit character' that is followed by a member of the 'decimal digit family'");
+        fail("D3091",
+             "The fractional part of the sub-picture must not contain an "
+             "instance of the "
+             "'optional digit character' that is followed by a member of the "
+             "'decimal digit family'");
       }
     }
   }
   if (parts.has_exponent && !parts.exponent.empty() &&
       (Find(sub, p.percent) != -1 || Find(sub, p.per_mille) != -1)) {
-    fail("D3092", "A sub-picture that contains a 'percent' or 'per-mille' character must not contain "
-                  "a character treated as an 'exponent-separator'");
+    fail("D3092",
+         "A sub-picture that contains a 'percent' or 'per-mille' character "
+         "must not contain "
+         "a character treated as an 'exponent-separator'");
   }
   if (parts.has_exponent) {
     bool bad = parts.exponent.empty();
     for (const auto& c : parts.exponent) bad = bad || !p.IsDigit(c);
     if (bad) {
-      fail("D3093", "The exponent part of the sub-picture must comprise only of one or more "
-                    "characters that are members of the 'decimal digit family'");
+      fail("D3093",
+           "The exponent part of the sub-picture must comprise only of one or "
+           "more "
+           "characters that are members of the 'decimal digit family'");
     }
   }
   if (code != nullptr) return Error(code, msg);
@@ -207,16 +248,21 @@ Pic Analyse(const Parts& parts, const Props& p) {
   Pic pic;
   auto digits_or_optional = [&](const Chars& c, size_t from, size_t to) {
     int64_t n = 0;
-    for (size_t i = from; i < to && i < c.size(); ++i) n += (p.IsDigit(c[i]) || c[i] == p.digit) ? 1 : 0;
+    for (size_t i = from; i < to && i < c.size(); ++i)
+      n += (p.IsDigit(c[i]) || c[i] == p.digit) ? 1 : 0;
     return n;
   };
   // Grouping positions in the integer part (counted from the right) and in
   // the fractional part (counted from the left).
-  for (int64_t g = Find(parts.integer, p.grouping); g != -1; g = Find(parts.integer, p.grouping, static_cast<size_t>(g) + 1)) {
-    pic.integer_groups.push_back(digits_or_optional(parts.integer, static_cast<size_t>(g), parts.integer.size()));
+  for (int64_t g = Find(parts.integer, p.grouping); g != -1;
+       g = Find(parts.integer, p.grouping, static_cast<size_t>(g) + 1)) {
+    pic.integer_groups.push_back(digits_or_optional(
+        parts.integer, static_cast<size_t>(g), parts.integer.size()));
   }
-  for (int64_t g = Find(parts.fractional, p.grouping); g != -1; g = Find(parts.fractional, p.grouping, static_cast<size_t>(g) + 1)) {
-    pic.fraction_groups.push_back(digits_or_optional(parts.fractional, 0, static_cast<size_t>(g)));
+  for (int64_t g = Find(parts.fractional, p.grouping); g != -1;
+       g = Find(parts.fractional, p.grouping, static_cast<size_t>(g) + 1)) {
+    pic.fraction_groups.push_back(
+        digits_or_optional(parts.fractional, 0, static_cast<size_t>(g)));
   }
   if (!pic.integer_groups.empty()) {
     int64_t f = pic.integer_groups[0];
@@ -224,7 +270,8 @@ Pic Analyse(const Parts& parts, const Props& p) {
     bool regular = f > 0;
     for (size_t k = 1; k <= pic.integer_groups.size() && regular; ++k) {
       bool found = false;
-      for (int64_t x : pic.integer_groups) found = found || x == static_cast<int64_t>(k) * f;
+      for (int64_t x : pic.integer_groups)
+        found = found || x == static_cast<int64_t>(k) * f;
       regular = found;
     }
     pic.regular = regular ? f : 0;
@@ -244,7 +291,9 @@ Pic Analyse(const Parts& parts, const Props& p) {
       pic.min_int = 1;
     }
   }
-  if (pic.has_exponent && pic.min_int == 0 && Find(parts.integer, p.digit) != -1) pic.min_int = 1;
+  if (pic.has_exponent && pic.min_int == 0 &&
+      Find(parts.integer, p.digit) != -1)
+    pic.min_int = 1;
   if (pic.min_int == 0 && pic.min_frac == 0) pic.min_frac = 1;
   if (pic.has_exponent) {
     for (const auto& c : parts.exponent) pic.min_exp += p.IsDigit(c) ? 1 : 0;
@@ -262,7 +311,8 @@ double RoundHalfEven(double x, int64_t dp) {
     size_t e = s.find('e');
     std::string mant = e == std::string::npos ? s : s.substr(0, e);
     int64_t exp = e == std::string::npos ? 0 : std::atoll(s.c_str() + e + 1);
-    return std::strtod((mant + "e" + std::to_string(exp + places)).c_str(), nullptr);
+    return std::strtod((mant + "e" + std::to_string(exp + places)).c_str(),
+                       nullptr);
   };
   double v = dp != 0 ? shift(x, dp) : x;
   double r = std::floor(v + 0.5);
@@ -273,7 +323,9 @@ double RoundHalfEven(double x, int64_t dp) {
 
 }  // namespace
 
-absl::StatusOr<Value> FnFormatNumber(Evaluator& ev, const std::vector<Value>& args, const Value&) {
+absl::StatusOr<Value> FnFormatNumber(Evaluator& ev,
+                                     const std::vector<Value>& args,
+                                     const Value&) {
   Value value = args.size() > 0 ? args[0] : Value();
   if (value.IsUndefined()) return Value();
   Props p;
@@ -282,17 +334,28 @@ absl::StatusOr<Value> FnFormatNumber(Evaluator& ev, const std::vector<Value>& ar
     args[2].ForEachMember([&](std::string_view k, const Value& v) {
       if (!v.IsString()) return;
       std::string s = v.str();
-      if (k == "decimal-separator") p.decimal = s;
-      else if (k == "grouping-separator") p.grouping = s;
-      else if (k == "exponent-separator") p.exponent = s;
-      else if (k == "infinity") p.infinity = s;
-      else if (k == "minus-sign") p.minus = s;
-      else if (k == "NaN") p.nan = s;
-      else if (k == "percent") p.percent = s;
-      else if (k == "per-mille") p.per_mille = s;
-      else if (k == "zero-digit") p.zero = s;
-      else if (k == "digit") p.digit = s;
-      else if (k == "pattern-separator") p.pattern = s;
+      if (k == "decimal-separator")
+        p.decimal = s;
+      else if (k == "grouping-separator")
+        p.grouping = s;
+      else if (k == "exponent-separator")
+        p.exponent = s;
+      else if (k == "infinity")
+        p.infinity = s;
+      else if (k == "minus-sign")
+        p.minus = s;
+      else if (k == "NaN")
+        p.nan = s;
+      else if (k == "percent")
+        p.percent = s;
+      else if (k == "per-mille")
+        p.per_mille = s;
+      else if (k == "zero-digit")
+        p.zero = s;
+      else if (k == "digit")
+        p.digit = s;
+      else if (k == "pattern-separator")
+        p.pattern = s;
     });
   }
   size_t zi = 0;
@@ -302,7 +365,8 @@ absl::StatusOr<Value> FnFormatNumber(Evaluator& ev, const std::vector<Value>& ar
     AppendUtf8(zero_cp + d, &s);
     p.family.push_back(s);
   }
-  Chars picture = ToChars(args.size() > 1 && args[1].IsString() ? args[1].str() : "");
+  Chars picture =
+      ToChars(args.size() > 1 && args[1].IsString() ? args[1].str() : "");
   std::vector<Chars> subs(1);
   for (const auto& c : picture) {
     if (c == p.pattern) {
@@ -312,7 +376,9 @@ absl::StatusOr<Value> FnFormatNumber(Evaluator& ev, const std::vector<Value>& ar
     }
   }
   if (subs.size() > 2) {
-    return Error("D3080", "The picture string must only contain a maximum of two sub-pictures");
+    return Error(
+        "D3080",
+        "The picture string must only contain a maximum of two sub-pictures");
   }
   std::vector<Parts> parts;
   for (const auto& s : subs) parts.push_back(SplitParts(s, p));
@@ -387,9 +453,12 @@ absl::StatusOr<Value> FnFormatNumber(Evaluator& ev, const std::vector<Value>& ar
   while (!str.empty() && str.back() == p.zero) str.pop_back();
   int64_t dpos = Find(str, p.decimal);
   int64_t pad_left = pic.min_int - dpos;
-  int64_t pad_right = pic.min_frac - (static_cast<int64_t>(str.size()) - dpos - 1);
-  if (pad_left > 0) str.insert(str.begin(), static_cast<size_t>(pad_left), p.zero);
-  if (pad_right > 0) str.insert(str.end(), static_cast<size_t>(pad_right), p.zero);
+  int64_t pad_right =
+      pic.min_frac - (static_cast<int64_t>(str.size()) - dpos - 1);
+  if (pad_left > 0)
+    str.insert(str.begin(), static_cast<size_t>(pad_left), p.zero);
+  if (pad_right > 0)
+    str.insert(str.end(), static_cast<size_t>(pad_right), p.zero);
   dpos = Find(str, p.decimal);
   if (pic.regular > 0) {
     int64_t groups = (dpos - 1) / pic.regular;
@@ -407,7 +476,8 @@ absl::StatusOr<Value> FnFormatNumber(Evaluator& ev, const std::vector<Value>& ar
   dpos = Find(str, p.decimal);
   for (int64_t pos : pic.fraction_groups) {
     size_t at = static_cast<size_t>(pos + dpos + 1);
-    if (at <= str.size()) str.insert(str.begin() + static_cast<ptrdiff_t>(at), p.grouping);
+    if (at <= str.size())
+      str.insert(str.begin() + static_cast<ptrdiff_t>(at), p.grouping);
   }
   dpos = Find(str, p.decimal);
   if (pic.max_frac == 0 || dpos == static_cast<int64_t>(str.size()) - 1) {

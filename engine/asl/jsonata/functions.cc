@@ -18,7 +18,9 @@ namespace {
 
 using Args = std::vector<Value>;
 
-Value Arg(const Args& args, size_t i) { return i < args.size() ? args[i] : Value(); }
+Value Arg(const Args& args, size_t i) {
+  return i < args.size() ? args[i] : Value();
+}
 
 Value Str(std::string s) { return Value::String(std::move(s)); }
 
@@ -106,9 +108,12 @@ std::optional<double> ParseRadixLiteral(const std::string& s) {
   for (size_t i = 2; i < s.size(); ++i) {
     int d;
     char c = static_cast<char>(tolower(static_cast<unsigned char>(s[i])));
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else return std::nullopt;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else
+      return std::nullopt;
     if (d >= base) return std::nullopt;
     v = v * base + d;
   }
@@ -130,7 +135,8 @@ absl::StatusOr<Value> FnNumber(Evaluator& ev, const Args& args, const Value&) {
   }
   OW_JSONATA_ASSIGN_OR_RETURN(std::string text, ev.Stringify(a, false));
   if (a.IsString()) text = Quote(text);
-  return Error("D3030", absl::StrCat("Unable to cast value to a number: ", text));
+  return Error("D3030",
+               absl::StrCat("Unable to cast value to a number: ", text));
 }
 
 absl::StatusOr<Value> FnFloor(Evaluator&, const Args& args, const Value&) {
@@ -180,8 +186,11 @@ absl::StatusOr<Value> FnSqrt(Evaluator&, const Args& args, const Value&) {
   Value a = Arg(args, 0);
   if (a.IsUndefined()) return Value();
   if (a.number() < 0) {
-    return Error("D3060", absl::StrCat("The sqrt function cannot be applied to a negative number: ",
-                                       NumberText(a.number())));
+    return Error(
+        "D3060",
+        absl::StrCat(
+            "The sqrt function cannot be applied to a negative number: ",
+            NumberText(a.number())));
   }
   return Num(std::sqrt(a.number()));
 }
@@ -191,11 +200,13 @@ absl::StatusOr<Value> FnPower(Evaluator&, const Args& args, const Value&) {
   if (a.IsUndefined()) return Value();
   double r = std::pow(a.number(), Arg(args, 1).number());
   if (!std::isfinite(r)) {
-    return Error("D3061",
-                 absl::StrCat("The power function has resulted in a value that cannot be "
-                              "represented as a JSON number: base=",
-                              NumberText(a.number()), ", exponent=",
-                              NumberText(Arg(args, 1).number())));
+    return Error(
+        "D3061",
+        absl::StrCat(
+            "The power function has resulted in a value that cannot be "
+            "represented as a JSON number: base=",
+            NumberText(a.number()),
+            ", exponent=", NumberText(Arg(args, 1).number())));
   }
   return Num(r);
 }
@@ -216,10 +227,12 @@ absl::StatusOr<Value> FnFormatBase(Evaluator&, const Args& args, const Value&) {
   Value b = Arg(args, 1);
   if (b.IsNumber()) radix = static_cast<int>(b.number());
   if (radix < 2 || radix > 36) {
-    return Error("D3100",
-                 absl::StrCat("The radix of the formatBase function must be between 2 and 36.  "
-                              "It was given ",
-                              b.IsNumber() ? NumberText(b.number()) : "undefined"));
+    return Error(
+        "D3100",
+        absl::StrCat(
+            "The radix of the formatBase function must be between 2 and 36.  "
+            "It was given ",
+            b.IsNumber() ? NumberText(b.number()) : "undefined"));
   }
   bool negative = r < 0;
   double m = std::fabs(r);
@@ -236,7 +249,8 @@ absl::StatusOr<Value> FnFormatBase(Evaluator&, const Args& args, const Value&) {
   return Str(digits);
 }
 
-// ---- Booleans ----------------------------------------------------------------
+// ---- Booleans
+// ----------------------------------------------------------------
 
 absl::StatusOr<Value> FnBoolean(Evaluator&, const Args& args, const Value&) {
   auto b = ToBoolean(Arg(args, 0));
@@ -252,7 +266,8 @@ absl::StatusOr<Value> FnExists(Evaluator&, const Args& args, const Value&) {
   return Value::Bool(!Arg(args, 0).IsUndefined());
 }
 
-// ---- Strings -----------------------------------------------------------------
+// ---- Strings
+// -----------------------------------------------------------------
 
 absl::StatusOr<Value> FnString(Evaluator& ev, const Args& args, const Value&) {
   Value a = Arg(args, 0);
@@ -291,7 +306,8 @@ absl::StatusOr<Value> FnSubstring(Evaluator&, const Args& args, const Value&) {
   Value l = Arg(args, 2);
   if (l.IsNumber()) {
     if (l.number() <= 0) return Str("");
-    double e = start >= 0 ? start + l.number() : static_cast<double>(len) + start + l.number();
+    double e = start >= 0 ? start + l.number()
+                          : static_cast<double>(len) + start + l.number();
     end = SliceIndex(e, len);
   }
   int64_t b = SliceIndex(start, len);
@@ -300,7 +316,8 @@ absl::StatusOr<Value> FnSubstring(Evaluator&, const Args& args, const Value&) {
   return Str(std::move(out));
 }
 
-absl::StatusOr<Value> FnSubstringBefore(Evaluator&, const Args& args, const Value&) {
+absl::StatusOr<Value> FnSubstringBefore(Evaluator&, const Args& args,
+                                        const Value&) {
   Value s = Arg(args, 0);
   if (s.IsUndefined()) return Value();
   const std::string& str = s.str();
@@ -309,7 +326,8 @@ absl::StatusOr<Value> FnSubstringBefore(Evaluator&, const Args& args, const Valu
   return Str(str.substr(0, pos));
 }
 
-absl::StatusOr<Value> FnSubstringAfter(Evaluator&, const Args& args, const Value&) {
+absl::StatusOr<Value> FnSubstringAfter(Evaluator&, const Args& args,
+                                       const Value&) {
   Value s = Arg(args, 0);
   if (s.IsUndefined()) return Value();
   const std::string& str = s.str();
@@ -327,7 +345,8 @@ uint32_t MapCase(uint32_t c, bool upper) {
     if ((c >= 0xE0 && c <= 0xFE && c != 0xF7)) return c - 32;
     if (c == 0xFF) return 0x178;
     if (c >= 0x100 && c <= 0x17F) {
-      if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return (c % 2 == 0) ? c - 1 : c;
+      if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
+        return (c % 2 == 0) ? c - 1 : c;
       if (c == 0x131) return 'I';
       return (c % 2 == 1 && c != 0x138 && c != 0x149) ? c - 1 : c;
     }
@@ -344,7 +363,8 @@ uint32_t MapCase(uint32_t c, bool upper) {
   if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)) return c + 32;
   if (c == 0x178) return 0xFF;
   if (c >= 0x100 && c <= 0x17F) {
-    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return (c % 2 == 1) ? c + 1 : c;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
+      return (c % 2 == 1) ? c + 1 : c;
     if (c == 0x130) return 'i';
     return (c % 2 == 0 && c != 0x138) ? c + 1 : c;
   }
@@ -406,15 +426,17 @@ absl::StatusOr<Value> FnPad(Evaluator& ev, const Args& args, const Value&) {
   double width = Arg(args, 1).number();
   std::string ch = Arg(args, 2).IsString() ? Arg(args, 2).str() : " ";
   if (ch.empty()) ch = " ";
-  double pad = std::fabs(std::trunc(width)) - static_cast<double>(CodePointCount(s.str()));
+  double pad = std::fabs(std::trunc(width)) -
+               static_cast<double>(CodePointCount(s.str()));
   if (pad <= 0) return s;
   std::vector<std::string_view> pc = CodePoints(ch);
   size_t max_bytes = ev.limits().max_string_bytes;
   if (pad * static_cast<double>(ch.size()) / static_cast<double>(pc.size()) +
           static_cast<double>(s.str().size()) >
       static_cast<double>(max_bytes)) {
-    return Error("U1005", absl::StrCat("String built by $pad exceeds the limit of ", max_bytes,
-                                       " bytes"));
+    return Error("U1005",
+                 absl::StrCat("String built by $pad exceeds the limit of ",
+                              max_bytes, " bytes"));
   }
   size_t count = static_cast<size_t>(pad);
   std::string padding;
@@ -425,9 +447,10 @@ absl::StatusOr<Value> FnPad(Evaluator& ev, const Args& args, const Value&) {
 
 // Iterates the matches of a regular expression the way JSONata's matcher
 // does: a zero-length match after the first is an error (D1004).
-absl::Status ForEachMatch(Evaluator& ev, const Regex& re, std::string_view s,
-                          std::optional<size_t> limit,
-                          const std::function<absl::Status(const RegexMatchResult&)>& f) {
+absl::Status ForEachMatch(
+    Evaluator& ev, const Regex& re, std::string_view s,
+    std::optional<size_t> limit,
+    const std::function<absl::Status(const RegexMatchResult&)>& f) {
   size_t from = 0;
   size_t count = 0;
   bool first = true;
@@ -453,16 +476,19 @@ const Regex* RegexOf(const Value& v) {
 }
 
 absl::Status NotAMatcher(std::string_view fn) {
-  return Error("T1010",
-               absl::StrCat("The matcher function argument passed to function ", Quote(fn),
-                            " does not return the correct object structure"));
+  return Error(
+      "T1010",
+      absl::StrCat("The matcher function argument passed to function ",
+                   Quote(fn), " does not return the correct object structure"));
 }
 
-absl::StatusOr<Value> FnContains(Evaluator& ev, const Args& args, const Value&) {
+absl::StatusOr<Value> FnContains(Evaluator& ev, const Args& args,
+                                 const Value&) {
   Value s = Arg(args, 0);
   if (s.IsUndefined()) return Value();
   Value token = Arg(args, 1);
-  if (token.IsString()) return Value::Bool(s.str().find(token.str()) != std::string::npos);
+  if (token.IsString())
+    return Value::Bool(s.str().find(token.str()) != std::string::npos);
   const Regex* re = RegexOf(token);
   if (re == nullptr) return NotAMatcher("contains");
   OW_JSONATA_ASSIGN_OR_RETURN(auto m, ev.MatchRegex(*re, s.str(), 0));
@@ -481,7 +507,9 @@ absl::StatusOr<Value> FnSplit(Evaluator& ev, const Args& args, const Value&) {
   if (s.IsUndefined()) return Value();
   Value lim = Arg(args, 2);
   if (lim.IsNumber() && lim.number() < 0) {
-    return Error("D3020", "Third argument of split function must evaluate to a positive number");
+    return Error(
+        "D3020",
+        "Third argument of split function must evaluate to a positive number");
   }
   std::optional<size_t> limit = LimitArg(lim);
   auto out = std::make_shared<ArrayData>();
@@ -519,13 +547,15 @@ absl::StatusOr<Value> FnSplit(Evaluator& ev, const Args& args, const Value&) {
   if (re == nullptr) return NotAMatcher("split");
   size_t start = 0;
   size_t count = 0;
-  OW_JSONATA_RETURN_IF_ERROR(ForEachMatch(ev, *re, str, limit, [&](const RegexMatchResult& m) {
-    ++count;
-    OW_JSONATA_RETURN_IF_ERROR(push(str.substr(start, m.start - start)));
-    start = m.end;
-    return absl::OkStatus();
-  }));
-  if (!limit.has_value() || count < *limit) OW_JSONATA_RETURN_IF_ERROR(push(str.substr(start)));
+  OW_JSONATA_RETURN_IF_ERROR(
+      ForEachMatch(ev, *re, str, limit, [&](const RegexMatchResult& m) {
+        ++count;
+        OW_JSONATA_RETURN_IF_ERROR(push(str.substr(start, m.start - start)));
+        start = m.end;
+        return absl::OkStatus();
+      }));
+  if (!limit.has_value() || count < *limit)
+    OW_JSONATA_RETURN_IF_ERROR(push(str.substr(start)));
   return Value::Array(std::move(out));
 }
 
@@ -548,27 +578,33 @@ absl::StatusOr<Value> FnMatch(Evaluator& ev, const Args& args, const Value&) {
   if (s.IsUndefined()) return Value();
   Value lim = Arg(args, 2);
   if (lim.IsNumber() && lim.number() < 0) {
-    return Error("D3040", "Third argument of match function must evaluate to a positive number");
+    return Error(
+        "D3040",
+        "Third argument of match function must evaluate to a positive number");
   }
   const Regex* re = RegexOf(Arg(args, 1));
   if (re == nullptr) return NotAMatcher("match");
   auto out = NewSequence();
   const std::string& str = s.str();
-  OW_JSONATA_RETURN_IF_ERROR(ForEachMatch(ev, *re, str, LimitArg(lim), [&](const RegexMatchResult& m) {
-    auto obj = std::make_shared<ObjectData>();
-    obj->Set("match", Str(m.match));
-    obj->Set("index", Num(static_cast<double>(CodePointCount(std::string_view(str).substr(0, m.start)))));
-    auto groups = std::make_shared<ArrayData>();
-    for (const auto& g : m.groups) groups->items.push_back(Str(g.value_or("")));
-    obj->Set("groups", Value::Array(std::move(groups)));
-    out->items.push_back(Value::Object(std::move(obj)));
-    return ev.CheckLength(out->items.size());
-  }));
+  OW_JSONATA_RETURN_IF_ERROR(
+      ForEachMatch(ev, *re, str, LimitArg(lim), [&](const RegexMatchResult& m) {
+        auto obj = std::make_shared<ObjectData>();
+        obj->Set("match", Str(m.match));
+        obj->Set("index", Num(static_cast<double>(CodePointCount(
+                              std::string_view(str).substr(0, m.start)))));
+        auto groups = std::make_shared<ArrayData>();
+        for (const auto& g : m.groups)
+          groups->items.push_back(Str(g.value_or("")));
+        obj->Set("groups", Value::Array(std::move(groups)));
+        out->items.push_back(Value::Object(std::move(obj)));
+        return ev.CheckLength(out->items.size());
+      }));
   return Value::Array(std::move(out));
 }
 
 // Expands $0, $1.. and $$ in a replacement string.
-std::string Substitute(const std::string& replacement, const RegexMatchResult& m) {
+std::string Substitute(const std::string& replacement,
+                       const RegexMatchResult& m) {
   std::string out;
   size_t pos = 0;
   size_t n = replacement.size();
@@ -590,11 +626,15 @@ std::string Substitute(const std::string& replacement, const RegexMatchResult& m
       out += m.match;
       ++pos;
     } else {
-      size_t max_digits = groups == 0 ? 1 : static_cast<size_t>(std::floor(std::log10(groups))) + 1;
-      auto parse = [&](size_t digits, size_t* consumed) -> std::optional<size_t> {
+      size_t max_digits =
+          groups == 0 ? 1
+                      : static_cast<size_t>(std::floor(std::log10(groups))) + 1;
+      auto parse = [&](size_t digits,
+                       size_t* consumed) -> std::optional<size_t> {
         size_t k = 0;
         size_t v = 0;
-        while (k < digits && pos + k < n && isdigit(static_cast<unsigned char>(replacement[pos + k]))) {
+        while (k < digits && pos + k < n &&
+               isdigit(static_cast<unsigned char>(replacement[pos + k]))) {
           v = v * 10 + static_cast<size_t>(replacement[pos + k] - '0');
           ++k;
         }
@@ -608,7 +648,8 @@ std::string Substitute(const std::string& replacement, const RegexMatchResult& m
         index = parse(max_digits - 1, &consumed);
       }
       if (index.has_value()) {
-        if (groups > 0 && *index >= 1 && *index <= groups && m.groups[*index - 1].has_value()) {
+        if (groups > 0 && *index >= 1 && *index <= groups &&
+            m.groups[*index - 1].has_value()) {
           out += *m.groups[*index - 1];
         }
         pos += std::to_string(*index).size();
@@ -627,11 +668,15 @@ absl::StatusOr<Value> FnReplace(Evaluator& ev, const Args& args, const Value&) {
   Value pattern = Arg(args, 1);
   Value replacement = Arg(args, 2);
   if (pattern.IsString() && pattern.str().empty()) {
-    return Error("D3010", "Second argument of replace function cannot be an empty string");
+    return Error(
+        "D3010",
+        "Second argument of replace function cannot be an empty string");
   }
   Value lim = Arg(args, 3);
   if (lim.IsNumber() && lim.number() < 0) {
-    return Error("D3011", "Fourth argument of replace function must evaluate to a positive number");
+    return Error("D3011",
+                 "Fourth argument of replace function must evaluate to a "
+                 "positive number");
   }
   std::optional<size_t> limit = LimitArg(lim);
   const std::string& str = s.str();
@@ -656,40 +701,50 @@ absl::StatusOr<Value> FnReplace(Evaluator& ev, const Args& args, const Value&) {
   const Regex* re = RegexOf(pattern);
   if (re == nullptr) return NotAMatcher("replace");
   size_t pos = 0;
-  OW_JSONATA_RETURN_IF_ERROR(ForEachMatch(ev, *re, str, limit, [&](const RegexMatchResult& m) {
-    out.append(str, pos, m.start - pos);
-    if (replacement.IsString()) {
-      out += Substitute(replacement.str(), m);
-    } else {
-      auto obj = std::make_shared<ObjectData>();
-      obj->Set("match", Str(m.match));
-      obj->Set("index", Num(static_cast<double>(CodePointCount(std::string_view(str).substr(0, m.start)))));
-      auto groups = std::make_shared<ArrayData>();
-      for (const auto& g : m.groups) groups->items.push_back(Str(g.value_or("")));
-      obj->Set("groups", Value::Array(std::move(groups)));
-      std::vector<Value> call_args;
-      call_args.push_back(Value::Object(std::move(obj)));
-      OW_JSONATA_ASSIGN_OR_RETURN(Value r, ev.Apply(replacement, std::move(call_args), Value::Null()));
-      if (!r.IsString()) {
-        OW_JSONATA_ASSIGN_OR_RETURN(std::string text, ev.Stringify(r, false));
-        return Error("D3012",
-                     absl::StrCat("Attempted to replace a matched string with a non-string value: ",
-                                  text));
-      }
-      out += r.str();
-    }
-    pos = m.end;
-    return ev.CheckString(out.size());
-  }));
+  OW_JSONATA_RETURN_IF_ERROR(
+      ForEachMatch(ev, *re, str, limit, [&](const RegexMatchResult& m) {
+        out.append(str, pos, m.start - pos);
+        if (replacement.IsString()) {
+          out += Substitute(replacement.str(), m);
+        } else {
+          auto obj = std::make_shared<ObjectData>();
+          obj->Set("match", Str(m.match));
+          obj->Set("index", Num(static_cast<double>(CodePointCount(
+                                std::string_view(str).substr(0, m.start)))));
+          auto groups = std::make_shared<ArrayData>();
+          for (const auto& g : m.groups)
+            groups->items.push_back(Str(g.value_or("")));
+          obj->Set("groups", Value::Array(std::move(groups)));
+          std::vector<Value> call_args;
+          call_args.push_back(Value::Object(std::move(obj)));
+          OW_JSONATA_ASSIGN_OR_RETURN(
+              Value r,
+              ev.Apply(replacement, std::move(call_args), Value::Null()));
+          if (!r.IsString()) {
+            OW_JSONATA_ASSIGN_OR_RETURN(std::string text,
+                                        ev.Stringify(r, false));
+            return Error("D3012",
+                         absl::StrCat("Attempted to replace a matched string "
+                                      "with a non-string value: ",
+                                      text));
+          }
+          out += r.str();
+        }
+        pos = m.end;
+        return ev.CheckString(out.size());
+      }));
   out.append(str, pos, std::string::npos);
   return Str(std::move(out));
 }
 
-// ---- Encoding ----------------------------------------------------------------
+// ---- Encoding
+// ----------------------------------------------------------------
 
-const char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const char kBase64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-absl::StatusOr<Value> FnBase64Encode(Evaluator& ev, const Args& args, const Value&) {
+absl::StatusOr<Value> FnBase64Encode(Evaluator& ev, const Args& args,
+                                     const Value&) {
   Value s = Arg(args, 0);
   if (s.IsUndefined()) return Value();
   const std::string& in = s.str();
@@ -697,7 +752,8 @@ absl::StatusOr<Value> FnBase64Encode(Evaluator& ev, const Args& args, const Valu
   std::string out;
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) |
+    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) |
+                 (static_cast<uint8_t>(in[i + 1]) << 8) |
                  static_cast<uint8_t>(in[i + 2]);
     out.push_back(kBase64[(v >> 18) & 63]);
     out.push_back(kBase64[(v >> 12) & 63]);
@@ -719,14 +775,16 @@ bool ValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     size_t before = i;
     uint32_t cp = DecodeUtf8(s, &i);
-    if (cp == 0xFFFD && !(i - before == 3 && static_cast<unsigned char>(s[before]) == 0xEF)) {
+    if (cp == 0xFFFD &&
+        !(i - before == 3 && static_cast<unsigned char>(s[before]) == 0xEF)) {
       return false;
     }
   }
   return true;
 }
 
-absl::StatusOr<Value> FnBase64Decode(Evaluator&, const Args& args, const Value&) {
+absl::StatusOr<Value> FnBase64Decode(Evaluator&, const Args& args,
+                                     const Value&) {
   Value s = Arg(args, 0);
   if (s.IsUndefined()) return Value();
   std::string bytes;
@@ -754,7 +812,8 @@ absl::StatusOr<Value> EncodeUri(Evaluator& ev, const Args& args, bool component,
   if (s.IsUndefined()) return Value();
   const std::string& in = s.str();
   if (!ValidUtf8(in)) {
-    return Error("D3140", absl::StrCat("Malformed URL passed to $", std::string(name), "(): ", Quote(in)));
+    return Error("D3140", absl::StrCat("Malformed URL passed to $",
+                                       std::string(name), "(): ", Quote(in)));
   }
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -775,7 +834,8 @@ absl::StatusOr<Value> EncodeUri(Evaluator& ev, const Args& args, bool component,
   return Str(std::move(out));
 }
 
-absl::StatusOr<Value> DecodeUri(const Args& args, bool component, std::string_view name) {
+absl::StatusOr<Value> DecodeUri(const Args& args, bool component,
+                                std::string_view name) {
   Value s = Arg(args, 0);
   if (s.IsUndefined()) return Value();
   const std::string& in = s.str();
@@ -786,7 +846,8 @@ absl::StatusOr<Value> DecodeUri(const Args& args, bool component, std::string_vi
     return -1;
   };
   auto malformed = [&]() {
-    return Error("D3140", absl::StrCat("Malformed URL passed to $", std::string(name), "(): ", Quote(in)));
+    return Error("D3140", absl::StrCat("Malformed URL passed to $",
+                                       std::string(name), "(): ", Quote(in)));
   };
   std::string out;
   for (size_t i = 0; i < in.size();) {
@@ -807,7 +868,11 @@ absl::StatusOr<Value> DecodeUri(const Args& args, bool component, std::string_vi
     int b = read();
     if (b < 0) return malformed();
     bytes.push_back(static_cast<char>(b));
-    int extra = b < 0x80 ? 0 : (b & 0xE0) == 0xC0 ? 1 : (b & 0xF0) == 0xE0 ? 2 : (b & 0xF8) == 0xF0 ? 3 : -1;
+    int extra = b < 0x80             ? 0
+                : (b & 0xE0) == 0xC0 ? 1
+                : (b & 0xF0) == 0xE0 ? 2
+                : (b & 0xF8) == 0xF0 ? 3
+                                     : -1;
     if (extra < 0) return malformed();
     for (int k = 0; k < extra; ++k) {
       if (i >= in.size() || in[i] != '%') return malformed();
@@ -816,7 +881,8 @@ absl::StatusOr<Value> DecodeUri(const Args& args, bool component, std::string_vi
       bytes.push_back(static_cast<char>(c));
     }
     if (!ValidUtf8(bytes)) return malformed();
-    if (!component && bytes.size() == 1 && std::strchr(";/?:@&=+$,#", bytes[0]) != nullptr) {
+    if (!component && bytes.size() == 1 &&
+        std::strchr(";/?:@&=+$,#", bytes[0]) != nullptr) {
       out.append(in, start, i - start);
     } else {
       out += bytes;
@@ -825,20 +891,24 @@ absl::StatusOr<Value> DecodeUri(const Args& args, bool component, std::string_vi
   return Str(std::move(out));
 }
 
-absl::StatusOr<Value> FnEncodeUrlComponent(Evaluator& ev, const Args& args, const Value&) {
+absl::StatusOr<Value> FnEncodeUrlComponent(Evaluator& ev, const Args& args,
+                                           const Value&) {
   return EncodeUri(ev, args, true, "encodeUrlComponent");
 }
-absl::StatusOr<Value> FnEncodeUrl(Evaluator& ev, const Args& args, const Value&) {
+absl::StatusOr<Value> FnEncodeUrl(Evaluator& ev, const Args& args,
+                                  const Value&) {
   return EncodeUri(ev, args, false, "encodeUrl");
 }
-absl::StatusOr<Value> FnDecodeUrlComponent(Evaluator&, const Args& args, const Value&) {
+absl::StatusOr<Value> FnDecodeUrlComponent(Evaluator&, const Args& args,
+                                           const Value&) {
   return DecodeUri(args, true, "decodeUrlComponent");
 }
 absl::StatusOr<Value> FnDecodeUrl(Evaluator&, const Args& args, const Value&) {
   return DecodeUri(args, false, "decodeUrl");
 }
 
-// ---- Arrays ------------------------------------------------------------------
+// ---- Arrays
+// ------------------------------------------------------------------
 
 absl::StatusOr<Value> FnAppend(Evaluator& ev, const Args& args, const Value&) {
   return ev.Append(Arg(args, 0), Arg(args, 1));
@@ -870,7 +940,8 @@ absl::StatusOr<Value> FnShuffle(Evaluator& ev, const Args& args, const Value&) {
   return Value::Array(std::move(out));
 }
 
-absl::StatusOr<Value> FnDistinct(Evaluator& ev, const Args& args, const Value&) {
+absl::StatusOr<Value> FnDistinct(Evaluator& ev, const Args& args,
+                                 const Value&) {
   Value a = Arg(args, 0);
   if (a.IsUndefined()) return Value();
   if (!a.IsArray() || a.size() <= 1) return a;
@@ -882,11 +953,20 @@ absl::StatusOr<Value> FnDistinct(Evaluator& ev, const Args& args, const Value&) 
     Value v = a.at(i);
     std::string key;
     switch (v.type()) {
-      case Value::Type::kNull: key = "l"; break;
-      case Value::Type::kBool: key = v.boolean() ? "b1" : "b0"; break;
-      case Value::Type::kNumber: key = "n" + FormatJsNumber(v.number()); break;
-      case Value::Type::kString: key = "s" + v.str(); break;
-      default: break;
+      case Value::Type::kNull:
+        key = "l";
+        break;
+      case Value::Type::kBool:
+        key = v.boolean() ? "b1" : "b0";
+        break;
+      case Value::Type::kNumber:
+        key = "n" + FormatJsNumber(v.number());
+        break;
+      case Value::Type::kString:
+        key = "s" + v.str();
+        break;
+      default:
+        break;
     }
     if (!key.empty()) {
       if (seen.insert(key).second) out->items.push_back(v);
@@ -938,14 +1018,17 @@ absl::StatusOr<Value> FnSort(Evaluator& ev, const Args& args, const Value&) {
     }
     if (!numbers && !strings) {
       return Error("D3070",
-                   "The single argument form of the sort function can only be applied to an array "
-                   "of strings or an array of numbers.  Use the second argument to specify a "
+                   "The single argument form of the sort function can only be "
+                   "applied to an array "
+                   "of strings or an array of numbers.  Use the second "
+                   "argument to specify a "
                    "comparison function");
     }
     OW_JSONATA_RETURN_IF_ERROR(ev.Charge(items.size() * 8));
-    std::stable_sort(items.begin(), items.end(), [&](const Value& x, const Value& y) {
-      return numbers ? x.number() < y.number() : x.str() < y.str();
-    });
+    std::stable_sort(
+        items.begin(), items.end(), [&](const Value& x, const Value& y) {
+          return numbers ? x.number() < y.number() : x.str() < y.str();
+        });
     sorted = std::move(items);
   } else {
     // Bottom-up merge sort; the comparator answers "swap?" as in JSONata.
@@ -957,7 +1040,8 @@ absl::StatusOr<Value> FnSort(Evaluator& ev, const Args& args, const Value&) {
         size_t i = lo, j = mid, k = lo;
         while (i < mid && j < hi) {
           std::vector<Value> cargs{items[i], items[j]};
-          OW_JSONATA_ASSIGN_OR_RETURN(Value r, ev.Apply(fn, std::move(cargs), Value::Null()));
+          OW_JSONATA_ASSIGN_OR_RETURN(
+              Value r, ev.Apply(fn, std::move(cargs), Value::Null()));
           if (ToBoolean(r).value_or(false)) {
             buf[k++] = items[j++];
           } else {
@@ -976,13 +1060,16 @@ absl::StatusOr<Value> FnSort(Evaluator& ev, const Args& args, const Value&) {
   return Value::Array(std::move(out));
 }
 
-// ---- Objects -----------------------------------------------------------------
+// ---- Objects
+// -----------------------------------------------------------------
 
-absl::Status CollectKeys(Evaluator& ev, const Value& v, std::vector<std::string>* keys,
+absl::Status CollectKeys(Evaluator& ev, const Value& v,
+                         std::vector<std::string>* keys,
                          std::unordered_set<std::string>* seen) {
   if (v.IsArray()) {
     OW_JSONATA_RETURN_IF_ERROR(ev.CheckStack());
-    for (size_t i = 0; i < v.size(); ++i) OW_JSONATA_RETURN_IF_ERROR(CollectKeys(ev, v.at(i), keys, seen));
+    for (size_t i = 0; i < v.size(); ++i)
+      OW_JSONATA_RETURN_IF_ERROR(CollectKeys(ev, v.at(i), keys, seen));
   } else if (v.IsObject()) {
     v.ForEachMember([&](std::string_view k, const Value&) {
       if (seen->insert(std::string(k)).second) keys->emplace_back(k);
@@ -1002,7 +1089,8 @@ absl::StatusOr<Value> FnKeys(Evaluator& ev, const Args& args, const Value&) {
   return Value::Array(std::move(out));
 }
 
-absl::StatusOr<Value> LookupIn(Evaluator& ev, const Value& input, const std::string& key) {
+absl::StatusOr<Value> LookupIn(Evaluator& ev, const Value& input,
+                               const std::string& key) {
   if (input.IsObject()) return input.Get(key);
   if (!input.IsArray()) return Value();
   OW_JSONATA_RETURN_IF_ERROR(ev.CheckStack());
@@ -1026,11 +1114,13 @@ absl::StatusOr<Value> FnLookup(Evaluator& ev, const Args& args, const Value&) {
   return LookupIn(ev, Arg(args, 0), Arg(args, 1).str());
 }
 
-absl::Status SpreadInto(Evaluator& ev, const Value& v, std::vector<Value>* out) {
+absl::Status SpreadInto(Evaluator& ev, const Value& v,
+                        std::vector<Value>* out) {
   OW_JSONATA_RETURN_IF_ERROR(ev.Charge(1));
   if (v.IsArray()) {
     OW_JSONATA_RETURN_IF_ERROR(ev.CheckStack());
-    for (size_t i = 0; i < v.size(); ++i) OW_JSONATA_RETURN_IF_ERROR(SpreadInto(ev, v.at(i), out));
+    for (size_t i = 0; i < v.size(); ++i)
+      OW_JSONATA_RETURN_IF_ERROR(SpreadInto(ev, v.at(i), out));
   } else if (v.IsObject()) {
     v.ForEachMember([&](std::string_view k, const Value& m) {
       auto o = std::make_shared<ObjectData>();
@@ -1059,7 +1149,8 @@ absl::StatusOr<Value> FnMerge(Evaluator& ev, const Args& args, const Value&) {
     Value o = a.at(i);
     if (!o.IsObject()) continue;
     OW_JSONATA_RETURN_IF_ERROR(ev.Charge(o.ObjectSize()));
-    o.ForEachMember([&](std::string_view k, const Value& v) { out->Set(k, v); });
+    o.ForEachMember(
+        [&](std::string_view k, const Value& v) { out->Set(k, v); });
   }
   return Value::Object(std::move(out));
 }
@@ -1070,7 +1161,9 @@ absl::StatusOr<Value> FnEach(Evaluator& ev, const Args& args, const Value&) {
   auto out = NewSequence();
   if (!o.IsObject()) return Value();
   std::vector<std::pair<std::string, Value>> members;
-  o.ForEachMember([&](std::string_view k, const Value& v) { members.emplace_back(std::string(k), v); });
+  o.ForEachMember([&](std::string_view k, const Value& v) {
+    members.emplace_back(std::string(k), v);
+  });
   for (auto& [k, v] : members) {
     OW_JSONATA_ASSIGN_OR_RETURN(Value r, ev.ApplyHof(fn, v, Str(k), o));
     if (!r.IsUndefined()) out->items.push_back(std::move(r));
@@ -1083,7 +1176,9 @@ absl::StatusOr<Value> FnSift(Evaluator& ev, const Args& args, const Value&) {
   Value fn = Arg(args, 1);
   if (!o.IsObject()) return Value();
   std::vector<std::pair<std::string, Value>> members;
-  o.ForEachMember([&](std::string_view k, const Value& v) { members.emplace_back(std::string(k), v); });
+  o.ForEachMember([&](std::string_view k, const Value& v) {
+    members.emplace_back(std::string(k), v);
+  });
   auto out = std::make_shared<ObjectData>();
   for (auto& [k, v] : members) {
     OW_JSONATA_ASSIGN_OR_RETURN(Value r, ev.ApplyHof(fn, v, Str(k), o));
@@ -1101,21 +1196,30 @@ absl::StatusOr<Value> FnError(Evaluator&, const Args& args, const Value&) {
 absl::StatusOr<Value> FnAssert(Evaluator&, const Args& args, const Value&) {
   if (!Arg(args, 0).boolean()) {
     Value m = Arg(args, 1);
-    return Error("D3141", m.IsString() ? m.str() : "$assert() statement failed");
+    return Error("D3141",
+                 m.IsString() ? m.str() : "$assert() statement failed");
   }
   return Value();
 }
 
 absl::StatusOr<Value> FnType(Evaluator&, const Args& args, const Value&) {
   switch (Arg(args, 0).type()) {
-    case Value::Type::kUndefined: return Value();
-    case Value::Type::kNull: return Str("null");
-    case Value::Type::kBool: return Str("boolean");
-    case Value::Type::kNumber: return Str("number");
-    case Value::Type::kString: return Str("string");
-    case Value::Type::kArray: return Str("array");
-    case Value::Type::kObject: return Str("object");
-    case Value::Type::kFunction: return Str("function");
+    case Value::Type::kUndefined:
+      return Value();
+    case Value::Type::kNull:
+      return Str("null");
+    case Value::Type::kBool:
+      return Str("boolean");
+    case Value::Type::kNumber:
+      return Str("number");
+    case Value::Type::kString:
+      return Str("string");
+    case Value::Type::kArray:
+      return Str("array");
+    case Value::Type::kObject:
+      return Str("object");
+    case Value::Type::kFunction:
+      return Str("function");
   }
   return Value();
 }
@@ -1126,7 +1230,8 @@ absl::StatusOr<Value> FnClone(Evaluator& ev, const Args& args, const Value&) {
   return ev.Clone(a);
 }
 
-absl::StatusOr<Value> FnEval(Evaluator& ev, const Args& args, const Value& input) {
+absl::StatusOr<Value> FnEval(Evaluator& ev, const Args& args,
+                             const Value& input) {
   Value text = Arg(args, 0);
   if (text.IsUndefined()) return Value();
   if (!ev.bindings().allow_eval) {
@@ -1136,7 +1241,8 @@ absl::StatusOr<Value> FnEval(Evaluator& ev, const Args& args, const Value& input
   return ev.EvalText(text.str(), context);
 }
 
-// ---- Higher-order ------------------------------------------------------------
+// ---- Higher-order
+// ------------------------------------------------------------
 
 absl::StatusOr<Value> FnMap(Evaluator& ev, const Args& args, const Value&) {
   Value a = Arg(args, 0);
@@ -1144,7 +1250,8 @@ absl::StatusOr<Value> FnMap(Evaluator& ev, const Args& args, const Value&) {
   Value fn = Arg(args, 1);
   auto out = NewSequence();
   for (size_t i = 0; i < a.size(); ++i) {
-    OW_JSONATA_ASSIGN_OR_RETURN(Value r, ev.ApplyHof(fn, a.at(i), Num(static_cast<double>(i)), a));
+    OW_JSONATA_ASSIGN_OR_RETURN(
+        Value r, ev.ApplyHof(fn, a.at(i), Num(static_cast<double>(i)), a));
     if (!r.IsUndefined()) out->items.push_back(std::move(r));
   }
   return Value::Array(std::move(out));
@@ -1157,7 +1264,8 @@ absl::StatusOr<Value> FnFilter(Evaluator& ev, const Args& args, const Value&) {
   auto out = NewSequence();
   for (size_t i = 0; i < a.size(); ++i) {
     Value item = a.at(i);
-    OW_JSONATA_ASSIGN_OR_RETURN(Value r, ev.ApplyHof(fn, item, Num(static_cast<double>(i)), a));
+    OW_JSONATA_ASSIGN_OR_RETURN(
+        Value r, ev.ApplyHof(fn, item, Num(static_cast<double>(i)), a));
     if (ToBoolean(r).value_or(false)) out->items.push_back(std::move(item));
   }
   return Value::Array(std::move(out));
@@ -1173,13 +1281,15 @@ absl::StatusOr<Value> FnSingle(Evaluator& ev, const Args& args, const Value&) {
     Value item = a.at(i);
     bool ok = true;
     if (!fn.IsUndefined()) {
-      OW_JSONATA_ASSIGN_OR_RETURN(Value r, ev.ApplyHof(fn, item, Num(static_cast<double>(i)), a));
+      OW_JSONATA_ASSIGN_OR_RETURN(
+          Value r, ev.ApplyHof(fn, item, Num(static_cast<double>(i)), a));
       ok = ToBoolean(r).value_or(false);
     }
     if (ok) {
       if (found) {
         return Error("D3138",
-                     "The $single() function expected exactly 1 matching result.  Instead it "
+                     "The $single() function expected exactly 1 matching "
+                     "result.  Instead it "
                      "matched more.");
       }
       found = true;
@@ -1188,7 +1298,8 @@ absl::StatusOr<Value> FnSingle(Evaluator& ev, const Args& args, const Value&) {
   }
   if (!found) {
     return Error("D3139",
-                 "The $single() function expected exactly 1 matching result.  Instead it matched 0.");
+                 "The $single() function expected exactly 1 matching result.  "
+                 "Instead it matched 0.");
   }
   return result;
 }
@@ -1200,7 +1311,8 @@ absl::StatusOr<Value> FnReduce(Evaluator& ev, const Args& args, const Value&) {
   size_t arity = fn.IsFunction() ? fn.function()->Arity() : 0;
   if (arity < 2) {
     return Error("D3050",
-                 "The second argument of reduce function must be a function with at least two "
+                 "The second argument of reduce function must be a function "
+                 "with at least two "
                  "arguments");
   }
   Value init = Arg(args, 2);
@@ -1216,12 +1328,14 @@ absl::StatusOr<Value> FnReduce(Evaluator& ev, const Args& args, const Value&) {
     std::vector<Value> call{result, a.at(i)};
     if (arity >= 3) call.push_back(Num(static_cast<double>(i)));
     if (arity >= 4) call.push_back(a);
-    OW_JSONATA_ASSIGN_OR_RETURN(result, ev.Apply(fn, std::move(call), Value::Null()));
+    OW_JSONATA_ASSIGN_OR_RETURN(result,
+                                ev.Apply(fn, std::move(call), Value::Null()));
   }
   return result;
 }
 
-// ---- The table ---------------------------------------------------------------
+// ---- The table
+// ---------------------------------------------------------------
 
 struct Def {
   std::string_view name;
@@ -1332,7 +1446,9 @@ const Builtin* FindBuiltin(std::string_view name) {
   return it == t.by_name.end() ? nullptr : it->second;
 }
 
-bool IsBuiltinFunctionName(std::string_view name) { return FindBuiltin(name) != nullptr; }
+bool IsBuiltinFunctionName(std::string_view name) {
+  return FindBuiltin(name) != nullptr;
+}
 
 std::optional<bool> ToBoolean(const Value& v) {
   switch (v.type()) {

@@ -27,18 +27,23 @@ bool IsBuiltinFunctionName(std::string_view name);
 std::optional<bool> ToBoolean(const Value& v);
 
 // Date/time built-ins (datetime.cc).
-absl::StatusOr<Value> FnNow(Evaluator& ev, const std::vector<Value>& args, const Value& input);
+absl::StatusOr<Value> FnNow(Evaluator& ev, const std::vector<Value>& args,
+                            const Value& input);
 absl::StatusOr<Value> FnMillis(Evaluator& ev, const std::vector<Value>& args,
                                const Value& input);
-absl::StatusOr<Value> FnFromMillis(Evaluator& ev, const std::vector<Value>& args,
+absl::StatusOr<Value> FnFromMillis(Evaluator& ev,
+                                   const std::vector<Value>& args,
                                    const Value& input);
 absl::StatusOr<Value> FnToMillis(Evaluator& ev, const std::vector<Value>& args,
                                  const Value& input);
-absl::StatusOr<Value> FnFormatInteger(Evaluator& ev, const std::vector<Value>& args,
+absl::StatusOr<Value> FnFormatInteger(Evaluator& ev,
+                                      const std::vector<Value>& args,
                                       const Value& input);
-absl::StatusOr<Value> FnParseInteger(Evaluator& ev, const std::vector<Value>& args,
+absl::StatusOr<Value> FnParseInteger(Evaluator& ev,
+                                     const std::vector<Value>& args,
                                      const Value& input);
-absl::StatusOr<Value> FnFormatNumber(Evaluator& ev, const std::vector<Value>& args,
+absl::StatusOr<Value> FnFormatNumber(Evaluator& ev,
+                                     const std::vector<Value>& args,
                                      const Value& input);
 
 }  // namespace onewindow::asl::jsonata::internal

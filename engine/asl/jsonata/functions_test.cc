@@ -13,7 +13,8 @@ TEST(StringFunctionsTest, String) {
           {"$string(true)", R"("true")"},
           {"$string(null)", R"("null")"},
           {"$string([1, 'a', {'b': null}])", R"("[1,\"a\",{\"b\":null}]")"},
-          {"$string({'a': [1, 2]}, true)", R"("{\n  \"a\": [\n    1,\n    2\n  ]\n}")"},
+          {"$string({'a': [1, 2]}, true)",
+           R"("{\n  \"a\": [\n    1,\n    2\n  ]\n}")"},
           {"$string(1/3)", R"("0.333333333333333")"},
           {"$string(nothing)", "undefined"},
           {"$string({'a': 'x\"y'})", R"("{\"a\":\"x\\\"y\"}")"},
@@ -83,8 +84,10 @@ TEST(StringFunctionsTest, PadContainsSplitJoin) {
 TEST(StringFunctionsTest, MatchAndReplace) {
   CheckAll(
       {
-          {"$replace('John Smith and John Jones', 'John', 'Mr')", R"("Mr Smith and Mr Jones")"},
-          {"$replace('John Smith and John Jones', 'John', 'Mr', 1)", R"("Mr Smith and John Jones")"},
+          {"$replace('John Smith and John Jones', 'John', 'Mr')",
+           R"("Mr Smith and Mr Jones")"},
+          {"$replace('John Smith and John Jones', 'John', 'Mr', 1)",
+           R"("Mr Smith and John Jones")"},
           {"$replace('abracadabra', /bra/, '*')", R"("a*cada*")"},
           {"$replace('abracadabra', /a.*?a/, '*')", R"("*c*bra")"},
           {"$replace('abracadabra', /a/, '')", R"("brcdbr")"},
@@ -110,7 +113,8 @@ TEST(StringFunctionsTest, Encodings) {
           {"$encodeUrl('https://mozilla.org/?x=шеллы')",
            R"("https://mozilla.org/?x=%D1%88%D0%B5%D0%BB%D0%BB%D1%8B")"},
           {"$decodeUrlComponent('%3Fx%3Dtest')", R"("?x=test")"},
-          {"$decodeUrl('https://mozilla.org/?x=%D1%88%D0%B5%D0%BB%D0%BB%D1%8B')",
+          {"$decodeUrl('https://mozilla.org/"
+           "?x=%D1%88%D0%B5%D0%BB%D0%BB%D1%8B')",
            R"("https://mozilla.org/?x=шеллы")"},
           {"$decodeUrl('%3Fx')", R"("%3Fx")"},
           {"$decodeUrlComponent('%E0%A4%A')", "error D3140"},
@@ -243,7 +247,8 @@ TEST(ArrayFunctionsTest, Arrays) {
           {"$sort([3, 1, 2])", "[1, 2, 3]"},
           {"$sort(['b', 'a', 'C'])", R"(["C", "a", "b"])"},
           {"$sort([1, 'a'])", "error D3070"},
-          {"$sort([{'a': 2}, {'a': 1}], function($l, $r){$l.a > $r.a})", R"([{"a": 1}, {"a": 2}])"},
+          {"$sort([{'a': 2}, {'a': 1}], function($l, $r){$l.a > $r.a})",
+           R"([{"a": 1}, {"a": 2}])"},
           {"$reverse([1, 2, 3])", "[3, 2, 1]"},
           {"$reverse([])", "[]"},
           {"$distinct([1, 2, 1, 'a', 'a', [1], [1], {'x': 1}, {'x': 1}])",
@@ -257,7 +262,8 @@ TEST(ArrayFunctionsTest, Arrays) {
 }
 
 TEST(ObjectFunctionsTest, Objects) {
-  Json input = Json::parse(R"({"o": {"b": 2, "a": 1}, "arr": [{"x": 1}, {"y": 2, "x": 3}]})");
+  Json input = Json::parse(
+      R"({"o": {"b": 2, "a": 1}, "arr": [{"x": 1}, {"y": 2, "x": 3}]})");
   CheckAll(
       {
           {"$keys(o)", R"(["a", "b"])"},
@@ -289,7 +295,8 @@ TEST(ObjectFunctionsTest, Objects) {
       },
       &input);
   EXPECT_EQ(ErrorMessage("$error('boom')"), "D3137: boom at position 7");
-  EXPECT_EQ(ErrorMessage("$assert(false)"), "D3141: $assert() statement failed at position 8");
+  EXPECT_EQ(ErrorMessage("$assert(false)"),
+            "D3141: $assert() statement failed at position 8");
 }
 
 }  // namespace

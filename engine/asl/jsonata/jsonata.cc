@@ -20,17 +20,19 @@ const std::vector<VariableReference>& Expression::free_variables() const {
 
 bool Expression::reads_states() const { return program_->reads_states; }
 
-absl::StatusOr<std::shared_ptr<const Expression>> Compile(std::string_view text,
-                                                          const Limits& limits) {
+absl::StatusOr<std::shared_ptr<const Expression>> Compile(
+    std::string_view text, const Limits& limits) {
   auto program = internal::Parse(text, limits);
   if (!program.ok()) return program.status();
-  return std::shared_ptr<const Expression>(new Expression(std::move(program).value()));
+  return std::shared_ptr<const Expression>(
+      new Expression(std::move(program).value()));
 }
 
 FunctionTable::FunctionTable() = default;
 FunctionTable::~FunctionTable() = default;
 
-absl::Status FunctionTable::Add(std::string name, std::string_view signature, NativeFunction fn) {
+absl::Status FunctionTable::Add(std::string name, std::string_view signature,
+                                NativeFunction fn) {
   auto entry = std::make_unique<internal::NativeEntry>();
   entry->name = name;
   if (!signature.empty()) {
@@ -70,10 +72,9 @@ const nlohmann::json* Bindings::Find(std::string_view name) const {
   return it == vars_.end() ? nullptr : it->second.value;
 }
 
-absl::StatusOr<std::optional<nlohmann::json>> Evaluate(const Expression& expression,
-                                                       const nlohmann::json* input,
-                                                       const Bindings& bindings,
-                                                       const Limits& limits) {
+absl::StatusOr<std::optional<nlohmann::json>> Evaluate(
+    const Expression& expression, const nlohmann::json* input,
+    const Bindings& bindings, const Limits& limits) {
   internal::Evaluator evaluator(expression.program(), bindings, limits);
   return evaluator.Run(input);
 }

@@ -82,10 +82,10 @@ struct Limits {
 
 // The JSONata error code, position and token carried by a failed status.
 struct ErrorInfo {
-  std::string code;      // e.g. "S0202", "T2001", "U1003"
-  int position = -1;     // characters up to just past the token; -1 unknown
-  size_t offset = 0;     // the same point as a byte offset into the text
-  std::string token;     // the operator or function name at fault, if any
+  std::string code;   // e.g. "S0202", "T2001", "U1003"
+  int position = -1;  // characters up to just past the token; -1 unknown
+  size_t offset = 0;  // the same point as a byte offset into the text
+  std::string token;  // the operator or function name at fault, if any
 };
 
 // The code and position of a status returned by this library (nullopt for
@@ -98,8 +98,8 @@ absl::Status MakeError(std::string_view code, std::string_view message);
 
 // A variable read by an expression and not bound inside it.
 struct VariableReference {
-  std::string name;    // without the leading '$'
-  int position = 0;    // of the first reference, as in ErrorInfo
+  std::string name;     // without the leading '$'
+  int position = 0;     // of the first reference, as in ErrorInfo
   bool called = false;  // every reference is a function call: $name(...)
 };
 
@@ -146,8 +146,9 @@ class CallContext {
 // A function supplied by the caller. Undefined arguments are std::nullopt;
 // returning std::nullopt makes the call undefined. A failed status aborts
 // the evaluation (use MakeError() to give it a JSONata code).
-using NativeFunction = std::function<absl::StatusOr<std::optional<nlohmann::json>>(
-    std::span<const std::optional<nlohmann::json>> args, CallContext& ctx)>;
+using NativeFunction =
+    std::function<absl::StatusOr<std::optional<nlohmann::json>>(
+        std::span<const std::optional<nlohmann::json>> args, CallContext& ctx)>;
 
 // Extra functions callable from expressions, e.g. the ones Step Functions
 // adds to JSONata (see step_functions.h). Set up once, then share it.

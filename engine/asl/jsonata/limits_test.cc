@@ -17,7 +17,8 @@ std::string Repeat(std::string_view s, size_t n) {
   return out;
 }
 
-std::string CompileCode(const std::string& text, const Limits& limits = Limits()) {
+std::string CompileCode(const std::string& text,
+                        const Limits& limits = Limits()) {
   auto e = Compile(text, limits);
   if (e.ok()) return "compiled";
   auto info = GetErrorInfo(e.status());
@@ -28,7 +29,9 @@ TEST(LimitsTest, DeepNestingIsRefusedByTheParser) {
   Limits limits;
   limits.max_expression_bytes = 1 << 20;
   EXPECT_EQ(CompileCode(Repeat("(", 100000), limits), "U1001");
-  EXPECT_EQ(CompileCode(Repeat("(", 100000) + "1" + Repeat(")", 100000), limits), "U1001");
+  EXPECT_EQ(
+      CompileCode(Repeat("(", 100000) + "1" + Repeat(")", 100000), limits),
+      "U1001");
   EXPECT_EQ(CompileCode(Repeat("[", 100000), limits), "U1001");
   EXPECT_EQ(CompileCode(Repeat("{'a':", 100000), limits), "U1001");
   EXPECT_EQ(CompileCode(Repeat("-", 100000) + "1", limits), "U1001");
@@ -42,7 +45,8 @@ TEST(LimitsTest, DeepNestingIsRefusedByTheParser) {
   EXPECT_EQ(CompileCode("a" + Repeat(".b", 20000)), "compiled");
   auto e = Compile(Repeat("(", 100000), limits);
   EXPECT_EQ(e.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_NE(std::string(e.status().message()).find("exceeds the limit of 100"), std::string::npos)
+  EXPECT_NE(std::string(e.status().message()).find("exceeds the limit of 100"),
+            std::string::npos)
       << e.status();
 }
 
@@ -57,9 +61,11 @@ TEST(LimitsTest, HugeRanges) {
   EXPECT_EQ(EvalShow("[1..100000000]"), "error D2014");
   EXPECT_EQ(EvalShow("$count([1..1000001])"), "error D2014");
   EXPECT_EQ(EvalShow("$count([1..100000])"), "100000");
-  EXPECT_EQ(ErrorMessage("[1..100000000]"),
-            "D2014: The size of the sequence allocated by the range operator (..) must not exceed "
-            "the limit of 1000000.  Attempted to allocate 100000000. at position 4");
+  EXPECT_EQ(
+      ErrorMessage("[1..100000000]"),
+      "D2014: The size of the sequence allocated by the range operator (..) "
+      "must not exceed "
+      "the limit of 1000000.  Attempted to allocate 100000000. at position 4");
   // Many ranges in a row run out of steps instead of memory.
   EXPECT_EQ(EvalShow("[1..1000000].[1..1000000]"), "error U1003");
 }
@@ -69,22 +75,29 @@ TEST(LimitsTest, RunawayRecursion) {
   // builds with larger frames, the stack limit).
   std::string nested = EvalShow("($f := function($n){1 + $f($n + 1)}; $f(0))");
   EXPECT_TRUE(nested == "error U1002" || nested == "error U1007") << nested;
-  EXPECT_EQ(EvalShow("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(150))"), "150");
+  EXPECT_EQ(
+      EvalShow("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(150))"),
+      "150");
   Limits shallow;
   shallow.max_call_depth = 50;
-  EXPECT_EQ(EvalShow("($f := function($n){1 + $f($n + 1)}; $f(0))", nullptr, Bindings(), shallow),
+  EXPECT_EQ(EvalShow("($f := function($n){1 + $f($n + 1)}; $f(0))", nullptr,
+                     Bindings(), shallow),
             "error U1002");
-  auto limited = RunExpr("($f := function($n){1 + $f($n + 1)}; $f(0))", nullptr, Bindings(), shallow);
+  auto limited = RunExpr("($f := function($n){1 + $f($n + 1)}; $f(0))", nullptr,
+                         Bindings(), shallow);
   EXPECT_EQ(std::string(limited.status().message()).substr(0, 56),
             "U1002: Function calls nest deeper than the limit of 50 a");
   // A tail call never nests: it loops until the step budget runs out.
   Limits limits;
   limits.max_steps = 200000;
-  EXPECT_EQ(EvalShow("($f := function($n){$f($n + 1)}; $f(0))", nullptr, Bindings(), limits),
+  EXPECT_EQ(EvalShow("($f := function($n){$f($n + 1)}; $f(0))", nullptr,
+                     Bindings(), limits),
             "error U1003");
   // Mutual recursion through higher-order functions also nests.
-  EXPECT_EQ(EvalShow("($f := function($n){$map([$n], function($v){$f($v + 1)})}; $f(0))"),
-            "error U1002");
+  EXPECT_EQ(
+      EvalShow(
+          "($f := function($n){$map([$n], function($v){$f($v + 1)})}; $f(0))"),
+      "error U1002");
   std::string r = EvalShow("($f := function($n){$eval('$f(1)')}; $f(0))");
   EXPECT_TRUE(r == "error U1002" || r == "error U1007") << r;
 }
@@ -95,12 +108,15 @@ TEST(LimitsTest, TheStepBudgetStopsEndlessLoops) {
   Limits limits;
   limits.max_steps = 500000;
   auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(EvalShow("($f := function($n){$f($n + 1)}; $f(0))", nullptr, Bindings(), limits),
+  EXPECT_EQ(EvalShow("($f := function($n){$f($n + 1)}; $f(0))", nullptr,
+                     Bindings(), limits),
             "error U1003");
-  EXPECT_EQ(EvalShow("$map([1..100000], function($v){$map([1..100000], function($w){$w})})",
+  EXPECT_EQ(EvalShow("$map([1..100000], function($v){$map([1..100000], "
+                     "function($w){$w})})",
                      nullptr, Bindings(), limits),
             "error U1003");
-  EXPECT_EQ(EvalShow("$reduce([1..400000], function($a, $b){$a + $b})", nullptr, Bindings(), limits),
+  EXPECT_EQ(EvalShow("$reduce([1..400000], function($a, $b){$a + $b})", nullptr,
+                     Bindings(), limits),
             "error U1003");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_EQ(Limits().max_steps, 5000000u);
@@ -120,16 +136,20 @@ TEST(LimitsTest, CatastrophicRegularExpressions) {
 }
 
 TEST(LimitsTest, StringGrowth) {
-  EXPECT_EQ(EvalShow("($f := function($s, $n){$n = 0 ? $s : $f($s & $s, $n - 1)}; $f('x', 40))"),
+  EXPECT_EQ(EvalShow("($f := function($s, $n){$n = 0 ? $s : $f($s & $s, $n - "
+                     "1)}; $f('x', 40))"),
             "error U1005");
   EXPECT_EQ(EvalShow("$pad('x', 100000000)"), "error U1005");
   EXPECT_EQ(EvalShow("$pad('x', -100000000, 'ab')"), "error U1005");
-  EXPECT_EQ(EvalShow("$join($map([1..100000], function($v){'0123456789012345678901234567890123456789"
+  EXPECT_EQ(EvalShow("$join($map([1..100000], "
+                     "function($v){'0123456789012345678901234567890123456789"
                      "01234567890123456789012345678901234567890123456789'}))"),
             "error U1005");
-  EXPECT_EQ(EvalShow("$formatInteger(1, '" + Repeat("0", 20000) + "')"), "error U1005");
+  EXPECT_EQ(EvalShow("$formatInteger(1, '" + Repeat("0", 20000) + "')"),
+            "error U1005");
   EXPECT_EQ(EvalShow("$formatInteger(1e15, 'I')"), "error U1005");
-  EXPECT_EQ(EvalShow("$formatNumber(1, '" + Repeat("0", 2000) + "')"), "error U1005");
+  EXPECT_EQ(EvalShow("$formatNumber(1, '" + Repeat("0", 2000) + "')"),
+            "error U1005");
   EXPECT_EQ(EvalShow("$length($pad('x', 1000))"), "1000");
 }
 
@@ -137,29 +157,34 @@ TEST(LimitsTest, SharedStructuresCannotExplode) {
   // Each level doubles the logical size of the value while sharing the
   // halves, so memory stays small; walking it is what the limits stop.
   const std::string grow =
-      "($f := function($a, $n){$n = 0 ? $a : $f({'l': $a, 'r': $a}, $n - 1)}; $f([1], 60))";
+      "($f := function($a, $n){$n = 0 ? $a : $f({'l': $a, 'r': $a}, $n - 1)}; "
+      "$f([1], 60))";
   Limits limits;
   limits.max_steps = 200000;
   limits.max_result_bytes = 1 << 20;
-  auto check = [&](const std::string& expr, std::initializer_list<std::string> codes) {
+  auto check = [&](const std::string& expr,
+                   std::initializer_list<std::string> codes) {
     std::string r = EvalShow(expr, nullptr, Bindings(), limits);
     bool ok = false;
     for (const auto& c : codes) ok = ok || r == "error " + c;
     EXPECT_TRUE(ok) << expr << " -> " << r;
   };
-  check(grow, {"U1006"});                                 // the result is too large
-  check("$string(" + grow + ")", {"U1003", "U1005"});     // serialising it
-  check("(" + grow + " = " + grow + ")", {"U1003"});      // comparing it
-  check("$count(" + grow + ".**)", {"U1003", "U1004"});   // walking it
-  check("$clone(" + grow + ")", {"U1003"});               // copying it
+  check(grow, {"U1006"});  // the result is too large
+  check("$string(" + grow + ")", {"U1003", "U1005"});    // serialising it
+  check("(" + grow + " = " + grow + ")", {"U1003"});     // comparing it
+  check("$count(" + grow + ".**)", {"U1003", "U1004"});  // walking it
+  check("$clone(" + grow + ")", {"U1003"});              // copying it
 }
 
 TEST(LimitsTest, SequenceLength) {
   Limits limits;
   limits.max_sequence_length = 1000;
   EXPECT_EQ(EvalShow("[1..1001]", nullptr, Bindings(), limits), "error D2014");
-  EXPECT_EQ(EvalShow("[1..600, 1..600]", nullptr, Bindings(), limits), "error U1004");
-  EXPECT_EQ(EvalShow("$append([1..600], [1..600])", nullptr, Bindings(), limits), "error U1004");
+  EXPECT_EQ(EvalShow("[1..600, 1..600]", nullptr, Bindings(), limits),
+            "error U1004");
+  EXPECT_EQ(
+      EvalShow("$append([1..600], [1..600])", nullptr, Bindings(), limits),
+      "error U1004");
   Json nested = Json::object();
   nested["xs"] = Json::array();
   for (int i = 0; i < 40; ++i) nested["xs"].push_back({{"ys", Json::array()}});
@@ -168,7 +193,8 @@ TEST(LimitsTest, SequenceLength) {
   }
   EXPECT_EQ(EvalShow("xs.ys", &nested, Bindings(), limits), "error U1004");
   // Arrays built in the last step are not flattened: 40 arrays of 40.
-  EXPECT_EQ(EvalShow("$count([1..40].[1..40])", nullptr, Bindings(), limits), "40");
+  EXPECT_EQ(EvalShow("$count([1..40].[1..40])", nullptr, Bindings(), limits),
+            "40");
 }
 
 Json DeepArray(int depth) {
@@ -181,8 +207,8 @@ TEST(LimitsTest, DeepInputDocumentsDoNotOverflowTheStack) {
   Json deep = {{"a", DeepArray(20000)}};
   EXPECT_EQ(EvalShow("$string(a)", &deep), "error U1007");
   EXPECT_EQ(EvalShow("a", &deep), "error U1007");  // converting the result
-  EXPECT_EQ(EvalShow("a = a", &deep), "true");      // same value: no walk
-  EXPECT_EQ(EvalShow("$count(**)", &deep), "1");    // iterative walk
+  EXPECT_EQ(EvalShow("a = a", &deep), "true");     // same value: no walk
+  EXPECT_EQ(EvalShow("$count(**)", &deep), "1");   // iterative walk
   EXPECT_EQ(EvalShow("$boolean(a)", &deep), "false");
   EXPECT_EQ(EvalShow("$clone(a)", &deep), "error U1007");
   Json flat = Json::parse(R"({"x": 1})");
@@ -207,8 +233,10 @@ TEST(LimitsTest, StackPerCallLevel) {
   size_t at100 = measure(100);
   double per_level = static_cast<double>(at100 - at10) / 90.0;
   double at_limit = per_level * limits.max_call_depth;
-  std::printf("[ stack    ] %.0f bytes per call level; %.0f KiB at the call depth limit of %d\n",
-              per_level, at_limit / 1024, limits.max_call_depth);
+  std::printf(
+      "[ stack    ] %.0f bytes per call level; %.0f KiB at the call depth "
+      "limit of %d\n",
+      per_level, at_limit / 1024, limits.max_call_depth);
   EXPECT_LT(at_limit, 1024.0 * 1024.0);
   EXPECT_LT(at100, limits.max_stack_bytes);
 }
@@ -227,19 +255,21 @@ TEST(LimitsTest, RunsOnASmallStackThread) {
     const Json* deep;
   } args{&result1, &result2, &deep};
   pthread_t thread;
-  ASSERT_EQ(pthread_create(
-                &thread, &attr,
-                [](void* p) -> void* {
-                  auto* a = static_cast<Args*>(p);
-                  *a->r1 = EvalShow("($f := function($n){1 + $f($n + 1)}; $f(0))");
-                  *a->r2 = EvalShow("$string(a)", a->deep) + " " +
-                           EvalShow("$boolean(a)", a->deep) + " " +
-                           EvalShow(Repeat("[(-{'a': ", 20) + "1" + Repeat("})]", 20)) + " " +
-                           Show(Compile(Repeat("(", 60000)).status());
-                  return nullptr;
-                },
-                &args),
-            0);
+  ASSERT_EQ(
+      pthread_create(
+          &thread, &attr,
+          [](void* p) -> void* {
+            auto* a = static_cast<Args*>(p);
+            *a->r1 = EvalShow("($f := function($n){1 + $f($n + 1)}; $f(0))");
+            *a->r2 =
+                EvalShow("$string(a)", a->deep) + " " +
+                EvalShow("$boolean(a)", a->deep) + " " +
+                EvalShow(Repeat("[(-{'a': ", 20) + "1" + Repeat("})]", 20)) +
+                " " + Show(Compile(Repeat("(", 60000)).status());
+            return nullptr;
+          },
+          &args),
+      0);
   pthread_join(thread, nullptr);
   pthread_attr_destroy(&attr);
   EXPECT_TRUE(result1 == "error U1002" || result1 == "error U1007") << result1;

@@ -21,7 +21,16 @@ namespace onewindow::asl::jsonata::internal {
 namespace {
 
 struct Token {
-  enum class Kind : uint8_t { kEnd, kOperator, kString, kNumber, kLiteral, kName, kVariable, kRegex };
+  enum class Kind : uint8_t {
+    kEnd,
+    kOperator,
+    kString,
+    kNumber,
+    kLiteral,
+    kName,
+    kVariable,
+    kRegex
+  };
   Kind kind = Kind::kEnd;
   std::string value;
   double number = 0;
@@ -32,26 +41,50 @@ struct Token {
 
 bool IsOperatorChar(char c) {
   switch (c) {
-    case '.': case '[': case ']': case '{': case '}': case '(': case ')': case ',':
-    case '@': case '#': case ';': case ':': case '?': case '+': case '-': case '*':
-    case '/': case '%': case '|': case '=': case '<': case '>': case '^': case '&':
-    case '!': case '~':
+    case '.':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
+    case '(':
+    case ')':
+    case ',':
+    case '@':
+    case '#':
+    case ';':
+    case ':':
+    case '?':
+    case '+':
+    case '-':
+    case '*':
+    case '/':
+    case '%':
+    case '|':
+    case '=':
+    case '<':
+    case '>':
+    case '^':
+    case '&':
+    case '!':
+    case '~':
       return true;
     default:
       return false;
   }
 }
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v';
+}
 
 // Left binding power of infix operators (0: not infix).
 int InfixPower(std::string_view op) {
   static const std::pair<std::string_view, int> kTable[] = {
-      {".", 75}, {"[", 80}, {"{", 70}, {"(", 80}, {"@", 80}, {"#", 80}, {"?", 20},
-      {"+", 50}, {"-", 50}, {"*", 60}, {"/", 60}, {"%", 60}, {"=", 40}, {"<", 40},
-      {">", 40}, {"^", 40}, {":=", 10}, {"!=", 40}, {"<=", 40}, {">=", 40},
-      {"~>", 40}, {"?:", 40}, {"??", 40}, {"and", 30}, {"or", 25}, {"in", 40},
-      {"&", 50},
+      {".", 75},  {"[", 80},  {"{", 70},  {"(", 80},  {"@", 80},  {"#", 80},
+      {"?", 20},  {"+", 50},  {"-", 50},  {"*", 60},  {"/", 60},  {"%", 60},
+      {"=", 40},  {"<", 40},  {">", 40},  {"^", 40},  {":=", 10}, {"!=", 40},
+      {"<=", 40}, {">=", 40}, {"~>", 40}, {"?:", 40}, {"??", 40}, {"and", 30},
+      {"or", 25}, {"in", 40}, {"&", 50},
   };
   for (const auto& [name, bp] : kTable) {
     if (name == op) return bp;
@@ -59,16 +92,14 @@ int InfixPower(std::string_view op) {
   return 0;
 }
 
-bool IsKnownOperator(std::string_view op) {
-  return op != "!" && op != "~";
-}
+bool IsKnownOperator(std::string_view op) { return op != "!" && op != "~"; }
 
 std::optional<BinaryOp> BinaryOpOf(std::string_view op) {
   static const std::pair<std::string_view, BinaryOp> kTable[] = {
-      {"+", BinaryOp::kAdd}, {"-", BinaryOp::kSub}, {"*", BinaryOp::kMul},
-      {"/", BinaryOp::kDiv}, {"%", BinaryOp::kMod}, {"=", BinaryOp::kEq},
-      {"!=", BinaryOp::kNe}, {"<", BinaryOp::kLt}, {"<=", BinaryOp::kLe},
-      {">", BinaryOp::kGt}, {">=", BinaryOp::kGe}, {"&", BinaryOp::kConcat},
+      {"+", BinaryOp::kAdd},   {"-", BinaryOp::kSub}, {"*", BinaryOp::kMul},
+      {"/", BinaryOp::kDiv},   {"%", BinaryOp::kMod}, {"=", BinaryOp::kEq},
+      {"!=", BinaryOp::kNe},   {"<", BinaryOp::kLt},  {"<=", BinaryOp::kLe},
+      {">", BinaryOp::kGt},    {">=", BinaryOp::kGe}, {"&", BinaryOp::kConcat},
       {"and", BinaryOp::kAnd}, {"or", BinaryOp::kOr}, {"in", BinaryOp::kIn},
   };
   for (const auto& [name, bop] : kTable) {
@@ -117,7 +148,9 @@ std::string TokenText(const Token& t) {
     case Token::Kind::kNumber:
       return FormatJsNumber(t.number);
     case Token::Kind::kLiteral:
-      return t.literal == Literal::kNull ? "null" : t.literal == Literal::kTrue ? "true" : "false";
+      return t.literal == Literal::kNull   ? "null"
+             : t.literal == Literal::kTrue ? "true"
+                                           : "false";
     case Token::Kind::kVariable:
       return "$" + t.value;
     default:
@@ -134,12 +167,15 @@ class Parser {
     OW_JSONATA_RETURN_IF_ERROR(Advance("", false));
     OW_JSONATA_ASSIGN_OR_RETURN(NodePtr raw, Expression(0));
     if (node_.kind != Token::Kind::kEnd) {
-      return Error("S0201", absl::StrCat("Syntax error: ", Quote(TokenText(node_))), node_.offset,
-                   TokenText(node_));
+      return Error("S0201",
+                   absl::StrCat("Syntax error: ", Quote(TokenText(node_))),
+                   node_.offset, TokenText(node_));
     }
     OW_JSONATA_ASSIGN_OR_RETURN(NodePtr ast, Process(std::move(raw)));
     if (ast->type == NodeType::kParent || !ast->seeking_parent.empty()) {
-      return Error("S0217", "The object representing the 'parent' cannot be derived from this expression",
+      return Error("S0217",
+                   "The object representing the 'parent' cannot be derived "
+                   "from this expression",
                    ast->offset);
     }
     return ast;
@@ -156,7 +192,8 @@ class Parser {
         size_t end = text_.find("*/", pos_ + 2);
         if (end == std::string_view::npos) {
           pos_ = n;
-          return Error("S0106", "Comment has no closing tag", static_cast<int64_t>(n));
+          return Error("S0106", "Comment has no closing tag",
+                       static_cast<int64_t>(n));
         }
         pos_ = end + 2;
         continue;
@@ -174,7 +211,8 @@ class Parser {
       ++pos_;
       return ScanRegex();
     }
-    static const std::string_view kTwoChar[] = {"..", ":=", "!=", ">=", "<=", "**", "~>", "?:", "??"};
+    static const std::string_view kTwoChar[] = {
+        "..", ":=", "!=", ">=", "<=", "**", "~>", "?:", "??"};
     for (std::string_view op : kTwoChar) {
       if (text_.substr(pos_, 2) == op) {
         pos_ += 2;
@@ -197,8 +235,10 @@ class Parser {
       size_t end = text_.find('`', pos_ + 1);
       if (end == std::string_view::npos) {
         pos_ = n;
-        return Error("S0105", "Quoted property name must be terminated with a backquote (`)",
-                     static_cast<int64_t>(n));
+        return Error(
+            "S0105",
+            "Quoted property name must be terminated with a backquote (`)",
+            static_cast<int64_t>(n));
       }
       t.kind = Token::Kind::kName;
       t.value = std::string(text_.substr(pos_ + 1, end - pos_ - 1));
@@ -221,7 +261,9 @@ class Parser {
       t.value = std::string(word);
     } else if (word == "true" || word == "false" || word == "null") {
       t.kind = Token::Kind::kLiteral;
-      t.literal = word == "true" ? Literal::kTrue : word == "false" ? Literal::kFalse : Literal::kNull;
+      t.literal = word == "true"    ? Literal::kTrue
+                  : word == "false" ? Literal::kFalse
+                                    : Literal::kNull;
     } else {
       t.kind = Token::Kind::kName;
       t.value = std::string(word);
@@ -237,7 +279,8 @@ class Parser {
       char c = text_[pos_];
       if (c == '/' && depth == 0) {
         size_t backslashes = 0;
-        while (pos_ >= backslashes + 1 && text_[pos_ - backslashes - 1] == '\\') ++backslashes;
+        while (pos_ >= backslashes + 1 && text_[pos_ - backslashes - 1] == '\\')
+          ++backslashes;
         if (backslashes % 2 == 0) {
           std::string_view pattern = text_.substr(start, pos_ - start);
           if (pattern.empty()) {
@@ -260,7 +303,8 @@ class Parser {
       if ((c == ')' || c == ']' || c == '}') && !escaped) --depth;
       ++pos_;
     }
-    return Error("S0302", "No terminating / in regular expression", static_cast<int64_t>(n));
+    return Error("S0302", "No terminating / in regular expression",
+                 static_cast<int64_t>(n));
   }
 
   absl::StatusOr<Token> ScanString(char quote) {
@@ -273,14 +317,30 @@ class Parser {
         ++pos_;
         char e = pos_ < n ? text_[pos_] : '\0';
         switch (e) {
-          case '"': s.push_back('"'); break;
-          case '\\': s.push_back('\\'); break;
-          case '/': s.push_back('/'); break;
-          case 'b': s.push_back('\b'); break;
-          case 'f': s.push_back('\f'); break;
-          case 'n': s.push_back('\n'); break;
-          case 'r': s.push_back('\r'); break;
-          case 't': s.push_back('\t'); break;
+          case '"':
+            s.push_back('"');
+            break;
+          case '\\':
+            s.push_back('\\');
+            break;
+          case '/':
+            s.push_back('/');
+            break;
+          case 'b':
+            s.push_back('\b');
+            break;
+          case 'f':
+            s.push_back('\f');
+            break;
+          case 'n':
+            s.push_back('\n');
+            break;
+          case 'r':
+            s.push_back('\r');
+            break;
+          case 't':
+            s.push_back('\t');
+            break;
           case 'u': {
             auto hex4 = [&](size_t at, uint32_t* out) {
               if (at + 4 > n) return false;
@@ -288,22 +348,28 @@ class Parser {
               for (size_t k = 0; k < 4; ++k) {
                 char h = text_[at + k];
                 v <<= 4;
-                if (h >= '0' && h <= '9') v |= static_cast<uint32_t>(h - '0');
-                else if (h >= 'a' && h <= 'f') v |= static_cast<uint32_t>(h - 'a' + 10);
-                else if (h >= 'A' && h <= 'F') v |= static_cast<uint32_t>(h - 'A' + 10);
-                else return false;
+                if (h >= '0' && h <= '9')
+                  v |= static_cast<uint32_t>(h - '0');
+                else if (h >= 'a' && h <= 'f')
+                  v |= static_cast<uint32_t>(h - 'a' + 10);
+                else if (h >= 'A' && h <= 'F')
+                  v |= static_cast<uint32_t>(h - 'A' + 10);
+                else
+                  return false;
               }
               *out = v;
               return true;
             };
             uint32_t cp = 0;
             if (!hex4(pos_ + 1, &cp)) {
-              return Error("S0104", "The escape sequence \\u must be followed by 4 hex digits",
-                           static_cast<int64_t>(pos_));
+              return Error(
+                  "S0104",
+                  "The escape sequence \\u must be followed by 4 hex digits",
+                  static_cast<int64_t>(pos_));
             }
             pos_ += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF && pos_ + 2 < n && text_[pos_ + 1] == '\\' &&
-                text_[pos_ + 2] == 'u') {
+            if (cp >= 0xD800 && cp <= 0xDBFF && pos_ + 2 < n &&
+                text_[pos_ + 1] == '\\' && text_[pos_ + 2] == 'u') {
               uint32_t lo = 0;
               if (hex4(pos_ + 3, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
@@ -316,7 +382,8 @@ class Parser {
           }
           default:
             return Error("S0103",
-                         absl::StrCat("Unsupported escape sequence: \\", std::string(1, e)),
+                         absl::StrCat("Unsupported escape sequence: \\",
+                                      std::string(1, e)),
                          static_cast<int64_t>(pos_), std::string(1, e));
         }
         ++pos_;
@@ -333,7 +400,8 @@ class Parser {
       s.push_back(c);
       ++pos_;
     }
-    return Error("S0101", "String literal must be terminated by a matching quote",
+    return Error("S0101",
+                 "String literal must be terminated by a matching quote",
                  static_cast<int64_t>(n));
   }
 
@@ -350,7 +418,8 @@ class Parser {
     } else {
       digits();
     }
-    if (i + 1 < n && text_[i] == '.' && text_[i + 1] >= '0' && text_[i + 1] <= '9') {
+    if (i + 1 < n && text_[i] == '.' && text_[i + 1] >= '0' &&
+        text_[i + 1] <= '9') {
       ++i;
       digits();
     }
@@ -384,16 +453,20 @@ class Parser {
   absl::Status Advance(std::string_view expected, bool infix) {
     if (!expected.empty() && !At(expected)) {
       if (node_.kind == Token::Kind::kEnd) {
-        return Error("S0203", absl::StrCat("Expected ", Quote(expected), " before end of expression"),
+        return Error("S0203",
+                     absl::StrCat("Expected ", Quote(expected),
+                                  " before end of expression"),
                      node_.offset);
       }
       return Error("S0202",
-                   absl::StrCat("Expected ", Quote(expected), ", got ", Quote(TokenText(node_))),
+                   absl::StrCat("Expected ", Quote(expected), ", got ",
+                                Quote(TokenText(node_))),
                    node_.offset, TokenText(node_));
     }
     OW_JSONATA_ASSIGN_OR_RETURN(Token t, Lex(infix));
     if (t.kind == Token::Kind::kOperator && !IsKnownOperator(t.value)) {
-      return Error("S0204", absl::StrCat("Unknown operator: ", Quote(t.value)), t.offset, t.value);
+      return Error("S0204", absl::StrCat("Unknown operator: ", Quote(t.value)),
+                   t.offset, t.value);
     }
     node_ = std::move(t);
     return absl::OkStatus();
@@ -423,7 +496,8 @@ class Parser {
 
   absl::Status DepthError(int64_t offset) const {
     return Error("U1001",
-                 absl::StrCat("Expression nesting exceeds the limit of ", limits_.max_depth),
+                 absl::StrCat("Expression nesting exceeds the limit of ",
+                              limits_.max_depth),
                  offset);
   }
 
@@ -469,7 +543,8 @@ class Parser {
         return n;
       case Token::Kind::kRegex: {
         n = NewNode(NodeType::kRegex, t.offset);
-        OW_JSONATA_ASSIGN_OR_RETURN(n->regex, Regex::Compile(t.value, t.flags, t.offset));
+        OW_JSONATA_ASSIGN_OR_RETURN(n->regex,
+                                    Regex::Compile(t.value, t.flags, t.offset));
         n->value = "/" + t.value + "/" + t.flags;
         return n;
       }
@@ -535,7 +610,8 @@ class Parser {
       OW_JSONATA_RETURN_IF_ERROR(Advance("|", true));
     } else {
       return Error("S0211",
-                   absl::StrCat("The symbol ", Quote(op), " cannot be used as a unary operator"),
+                   absl::StrCat("The symbol ", Quote(op),
+                                " cannot be used as a unary operator"),
                    t.offset, op);
     }
     OW_JSONATA_RETURN_IF_ERROR(Seal(n));
@@ -589,7 +665,8 @@ class Parser {
       return n;
     }
     if (op == "??" || op == "?:") {
-      n = NewNode(op == "??" ? NodeType::kCoalesce : NodeType::kElvis, t.offset);
+      n = NewNode(op == "??" ? NodeType::kCoalesce : NodeType::kElvis,
+                  t.offset);
       n->value = op;
       n->lhs = std::move(left);
       OW_JSONATA_ASSIGN_OR_RETURN(n->rhs, Expression(0));
@@ -638,8 +715,10 @@ class Parser {
     }
     if (op == ":=") {
       if (left->type != NodeType::kVariable) {
-        return Error("S0212", "The left side of := must be a variable name (start with $)",
-                     left->offset, left->value);
+        return Error(
+            "S0212",
+            "The left side of := must be a variable name (start with $)",
+            left->offset, left->value);
       }
       n = NewNode(NodeType::kBind, t.offset);
       n->value = left->value;
@@ -648,7 +727,8 @@ class Parser {
       return n;
     }
     if (op == "@" || op == "#") {
-      n = NewNode(op == "@" ? NodeType::kRawFocus : NodeType::kRawIndex, t.offset);
+      n = NewNode(op == "@" ? NodeType::kRawFocus : NodeType::kRawIndex,
+                  t.offset);
       n->lhs = std::move(left);
       OW_JSONATA_ASSIGN_OR_RETURN(n->rhs, Expression(InfixPower(op)));
       if (n->rhs->type != NodeType::kVariable) {
@@ -669,7 +749,8 @@ class Parser {
       }
       return n;
     }
-    return Error("S0201", absl::StrCat("Syntax error: ", Quote(op)), t.offset, op);
+    return Error("S0201", absl::StrCat("Syntax error: ", Quote(op)), t.offset,
+                 op);
   }
 
   absl::StatusOr<NodePtr> ParseCall(Token t, NodePtr left) {
@@ -689,14 +770,16 @@ class Parser {
       }
     }
     OW_JSONATA_RETURN_IF_ERROR(Advance(")", true));
-    if (left->type == NodeType::kName && (left->value == "function" || left->value == "\u03BB")) {
+    if (left->type == NodeType::kName &&
+        (left->value == "function" || left->value == "\u03BB")) {
       NodePtr lambda = NewNode(NodeType::kLambda, t.offset);
       for (size_t i = 0; i < n->items.size(); ++i) {
         const NodePtr& arg = n->items[i];
         if (arg->type != NodeType::kVariable) {
           return Error("S0208",
                        absl::StrCat("Parameter ", i + 1,
-                                    " of function definition must be a variable name (start with $)"),
+                                    " of function definition must be a "
+                                    "variable name (start with $)"),
                        arg->offset, arg->value);
         }
         lambda->params.push_back(arg->value);
@@ -719,8 +802,9 @@ class Parser {
         for (size_t k = start; k < i; ++k) {
           if (!IsSpace(text_[k])) sig.push_back(text_[k]);
         }
-        OW_JSONATA_ASSIGN_OR_RETURN(Signature parsed,
-                                    Signature::Parse(sig, static_cast<int64_t>(start)));
+        OW_JSONATA_ASSIGN_OR_RETURN(
+            Signature parsed,
+            Signature::Parse(sig, static_cast<int64_t>(start)));
         lambda->signature = std::move(parsed);
         pos_ = i;
         OW_JSONATA_RETURN_IF_ERROR(Advance("", false));
@@ -740,7 +824,8 @@ class Parser {
     if (!value->seeking_parent.empty() || value->type == NodeType::kParent) {
       std::vector<Slot*> slots = value->seeking_parent;
       if (value->type == NodeType::kParent) slots.push_back(value->slot);
-      result->seeking_parent.insert(result->seeking_parent.end(), slots.begin(), slots.end());
+      result->seeking_parent.insert(result->seeking_parent.end(), slots.begin(),
+                                    slots.end());
     }
   }
 
@@ -767,16 +852,18 @@ class Parser {
       case NodeType::kPath: {
         node->tuple = true;
         int64_t index = static_cast<int64_t>(node->items.size()) - 1;
-        OW_JSONATA_RETURN_IF_ERROR(SeekParent(node->items[static_cast<size_t>(index--)].get(), slot));
+        OW_JSONATA_RETURN_IF_ERROR(
+            SeekParent(node->items[static_cast<size_t>(index--)].get(), slot));
         while (slot->level > 0 && index >= 0) {
-          OW_JSONATA_RETURN_IF_ERROR(
-              SeekParent(node->items[static_cast<size_t>(index--)].get(), slot));
+          OW_JSONATA_RETURN_IF_ERROR(SeekParent(
+              node->items[static_cast<size_t>(index--)].get(), slot));
         }
         return absl::OkStatus();
       }
       default:
         return Error("S0217",
-                     "The object representing the 'parent' cannot be derived from this expression",
+                     "The object representing the 'parent' cannot be derived "
+                     "from this expression",
                      node->offset);
     }
   }
@@ -814,7 +901,8 @@ class Parser {
     NodePtr result;
     switch (e->type) {
       case NodeType::kRawDot: {
-        OW_JSONATA_ASSIGN_OR_RETURN(NodePtr lstep, Process(std::move(e->items[0])));
+        OW_JSONATA_ASSIGN_OR_RETURN(NodePtr lstep,
+                                    Process(std::move(e->items[0])));
         if (lstep->type == NodeType::kPath) {
           result = std::move(lstep);
         } else {
@@ -825,7 +913,8 @@ class Parser {
         }
         size_t checked = 0;  // steps already checked for literals
         for (size_t k = 1; k < e->items.size(); ++k) {
-          OW_JSONATA_ASSIGN_OR_RETURN(NodePtr rest, Process(std::move(e->items[k])));
+          OW_JSONATA_ASSIGN_OR_RETURN(NodePtr rest,
+                                      Process(std::move(e->items[k])));
           if (rest->type == NodeType::kPath) {
             for (auto& s : rest->items) result->items.push_back(std::move(s));
           } else {
@@ -838,20 +927,26 @@ class Parser {
           for (; checked < result->items.size(); ++checked) {
             Node* step = result->items[checked].get();
             if (step->keep_array) result->keep_singleton_array = true;
-            if (step->type == NodeType::kNumber || step->type == NodeType::kLiteral) {
-              std::string v = step->type == NodeType::kNumber ? FormatJsNumber(step->number)
+            if (step->type == NodeType::kNumber ||
+                step->type == NodeType::kLiteral) {
+              std::string v = step->type == NodeType::kNumber
+                                  ? FormatJsNumber(step->number)
                               : step->literal == Literal::kNull ? "null"
                               : step->literal == Literal::kTrue ? "true"
-                                                                 : "false";
-              return Error("S0213",
-                           absl::StrCat("The literal value ", v,
-                                        " cannot be used as a step within a path expression"),
-                           step->offset, v);
+                                                                : "false";
+              return Error(
+                  "S0213",
+                  absl::StrCat(
+                      "The literal value ", v,
+                      " cannot be used as a step within a path expression"),
+                  step->offset, v);
             }
             if (step->type == NodeType::kString) step->type = NodeType::kName;
           }
-          if (result->items.front()->type == NodeType::kArray) result->items.front()->cons_array = true;
-          if (result->items.back()->type == NodeType::kArray) result->items.back()->cons_array = true;
+          if (result->items.front()->type == NodeType::kArray)
+            result->items.front()->cons_array = true;
+          if (result->items.back()->type == NodeType::kArray)
+            result->items.back()->cons_array = true;
           OW_JSONATA_RETURN_IF_ERROR(ResolveAncestry(result.get()));
         }
         break;
@@ -866,9 +961,13 @@ class Parser {
           in_path = true;
         }
         if (step->group) {
-          return Error("S0209", "A predicate cannot follow a grouping expression in a step", offset);
+          return Error(
+              "S0209",
+              "A predicate cannot follow a grouping expression in a step",
+              offset);
         }
-        OW_JSONATA_ASSIGN_OR_RETURN(NodePtr predicate, Process(std::move(e->rhs)));
+        OW_JSONATA_ASSIGN_OR_RETURN(NodePtr predicate,
+                                    Process(std::move(e->rhs)));
         if (!predicate->seeking_parent.empty()) {
           for (Slot* slot : predicate->seeking_parent) {
             if (slot->level == 1) {
@@ -890,7 +989,9 @@ class Parser {
         int64_t offset = e->offset;
         OW_JSONATA_ASSIGN_OR_RETURN(result, Process(std::move(e->lhs)));
         if (result->group) {
-          return Error("S0210", "Each step can only have one grouping expression", offset);
+          return Error("S0210",
+                       "Each step can only have one grouping expression",
+                       offset);
         }
         auto group = std::make_unique<Group>();
         group->offset = offset;
@@ -904,7 +1005,8 @@ class Parser {
       }
       case NodeType::kRawSortBy: {
         OW_JSONATA_ASSIGN_OR_RETURN(result, Process(std::move(e->lhs)));
-        if (result->type != NodeType::kPath) result = WrapInPath(std::move(result));
+        if (result->type != NodeType::kPath)
+          result = WrapInPath(std::move(result));
         NodePtr sort = NewNode(NodeType::kSort, e->offset);
         for (auto& term : e->terms) {
           SortTerm st;
@@ -922,12 +1024,15 @@ class Parser {
         Node* step = result.get();
         if (result->type == NodeType::kPath) step = result->items.back().get();
         if (!step->stages.empty() || !step->predicates.empty()) {
-          return Error("S0215", "A context variable binding must precede any predicates on a step",
+          return Error("S0215",
+                       "A context variable binding must precede any predicates "
+                       "on a step",
                        e->offset);
         }
         if (step->type == NodeType::kSort) {
           return Error("S0216",
-                       "A context variable binding must precede the 'order-by' clause on a step",
+                       "A context variable binding must precede the 'order-by' "
+                       "clause on a step",
                        e->offset);
         }
         if (e->keep_array) step->keep_array = true;
@@ -971,21 +1076,25 @@ class Parser {
       case NodeType::kElvis:
       case NodeType::kCoalesce: {
         result = std::move(e);
-        OW_JSONATA_ASSIGN_OR_RETURN(result->lhs, Process(std::move(result->lhs)));
-        OW_JSONATA_ASSIGN_OR_RETURN(result->rhs, Process(std::move(result->rhs)));
+        OW_JSONATA_ASSIGN_OR_RETURN(result->lhs,
+                                    Process(std::move(result->lhs)));
+        OW_JSONATA_ASSIGN_OR_RETURN(result->rhs,
+                                    Process(std::move(result->rhs)));
         PushAncestry(result.get(), result->lhs.get());
         PushAncestry(result.get(), result->rhs.get());
         return Finish(std::move(result), false);
       }
       case NodeType::kBind: {
         result = std::move(e);
-        OW_JSONATA_ASSIGN_OR_RETURN(result->rhs, Process(std::move(result->rhs)));
+        OW_JSONATA_ASSIGN_OR_RETURN(result->rhs,
+                                    Process(std::move(result->rhs)));
         PushAncestry(result.get(), result->rhs.get());
         return Finish(std::move(result), false);
       }
       case NodeType::kNegate: {
         result = std::move(e);
-        OW_JSONATA_ASSIGN_OR_RETURN(result->expr, Process(std::move(result->expr)));
+        OW_JSONATA_ASSIGN_OR_RETURN(result->expr,
+                                    Process(std::move(result->expr)));
         if (result->expr->type == NodeType::kNumber) {
           bool keep = result->keep_array;
           NodePtr num = std::move(result->expr);
@@ -1003,8 +1112,8 @@ class Parser {
           OW_JSONATA_ASSIGN_OR_RETURN(item, Process(std::move(item)));
           PushAncestry(result.get(), item.get());
           if (result->type == NodeType::kBlock &&
-              (item->cons_array ||
-               (item->type == NodeType::kPath && item->items.front()->cons_array))) {
+              (item->cons_array || (item->type == NodeType::kPath &&
+                                    item->items.front()->cons_array))) {
             result->cons_array = true;
           }
         }
@@ -1027,20 +1136,24 @@ class Parser {
           OW_JSONATA_ASSIGN_OR_RETURN(arg, Process(std::move(arg)));
           PushAncestry(result.get(), arg.get());
         }
-        OW_JSONATA_ASSIGN_OR_RETURN(result->procedure, Process(std::move(result->procedure)));
+        OW_JSONATA_ASSIGN_OR_RETURN(result->procedure,
+                                    Process(std::move(result->procedure)));
         return Finish(std::move(result), false);
       }
       case NodeType::kLambda: {
         result = std::move(e);
-        OW_JSONATA_ASSIGN_OR_RETURN(result->body, Process(std::move(result->body)));
+        OW_JSONATA_ASSIGN_OR_RETURN(result->body,
+                                    Process(std::move(result->body)));
         result->body = TailCallOptimize(std::move(result->body));
         return Finish(std::move(result), false);
       }
       case NodeType::kCondition: {
         result = std::move(e);
-        OW_JSONATA_ASSIGN_OR_RETURN(result->condition, Process(std::move(result->condition)));
+        OW_JSONATA_ASSIGN_OR_RETURN(result->condition,
+                                    Process(std::move(result->condition)));
         PushAncestry(result.get(), result->condition.get());
-        OW_JSONATA_ASSIGN_OR_RETURN(result->then_branch, Process(std::move(result->then_branch)));
+        OW_JSONATA_ASSIGN_OR_RETURN(result->then_branch,
+                                    Process(std::move(result->then_branch)));
         PushAncestry(result.get(), result->then_branch.get());
         if (result->else_branch) {
           OW_JSONATA_ASSIGN_OR_RETURN(result->else_branch,
@@ -1051,10 +1164,13 @@ class Parser {
       }
       case NodeType::kTransform: {
         result = std::move(e);
-        OW_JSONATA_ASSIGN_OR_RETURN(result->pattern, Process(std::move(result->pattern)));
-        OW_JSONATA_ASSIGN_OR_RETURN(result->update, Process(std::move(result->update)));
+        OW_JSONATA_ASSIGN_OR_RETURN(result->pattern,
+                                    Process(std::move(result->pattern)));
+        OW_JSONATA_ASSIGN_OR_RETURN(result->update,
+                                    Process(std::move(result->update)));
         if (result->deletion) {
-          OW_JSONATA_ASSIGN_OR_RETURN(result->deletion, Process(std::move(result->deletion)));
+          OW_JSONATA_ASSIGN_OR_RETURN(result->deletion,
+                                      Process(std::move(result->deletion)));
         }
         return Finish(std::move(result), false);
       }
@@ -1090,7 +1206,8 @@ class Parser {
   }
 
   static NodePtr TailCallOptimize(NodePtr expr) {
-    if (expr->type == NodeType::kCall && expr->predicates.empty() && !expr->group) {
+    if (expr->type == NodeType::kCall && expr->predicates.empty() &&
+        !expr->group) {
       NodePtr thunk = NewNode(NodeType::kLambda, expr->offset);
       thunk->thunk = true;
       thunk->depth = expr->depth + 1;
@@ -1099,7 +1216,8 @@ class Parser {
     }
     if (expr->type == NodeType::kCondition) {
       expr->then_branch = TailCallOptimize(std::move(expr->then_branch));
-      if (expr->else_branch) expr->else_branch = TailCallOptimize(std::move(expr->else_branch));
+      if (expr->else_branch)
+        expr->else_branch = TailCallOptimize(std::move(expr->else_branch));
       return expr;
     }
     if (expr->type == NodeType::kBlock && !expr->items.empty()) {
@@ -1208,8 +1326,9 @@ class FreeVariables {
     ref_index_.emplace(name, refs_.size());
     VariableReference ref;
     ref.name = name;
-    ref.position = static_cast<int>(CodePointCount(
-        std::string_view(program_->text).substr(0, static_cast<size_t>(var.offset))));
+    ref.position = static_cast<int>(
+        CodePointCount(std::string_view(program_->text)
+                           .substr(0, static_cast<size_t>(var.offset))));
     ref.called = called;
     refs_.push_back(std::move(ref));
   }
@@ -1219,8 +1338,8 @@ class FreeVariables {
       Reference(n, false);
       return;
     }
-    if ((n.type == NodeType::kCall || n.type == NodeType::kPartial) && n.procedure &&
-        n.procedure->type == NodeType::kVariable) {
+    if ((n.type == NodeType::kCall || n.type == NodeType::kPartial) &&
+        n.procedure && n.procedure->type == NodeType::kVariable) {
       Reference(*n.procedure, true);
       for (const auto& a : n.items) Walk(*a);
       for (const auto& s : n.predicates) Walk(*s.expr);
@@ -1246,13 +1365,14 @@ class FreeVariables {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Program>> Parse(std::string_view text, const Limits& limits) {
+absl::StatusOr<std::unique_ptr<Program>> Parse(std::string_view text,
+                                               const Limits& limits) {
   auto program = std::make_unique<Program>();
   program->text = std::string(text);
   if (text.size() > limits.max_expression_bytes) {
-    return Error("U1000",
-                 absl::StrCat("Expression of ", text.size(), " bytes exceeds the limit of ",
-                              limits.max_expression_bytes, " bytes"));
+    return Error("U1000", absl::StrCat("Expression of ", text.size(),
+                                       " bytes exceeds the limit of ",
+                                       limits.max_expression_bytes, " bytes"));
   }
   Parser parser(program->text, limits, program.get());
   auto root = parser.ParseAll();

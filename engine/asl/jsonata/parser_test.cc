@@ -13,50 +13,74 @@ std::string CompileError(std::string_view text) {
 }
 
 TEST(ParserTest, SyntaxErrorsCarryCodeMessageAndPosition) {
-  EXPECT_EQ(CompileError("(1 + 2"), "S0203: Expected \")\" before end of expression at position 6");
+  EXPECT_EQ(CompileError("(1 + 2"),
+            "S0203: Expected \")\" before end of expression at position 6");
   EXPECT_EQ(CompileError("Account.Order[0"),
             "S0203: Expected \"]\" before end of expression at position 15");
-  EXPECT_EQ(CompileError("{'a': 1"), "S0203: Expected \"}\" before end of expression at position 7");
-  EXPECT_EQ(CompileError("(1 + 2]"), "S0202: Expected \")\", got \"]\" at position 7");
-  EXPECT_EQ(CompileError("1 +"), "S0207: Unexpected end of expression at position 3");
-  EXPECT_EQ(CompileError(""), "S0207: Unexpected end of expression at position 0");
+  EXPECT_EQ(CompileError("{'a': 1"),
+            "S0203: Expected \"}\" before end of expression at position 7");
+  EXPECT_EQ(CompileError("(1 + 2]"),
+            "S0202: Expected \")\", got \"]\" at position 7");
+  EXPECT_EQ(CompileError("1 +"),
+            "S0207: Unexpected end of expression at position 3");
+  EXPECT_EQ(CompileError(""),
+            "S0207: Unexpected end of expression at position 0");
   EXPECT_EQ(CompileError("a b"), "S0201: Syntax error: \"b\" at position 3");
   EXPECT_EQ(CompileError("\"abc"),
-            "S0101: String literal must be terminated by a matching quote at position 4");
-  EXPECT_EQ(CompileError("'\\q'"), "S0103: Unsupported escape sequence: \\q at position 2");
+            "S0101: String literal must be terminated by a matching quote at "
+            "position 4");
+  EXPECT_EQ(CompileError("'\\q'"),
+            "S0103: Unsupported escape sequence: \\q at position 2");
   EXPECT_EQ(CompileError("'\\u12'"),
-            "S0104: The escape sequence \\u must be followed by 4 hex digits at position 2");
+            "S0104: The escape sequence \\u must be followed by 4 hex digits "
+            "at position 2");
   EXPECT_EQ(CompileError("`abc"),
-            "S0105: Quoted property name must be terminated with a backquote (`) at position 4");
-  EXPECT_EQ(CompileError("1 /* open"), "S0106: Comment has no closing tag at position 9");
-  EXPECT_EQ(CompileError("1e999"), "S0102: Number out of range: \"1e999\" at position 5");
-  EXPECT_EQ(CompileError("! 1"), "S0204: Unknown operator: \"!\" at position 1");
+            "S0105: Quoted property name must be terminated with a backquote "
+            "(`) at position 4");
+  EXPECT_EQ(CompileError("1 /* open"),
+            "S0106: Comment has no closing tag at position 9");
+  EXPECT_EQ(CompileError("1e999"),
+            "S0102: Number out of range: \"1e999\" at position 5");
+  EXPECT_EQ(CompileError("! 1"),
+            "S0204: Unknown operator: \"!\" at position 1");
   EXPECT_EQ(CompileError("+1"),
-            "S0211: The symbol \"+\" cannot be used as a unary operator at position 1");
+            "S0211: The symbol \"+\" cannot be used as a unary operator at "
+            "position 1");
   EXPECT_EQ(CompileError("function(x){x}"),
-            "S0208: Parameter 1 of function definition must be a variable name (start with $) at "
+            "S0208: Parameter 1 of function definition must be a variable name "
+            "(start with $) at "
             "position 10");
   EXPECT_EQ(CompileError("foo.1"),
-            "S0213: The literal value 1 cannot be used as a step within a path expression at "
+            "S0213: The literal value 1 cannot be used as a step within a path "
+            "expression at "
             "position 5");
   EXPECT_EQ(CompileError("a@b"),
-            "S0214: The right side of \"@\" must be a variable name (start with $) at position 3");
+            "S0214: The right side of \"@\" must be a variable name (start "
+            "with $) at position 3");
   EXPECT_EQ(CompileError("1 := 2"),
-            "S0212: The left side of := must be a variable name (start with $) at position 1");
+            "S0212: The left side of := must be a variable name (start with $) "
+            "at position 1");
   EXPECT_EQ(CompileError("$a{'x': 1}[0]"),
-            "S0209: A predicate cannot follow a grouping expression in a step at position 11");
-  EXPECT_EQ(CompileError("a{'x': 1}{'y': 2}"),
-            "S0210: Each step can only have one grouping expression at position 10");
+            "S0209: A predicate cannot follow a grouping expression in a step "
+            "at position 11");
+  EXPECT_EQ(
+      CompileError("a{'x': 1}{'y': 2}"),
+      "S0210: Each step can only have one grouping expression at position 10");
   EXPECT_EQ(CompileError("a[0]@$x"),
-            "S0215: A context variable binding must precede any predicates on a step at position 5");
+            "S0215: A context variable binding must precede any predicates on "
+            "a step at position 5");
   EXPECT_EQ(CompileError("a^(b)@$x"),
-            "S0216: A context variable binding must precede the 'order-by' clause on a step at "
+            "S0216: A context variable binding must precede the 'order-by' "
+            "clause on a step at "
             "position 6");
   EXPECT_EQ(CompileError("%"),
-            "S0217: The object representing the 'parent' cannot be derived from this expression "
+            "S0217: The object representing the 'parent' cannot be derived "
+            "from this expression "
             "at position 1");
-  EXPECT_EQ(CompileError("//"), "S0301: Empty regular expressions are not allowed at position 2");
-  EXPECT_EQ(CompileError("/abc"), "S0302: No terminating / in regular expression at position 4");
+  EXPECT_EQ(CompileError("//"),
+            "S0301: Empty regular expressions are not allowed at position 2");
+  EXPECT_EQ(CompileError("/abc"),
+            "S0302: No terminating / in regular expression at position 4");
   EXPECT_EQ(CompileError("function($x)<q>{$x}").substr(0, 5), "compi");
   EXPECT_EQ(CompileError("function($x)<b<s>>{$x}").substr(0, 5), "S0401");
 }
@@ -78,25 +102,31 @@ TEST(ParserTest, RuntimeErrorsCarryPositionAndToken) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(),
-            "T2002: The right side of the \"+\" operator must evaluate to a number at position 3");
+            "T2002: The right side of the \"+\" operator must evaluate to a "
+            "number at position 3");
   r = RunExpr("s + 1", &input);
   EXPECT_EQ(r.status().message(),
-            "T2001: The left side of the \"+\" operator must evaluate to a number at position 3");
+            "T2001: The left side of the \"+\" operator must evaluate to a "
+            "number at position 3");
   auto info = GetErrorInfo(r.status());
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->code, "T2001");
   EXPECT_EQ(info->position, 3);
   EXPECT_EQ(info->token, "+");
   EXPECT_EQ(ErrorMessage("$substring('a', 'b')"),
-            "T0410: Argument 2 of function \"substring\" does not match function signature at "
+            "T0410: Argument 2 of function \"substring\" does not match "
+            "function signature at "
             "position 11");
   EXPECT_EQ(ErrorMessage("[1, 2] ~> $join()"),
-            "T0412: Argument 1 of function \"join\" must be an array of strings at position 16");
+            "T0412: Argument 1 of function \"join\" must be an array of "
+            "strings at position 16");
   EXPECT_EQ(ErrorMessage("'a' < 1"),
-            "T2009: The values \"a\" and 1 either side of operator \"<\" must be of the same data "
+            "T2009: The values \"a\" and 1 either side of operator \"<\" must "
+            "be of the same data "
             "type at position 5");
   EXPECT_EQ(ErrorMessage("uppercase('x')"),
-            "T1005: Attempted to invoke a non-function. Did you mean $uppercase? at position 10");
+            "T1005: Attempted to invoke a non-function. Did you mean "
+            "$uppercase? at position 10");
 }
 
 TEST(ParserTest, AcceptsTheWholeLanguage) {
@@ -136,7 +166,8 @@ TEST(ParserTest, FreeVariables) {
     EXPECT_TRUE(e.ok()) << e.status();
     std::vector<std::string> out;
     if (!e.ok()) return out;
-    for (const auto& v : (*e)->free_variables()) out.push_back(v.name + (v.called ? "()" : ""));
+    for (const auto& v : (*e)->free_variables())
+      out.push_back(v.name + (v.called ? "()" : ""));
     return out;
   };
   using V = std::vector<std::string>;

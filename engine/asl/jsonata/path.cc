@@ -12,7 +12,8 @@ namespace onewindow::asl::jsonata::internal {
 
 // ---- Paths -----------------------------------------------------------------
 
-absl::StatusOr<Value> Evaluator::EvalPath(const Node& n, const Value& input, Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalPath(const Node& n, const Value& input,
+                                          Frame* env) {
   const auto& steps = n.items;
   Value input_seq;
   size_t first = 0;
@@ -57,12 +58,14 @@ absl::StatusOr<Value> Evaluator::EvalPath(const Node& n, const Value& input, Fra
     if (i == 0 && step.cons_array) {
       OW_JSONATA_ASSIGN_OR_RETURN(result_seq, Eval(step, input_seq, env));
     } else if (is_tuple) {
-      OW_JSONATA_ASSIGN_OR_RETURN(tuples, EvalTupleStep(step, input_seq, tuples, env));
+      OW_JSONATA_ASSIGN_OR_RETURN(tuples,
+                                  EvalTupleStep(step, input_seq, tuples, env));
     } else {
-      OW_JSONATA_ASSIGN_OR_RETURN(result_seq,
-                                  EvalStep(step, input_seq, env, i == steps.size() - 1));
+      OW_JSONATA_ASSIGN_OR_RETURN(
+          result_seq, EvalStep(step, input_seq, env, i == steps.size() - 1));
     }
-    if (!is_tuple && (result_seq.IsUndefined() || (result_seq.IsArray() && result_seq.size() == 0))) {
+    if (!is_tuple && (result_seq.IsUndefined() ||
+                      (result_seq.IsArray() && result_seq.size() == 0))) {
       break;
     }
     if (step.focus.empty()) input_seq = result_seq;
@@ -88,12 +91,14 @@ absl::StatusOr<Value> Evaluator::EvalPath(const Node& n, const Value& input, Fra
     }
   }
   if (n.group) {
-    return EvalGroup(n.group->pairs, n.group->offset, is_tuple ? tuples : result_seq, env);
+    return EvalGroup(n.group->pairs, n.group->offset,
+                     is_tuple ? tuples : result_seq, env);
   }
   return result_seq;
 }
 
-absl::StatusOr<Value> Evaluator::EvalStep(const Node& step, const Value& input_seq, Frame* env,
+absl::StatusOr<Value> Evaluator::EvalStep(const Node& step,
+                                          const Value& input_seq, Frame* env,
                                           bool last) {
   if (step.type == NodeType::kSort) {
     OW_JSONATA_ASSIGN_OR_RETURN(Value r, EvalSort(step, input_seq, env));
@@ -112,12 +117,14 @@ absl::StatusOr<Value> Evaluator::EvalStep(const Node& step, const Value& input_s
     }
     if (!res.IsUndefined()) results.push_back(std::move(res));
   }
-  if (last && results.size() == 1 && results[0].IsArray() && !results[0].IsSequence()) {
+  if (last && results.size() == 1 && results[0].IsArray() &&
+      !results[0].IsSequence()) {
     return results[0];
   }
   auto out = NewSequence();
   size_t total = 0;
-  for (const Value& r : results) total += (r.IsArray() && !r.IsCons()) ? r.size() : 1;
+  for (const Value& r : results)
+    total += (r.IsArray() && !r.IsCons()) ? r.size() : 1;
   OW_JSONATA_RETURN_IF_ERROR(CheckLength(total));
   OW_JSONATA_RETURN_IF_ERROR(Charge(total));
   out->items.reserve(total);
@@ -134,8 +141,10 @@ absl::StatusOr<Value> Evaluator::EvalStep(const Node& step, const Value& input_s
   return Value::Array(std::move(out));
 }
 
-absl::StatusOr<Value> Evaluator::EvalTupleStep(const Node& step, const Value& input_seq,
-                                               const Value& tuples, Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalTupleStep(const Node& step,
+                                               const Value& input_seq,
+                                               const Value& tuples,
+                                               Frame* env) {
   if (step.type == NodeType::kSort) {
     Value result;
     if (!tuples.IsUndefined()) {
@@ -194,9 +203,11 @@ absl::StatusOr<Value> Evaluator::EvalTupleStep(const Node& step, const Value& in
           at = items.at(bb);
         }
         if (!step.index_var.empty()) {
-          SetBinding(&tuple, step.index_var, Value::Number(static_cast<double>(bb)));
+          SetBinding(&tuple, step.index_var,
+                     Value::Number(static_cast<double>(bb)));
         }
-        if (step.ancestor != nullptr) SetBinding(&tuple, step.ancestor->label, ats[e]);
+        if (step.ancestor != nullptr)
+          SetBinding(&tuple, step.ancestor->label, ats[e]);
       }
       out->items.push_back(std::move(at));
       out->tuples.push_back(std::move(tuple));
@@ -207,8 +218,8 @@ absl::StatusOr<Value> Evaluator::EvalTupleStep(const Node& step, const Value& in
   return result;
 }
 
-absl::StatusOr<Value> Evaluator::EvalStages(const std::vector<Stage>& stages, Value input,
-                                            Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalStages(const std::vector<Stage>& stages,
+                                            Value input, Frame* env) {
   Value result = std::move(input);
   for (const Stage& s : stages) {
     if (s.kind == Stage::Kind::kFilter) {
@@ -224,8 +235,8 @@ absl::StatusOr<Value> Evaluator::EvalStages(const std::vector<Stage>& stages, Va
   return result;
 }
 
-absl::StatusOr<Value> Evaluator::EvalFilter(const Node& predicate, const Value& input,
-                                            Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalFilter(const Node& predicate,
+                                            const Value& input, Frame* env) {
   auto results = NewSequence();
   bool tuple_stream = input.IsTupleStream();
   results->tuple_stream = tuple_stream;
@@ -236,7 +247,8 @@ absl::StatusOr<Value> Evaluator::EvalFilter(const Node& predicate, const Value& 
     results->items.push_back(items.at(i));
     if (tuple_stream) results->tuples.push_back(TupleAt(items, i));
   };
-  if (predicate.type == NodeType::kNumber && predicate.predicates.empty() && !predicate.group) {
+  if (predicate.type == NodeType::kNumber && predicate.predicates.empty() &&
+      !predicate.group) {
     double idx = std::floor(predicate.number);
     if (idx < 0) idx += static_cast<double>(n);
     if (idx >= 0 && idx < static_cast<double>(n)) {
@@ -273,7 +285,8 @@ absl::StatusOr<Value> Evaluator::EvalFilter(const Node& predicate, const Value& 
   return Value::Array(std::move(results));
 }
 
-absl::StatusOr<Value> Evaluator::EvalSort(const Node& step, const Value& input, Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalSort(const Node& step, const Value& input,
+                                          Frame* env) {
   size_t n = input.IsArray() ? input.size() : (input.IsUndefined() ? 0 : 1);
   if (!input.IsArray()) return input;
   if (n <= 1) return input;
@@ -289,7 +302,8 @@ absl::StatusOr<Value> Evaluator::EvalSort(const Node& step, const Value& input, 
       e = frame.get();
     }
     for (size_t t = 0; t < nterms; ++t) {
-      OW_JSONATA_ASSIGN_OR_RETURN(keys[i * nterms + t], Eval(*step.terms[t].expr, item, e));
+      OW_JSONATA_ASSIGN_OR_RETURN(keys[i * nterms + t],
+                                  Eval(*step.terms[t].expr, item, e));
     }
   }
   for (size_t t = 0; t < nterms; ++t) {
@@ -301,7 +315,8 @@ absl::StatusOr<Value> Evaluator::EvalSort(const Node& step, const Value& input, 
       if (!k.IsNumber() && !k.IsString()) {
         OW_JSONATA_ASSIGN_OR_RETURN(std::string s, Stringify(k, false));
         return Error("T2008",
-                     "The expressions within an order-by clause must evaluate to numeric or string "
+                     "The expressions within an order-by clause must evaluate "
+                     "to numeric or string "
                      "values",
                      step.offset);
       }
@@ -312,8 +327,8 @@ absl::StatusOr<Value> Evaluator::EvalSort(const Node& step, const Value& input, 
         OW_JSONATA_ASSIGN_OR_RETURN(std::string a, Stringify(*first, false));
         OW_JSONATA_ASSIGN_OR_RETURN(std::string b, Stringify(k, false));
         return Error("T2007",
-                     absl::StrCat("Type mismatch when comparing values ", a, " and ", b,
-                                  " in order-by clause"),
+                     absl::StrCat("Type mismatch when comparing values ", a,
+                                  " and ", b, " in order-by clause"),
                      step.offset);
       }
     }
@@ -321,7 +336,8 @@ absl::StatusOr<Value> Evaluator::EvalSort(const Node& step, const Value& input, 
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
   OW_JSONATA_RETURN_IF_ERROR(
-      Charge(static_cast<uint64_t>(n) * (1 + static_cast<uint64_t>(std::log2(n + 1)))));
+      Charge(static_cast<uint64_t>(n) *
+             (1 + static_cast<uint64_t>(std::log2(n + 1)))));
   auto cmp = [&](size_t a, size_t b) {
     for (size_t t = 0; t < nterms; ++t) {
       const Value& ka = keys[a * nterms + t];
@@ -357,8 +373,9 @@ absl::StatusOr<Value> Evaluator::EvalSort(const Node& step, const Value& input, 
 }
 
 // Object constructors and grouping.
-absl::StatusOr<Value> Evaluator::EvalGroup(const std::vector<std::pair<NodePtr, NodePtr>>& pairs,
-                                           int64_t offset, const Value& input, Frame* env) {
+absl::StatusOr<Value> Evaluator::EvalGroup(
+    const std::vector<std::pair<NodePtr, NodePtr>>& pairs, int64_t offset,
+    const Value& input, Frame* env) {
   bool reduce = input.IsTupleStream();
   std::vector<Value> items;
   if (input.IsArray()) {
@@ -386,7 +403,8 @@ absl::StatusOr<Value> Evaluator::EvalGroup(const std::vector<std::pair<NodePtr, 
       return nullptr;
     }
     if (index.empty()) {
-      for (size_t k = 0; k < groups.size(); ++k) index.emplace(groups[k].key, k);
+      for (size_t k = 0; k < groups.size(); ++k)
+        index.emplace(groups[k].key, k);
     }
     auto it = index.find(key);
     return it == index.end() ? nullptr : &groups[it->second];
@@ -399,19 +417,25 @@ absl::StatusOr<Value> Evaluator::EvalGroup(const std::vector<std::pair<NodePtr, 
       e = frame.get();
     }
     for (size_t p = 0; p < pairs.size(); ++p) {
-      OW_JSONATA_ASSIGN_OR_RETURN(Value key, Eval(*pairs[p].first, items[i], e));
+      OW_JSONATA_ASSIGN_OR_RETURN(Value key,
+                                  Eval(*pairs[p].first, items[i], e));
       if (key.IsUndefined()) continue;
       if (!key.IsString()) {
         OW_JSONATA_ASSIGN_OR_RETURN(std::string s, Stringify(key, false));
-        return Error("T1003", absl::StrCat("Key in object structure must evaluate to a string; got: ", s),
-                     offset);
+        return Error(
+            "T1003",
+            absl::StrCat(
+                "Key in object structure must evaluate to a string; got: ", s),
+            offset);
       }
       if (Entry* found = find_group(key.str())) {
         Entry& g = *found;
         if (g.expr_index != p) {
-          return Error("D1009",
-                       absl::StrCat("Multiple key definitions evaluate to same key: ", Quote(key.str())),
-                       offset);
+          return Error(
+              "D1009",
+              absl::StrCat("Multiple key definitions evaluate to same key: ",
+                           Quote(key.str())),
+              offset);
         }
         if (reduce) {
           g.tuples.push_back(i);
@@ -462,13 +486,15 @@ absl::StatusOr<Value> Evaluator::EvalGroup(const std::vector<std::pair<NodePtr, 
       frame = TupleFrame(env, merged);
       e = frame.get();
     }
-    OW_JSONATA_ASSIGN_OR_RETURN(Value v, Eval(*pairs[g.expr_index].second, context, e));
+    OW_JSONATA_ASSIGN_OR_RETURN(Value v,
+                                Eval(*pairs[g.expr_index].second, context, e));
     if (!v.IsUndefined()) result->Set(g.key, std::move(v));
   }
   return Value::Object(std::move(result));
 }
 
-absl::StatusOr<Value> Evaluator::LookupName(const Value& input, std::string_view key) {
+absl::StatusOr<Value> Evaluator::LookupName(const Value& input,
+                                            std::string_view key) {
   if (input.IsObject()) return input.Get(key);
   if (!input.IsArray()) return Value();
   OW_JSONATA_RETURN_IF_ERROR(CheckStack());
@@ -499,14 +525,16 @@ absl::StatusOr<Value> Evaluator::LookupName(const Value& input, std::string_view
 
 namespace {
 
-absl::Status FlattenInto(Evaluator& ev, const Value& v, std::vector<Value>* out) {
+absl::Status FlattenInto(Evaluator& ev, const Value& v,
+                         std::vector<Value>* out) {
   if (!v.IsArray()) {
     out->push_back(v);
     return absl::OkStatus();
   }
   OW_JSONATA_RETURN_IF_ERROR(ev.CheckStack());
   size_t n = v.size();
-  for (size_t i = 0; i < n; ++i) OW_JSONATA_RETURN_IF_ERROR(FlattenInto(ev, v.at(i), out));
+  for (size_t i = 0; i < n; ++i)
+    OW_JSONATA_RETURN_IF_ERROR(FlattenInto(ev, v.at(i), out));
   return ev.CheckLength(out->size());
 }
 
@@ -533,7 +561,8 @@ absl::StatusOr<Value> Evaluator::Wildcard(const Value& input) {
     });
     OW_JSONATA_RETURN_IF_ERROR(s);
   } else if (in.IsArray()) {
-    for (size_t i = 0; i < in.size(); ++i) OW_JSONATA_RETURN_IF_ERROR(take(in.at(i)));
+    for (size_t i = 0; i < in.size(); ++i)
+      OW_JSONATA_RETURN_IF_ERROR(take(in.at(i)));
   }
   OW_JSONATA_RETURN_IF_ERROR(Charge(seq->items.size()));
   if (appended) seq->sequence = false;

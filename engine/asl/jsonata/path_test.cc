@@ -32,7 +32,8 @@ TEST(PathTest, NavigatesArrays) {
           {"Phone[-2]", R"({"type": "office", "number": "01962 001235"})"},
           {"Phone[8]", "undefined"},
           {"Phone[0].number", R"("0203 544 1234")"},
-          {"Phone.number", R"(["0203 544 1234", "01962 001234", "01962 001235", "077 7700 1234"])"},
+          {"Phone.number",
+           R"(["0203 544 1234", "01962 001234", "01962 001235", "077 7700 1234"])"},
           {"Phone.number[0]",
            R"(["0203 544 1234", "01962 001234", "01962 001235", "077 7700 1234"])"},
           {"(Phone.number)[0]", R"("0203 544 1234")"},
@@ -41,7 +42,8 @@ TEST(PathTest, NavigatesArrays) {
           {"Phone[0.5]", R"({"type": "home", "number": "0203 544 1234"})"},
           {"Email.address",
            R"(["fred.smith@my-work.com", "fsmith@my-work.com", "freddy@my-social.com", "frederic.smith@very-serious.com"])"},
-          {"Email[0].address", R"(["fred.smith@my-work.com", "fsmith@my-work.com"])"},
+          {"Email[0].address",
+           R"(["fred.smith@my-work.com", "fsmith@my-work.com"])"},
           {"Email[0].address[0]", R"("fred.smith@my-work.com")"},
       },
       &Address());
@@ -67,9 +69,11 @@ TEST(PathTest, TopLevelArrays) {
 TEST(PathTest, Predicates) {
   CheckAll(
       {
-          {"Phone[type='mobile']", R"({"type": "mobile", "number": "077 7700 1234"})"},
+          {"Phone[type='mobile']",
+           R"({"type": "mobile", "number": "077 7700 1234"})"},
           {"Phone[type='mobile'].number", R"("077 7700 1234")"},
-          {"Phone[type='office'].number", R"(["01962 001234", "01962 001235"])"},
+          {"Phone[type='office'].number",
+           R"(["01962 001234", "01962 001235"])"},
           {"Phone[type!='office'].type", R"(["home", "mobile"])"},
           {"Phone[number][0].type", R"("home")"},
           {"Phone[type='none']", "undefined"},
@@ -79,13 +83,15 @@ TEST(PathTest, Predicates) {
              {"type": "office", "number": "01962 001235"},
              {"type": "mobile", "number": "077 7700 1234"}])"},
           {"Phone[false]", "undefined"},
-          {"Phone[$contains(number, '1234')].type", R"(["home", "office", "mobile"])"},
+          {"Phone[$contains(number, '1234')].type",
+           R"(["home", "office", "mobile"])"},
       },
       &Address());
 }
 
 TEST(PathTest, SingletonArrays) {
-  Json input = Json::parse(R"({"a": [1], "b": [{"c": 1}], "d": [{"e": 5}, {"e": 6}]})");
+  Json input =
+      Json::parse(R"({"a": [1], "b": [{"c": 1}], "d": [{"e": 5}, {"e": 6}]})");
   CheckAll(
       {
           {"a", "[1]"},
@@ -123,7 +129,8 @@ TEST(PathTest, ContextAndMapping) {
            R"(["home: 0203 544 1234", "office: 01962 001234", "office: 01962 001235",
                "mobile: 077 7700 1234"])"},
           {"(Phone.(type & ': ' & number))[0]", R"("home: 0203 544 1234")"},
-          {"Address.$", R"({"Street": "Hursley Park", "City": "Winchester", "Postcode": "SO21 2JN"})"},
+          {"Address.$",
+           R"({"Street": "Hursley Park", "City": "Winchester", "Postcode": "SO21 2JN"})"},
           {"Phone.$count($$.Phone)", "[4, 4, 4, 4]"},
           {"Phone.{type: number}",
            R"([{"home": "0203 544 1234"}, {"office": "01962 001234"}, {"office": "01962 001235"},
@@ -134,7 +141,8 @@ TEST(PathTest, ContextAndMapping) {
           {"Phone{type: number[]}",
            R"({"home": ["0203 544 1234"], "office": ["01962 001234", "01962 001235"],
                "mobile": ["077 7700 1234"]})"},
-          {"Phone{type: $count(number)}", R"({"home": 1, "office": 2, "mobile": 1})"},
+          {"Phone{type: $count(number)}",
+           R"({"home": 1, "office": 2, "mobile": 1})"},
       },
       &Address());
 }
@@ -143,13 +151,17 @@ TEST(PathTest, AccountExamples) {
   CheckAll(
       {
           {"$sum(Account.Order.Product.(Price * Quantity))", "336.36"},
-          {"Account.Order.Product.(Price * Quantity)", "[68.9, 21.67, 137.8, 107.99]"},
-          {"Account.Order.(Product.(Price * Quantity))", "[68.9, 21.67, 137.8, 107.99]"},
+          {"Account.Order.Product.(Price * Quantity)",
+           "[68.9, 21.67, 137.8, 107.99]"},
+          {"Account.Order.(Product.(Price * Quantity))",
+           "[68.9, 21.67, 137.8, 107.99]"},
           {"Account.Order.$sum(Product.(Price * Quantity))",
            "[90.57000000000001, 245.79000000000002]"},
-          {"Account.Order.$round($sum(Product.(Price * Quantity)), 2)", "[90.57, 245.79]"},
+          {"Account.Order.$round($sum(Product.(Price * Quantity)), 2)",
+           "[90.57, 245.79]"},
           {"Account.Order[0].OrderID", R"("order103")"},
-          {"Account.Order.Product[0].`Product Name`", R"(["Bowler Hat", "Bowler Hat"])"},
+          {"Account.Order.Product[0].`Product Name`",
+           R"(["Bowler Hat", "Bowler Hat"])"},
           {"Account.Order.Product.`Product Name`",
            R"(["Bowler Hat", "Trilby hat", "Bowler Hat", "Cloak"])"},
           {"Account.Order.Product{`Product Name`: Price}",
@@ -160,7 +172,8 @@ TEST(PathTest, AccountExamples) {
            R"(["Orange", "Purple", "Purple", "Black"])"},
           {"Account.Order.Product^(>Price).SKU",
            R"(["0406654603", "0406654608", "040657863", "0406634348"])"},
-          {"Account.Order.Product^(>Price, <Quantity).Quantity", "[1, 2, 4, 1]"},
+          {"Account.Order.Product^(>Price, <Quantity).Quantity",
+           "[1, 2, 4, 1]"},
           {"Account.Order.Product^(`Product Name`).`Product Name`",
            R"(["Bowler Hat", "Bowler Hat", "Cloak", "Trilby hat"])"},
           {"$count(Account.Order.Product[Price > 30])", "3"},
@@ -173,13 +186,15 @@ TEST(PathTest, AccountExamples) {
 TEST(PathTest, ParentOperator) {
   CheckAll(
       {
-          {"Account.Order.Product.{'Product': `Product Name`, 'Order': %.OrderID, "
+          {"Account.Order.Product.{'Product': `Product Name`, 'Order': "
+           "%.OrderID, "
            "'Account': %.%.`Account Name`}",
            R"([{"Product": "Bowler Hat", "Order": "order103", "Account": "Firefly"},
                {"Product": "Trilby hat", "Order": "order103", "Account": "Firefly"},
                {"Product": "Bowler Hat", "Order": "order104", "Account": "Firefly"},
                {"Product": "Cloak", "Order": "order104", "Account": "Firefly"}])"},
-          {"Account.Order.Product[%.OrderID='order104'].SKU", R"(["040657863", "0406654603"])"},
+          {"Account.Order.Product[%.OrderID='order104'].SKU",
+           R"(["040657863", "0406654603"])"},
           {"Account.Order.Product.Description.Colour.%.%.`Product Name`",
            R"(["Bowler Hat", "Trilby hat", "Bowler Hat", "Cloak"])"},
       },
@@ -208,11 +223,13 @@ TEST(PathTest, ContextVariableBinding) {
   })");
   CheckAll(
       {
-          {"library.loans@$l.books@$b[$l.isbn=$b.isbn].{'title': $b.title, 'customer': $l.customer}",
+          {"library.loans@$l.books@$b[$l.isbn=$b.isbn].{'title': $b.title, "
+           "'customer': $l.customer}",
            R"([{"title": "Structure and Interpretation of Computer Programs", "customer": "10001"},
                {"title": "Compilers", "customer": "10003"},
                {"title": "The C Programming Language", "customer": "10002"}])"},
-          {"(library.loans)@$l.(library.books)@$b[$l.isbn=$b.isbn].{'book': $b.title}",
+          {"(library.loans)@$l.(library.books)@$b[$l.isbn=$b.isbn].{'book': "
+           "$b.title}",
            R"([{"book": "Structure and Interpretation of Computer Programs"},
                {"book": "Compilers"}, {"book": "The C Programming Language"}])"},
           {"library.books#$i[$i < 2].title",
@@ -233,7 +250,8 @@ TEST(PathTest, SortAndPositionTogether) {
           {"xs^(>v).v", "[3, 2, 1]"},
           {"xs^(v)[0].v", "1"},
           {"[3, 1, 2]^($)", "[1, 2, 3]"},
-          {"[{'a': 1}, {'b': 2}, {'a': 0}]^(a)", R"([{"a": 0}, {"a": 1}, {"b": 2}])"},
+          {"[{'a': 1}, {'b': 2}, {'a': 0}]^(a)",
+           R"([{"a": 0}, {"a": 1}, {"b": 2}])"},
           {"xs^(v = 1)", "error T2008"},
           {"[{'a': 1}, {'a': 'x'}]^(a)", "error T2007"},
       },

@@ -9,11 +9,11 @@
 
 namespace onewindow::asl::jsonata::internal {
 
-absl::StatusOr<std::shared_ptr<const Regex>> Regex::Compile(std::string_view pattern,
-                                                            std::string_view flags,
-                                                            int64_t offset) {
-  uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY |
-                     PCRE2_ALT_BSUX | PCRE2_ALLOW_EMPTY_CLASS;
+absl::StatusOr<std::shared_ptr<const Regex>> Regex::Compile(
+    std::string_view pattern, std::string_view flags, int64_t offset) {
+  uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+                     PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX |
+                     PCRE2_ALLOW_EMPTY_CLASS;
   for (char f : flags) {
     if (f == 'i') options |= PCRE2_CASELESS;
     if (f == 'm') {
@@ -23,16 +23,18 @@ absl::StatusOr<std::shared_ptr<const Regex>> Regex::Compile(std::string_view pat
   }
   int error_code = 0;
   PCRE2_SIZE error_offset = 0;
-  pcre2_code* code =
-      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options,
-                    &error_code, &error_offset, nullptr);
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()),
+                                   pattern.size(), options, &error_code,
+                                   &error_offset, nullptr);
   if (code == nullptr) {
     PCRE2_UCHAR buf[256];
     pcre2_get_error_message(error_code, buf, sizeof(buf));
-    return Error("S0303",
-                 absl::StrCat("Invalid regular expression /", std::string(pattern), "/: ",
-                              reinterpret_cast<const char*>(buf), " at offset ", error_offset),
-                 offset);
+    return Error(
+        "S0303",
+        absl::StrCat("Invalid regular expression /", std::string(pattern),
+                     "/: ", reinterpret_cast<const char*>(buf), " at offset ",
+                     error_offset),
+        offset);
   }
   std::shared_ptr<Regex> re(new Regex());
   re->code_ = code;
@@ -46,9 +48,9 @@ Regex::~Regex() {
   if (code_ != nullptr) pcre2_code_free(static_cast<pcre2_code*>(code_));
 }
 
-absl::StatusOr<std::optional<Regex::Match>> Regex::Exec(std::string_view subject, size_t from,
-                                                        uint32_t match_limit,
-                                                        uint32_t heap_limit_kib) const {
+absl::StatusOr<std::optional<Regex::Match>> Regex::Exec(
+    std::string_view subject, size_t from, uint32_t match_limit,
+    uint32_t heap_limit_kib) const {
   if (from > subject.size()) return std::optional<Match>();
   auto* code = static_cast<pcre2_code*>(code_);
   pcre2_match_context* mctx = pcre2_match_context_create(nullptr);
@@ -60,22 +62,25 @@ absl::StatusOr<std::optional<Regex::Match>> Regex::Exec(std::string_view subject
   }
   pcre2_set_match_limit(mctx, match_limit);
   pcre2_set_heap_limit(mctx, heap_limit_kib);
-  int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), from,
-                       0, md, mctx);
+  int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject.data()),
+                       subject.size(), from, 0, md, mctx);
   std::optional<Match> result;
   absl::Status status;
   if (rc == PCRE2_ERROR_NOMATCH) {
     // no match
   } else if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
              rc == PCRE2_ERROR_HEAPLIMIT) {
-    status = Error("U1008", absl::StrCat("Regular expression /", pattern_,
-                                         "/ exceeds the match limit of ", match_limit,
-                                         " steps (or ", heap_limit_kib, " KiB of heap)"));
+    status = Error(
+        "U1008", absl::StrCat("Regular expression /", pattern_,
+                              "/ exceeds the match limit of ", match_limit,
+                              " steps (or ", heap_limit_kib, " KiB of heap)"));
   } else if (rc < 0) {
     PCRE2_UCHAR buf[256];
     pcre2_get_error_message(rc, buf, sizeof(buf));
-    status = Error("D1005", absl::StrCat("Regular expression /", pattern_, "/ failed: ",
-                                         reinterpret_cast<const char*>(buf)));
+    status =
+        Error("D1005",
+              absl::StrCat("Regular expression /", pattern_,
+                           "/ failed: ", reinterpret_cast<const char*>(buf)));
   } else {
     PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
     Match m;
@@ -83,8 +88,9 @@ absl::StatusOr<std::optional<Regex::Match>> Regex::Exec(std::string_view subject
     m.end = ov[1];
     for (uint32_t g = 1; g <= capture_count_; ++g) {
       if (g < static_cast<uint32_t>(rc) && ov[2 * g] != PCRE2_UNSET) {
-        m.groups.emplace_back(std::make_pair(static_cast<size_t>(ov[2 * g]),
-                                             static_cast<size_t>(ov[2 * g + 1])));
+        m.groups.emplace_back(
+            std::make_pair(static_cast<size_t>(ov[2 * g]),
+                           static_cast<size_t>(ov[2 * g + 1])));
       } else {
         m.groups.emplace_back(std::nullopt);
       }

@@ -32,16 +32,16 @@ class Regex {
 
   // Compiles `pattern` with JSONata flags ('i', 'm'). Errors are S0303 at
   // `offset` (the byte offset of the regex token).
-  static absl::StatusOr<std::shared_ptr<const Regex>> Compile(std::string_view pattern,
-                                                              std::string_view flags,
-                                                              int64_t offset);
+  static absl::StatusOr<std::shared_ptr<const Regex>> Compile(
+      std::string_view pattern, std::string_view flags, int64_t offset);
   ~Regex();
   Regex(const Regex&) = delete;
   Regex& operator=(const Regex&) = delete;
 
   // The first match starting at or after byte `from` of `subject`.
-  absl::StatusOr<std::optional<Match>> Exec(std::string_view subject, size_t from,
-                                            uint32_t match_limit, uint32_t heap_limit_kib) const;
+  absl::StatusOr<std::optional<Match>> Exec(std::string_view subject,
+                                            size_t from, uint32_t match_limit,
+                                            uint32_t heap_limit_kib) const;
 
   const std::string& pattern() const { return pattern_; }
   const std::string& flags() const { return flags_; }

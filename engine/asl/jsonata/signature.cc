@@ -64,7 +64,8 @@ char TypeSymbol(const Value& v) {
   }
 }
 
-absl::StatusOr<Signature> Signature::Parse(std::string_view text, int64_t offset) {
+absl::StatusOr<Signature> Signature::Parse(std::string_view text,
+                                           int64_t offset) {
   Signature sig;
   sig.text_ = std::string(text);
   Param param;
@@ -116,14 +117,17 @@ absl::StatusOr<Signature> Signature::Parse(std::string_view text, int64_t offset
         break;
       case '?':
       case '+':
-        if (prev != nullptr) prev->quant = symbol == '?' ? Quant::kOptional : Quant::kPlus;
+        if (prev != nullptr)
+          prev->quant = symbol == '?' ? Quant::kOptional : Quant::kPlus;
         break;
       case '(': {
         size_t end = FindClosing(text, pos, '(', ')');
         std::string_view choice = text.substr(pos + 1, end - pos - 1);
         if (choice.find('<') != std::string_view::npos) {
-          return Error("S0402", "Choice groups containing parameterized types are not supported",
-                       offset + static_cast<int64_t>(pos));
+          return Error(
+              "S0402",
+              "Choice groups containing parameterized types are not supported",
+              offset + static_cast<int64_t>(pos));
         }
         param.symbols = std::string(choice) + "m";
         param.type = '(';
@@ -137,8 +141,10 @@ absl::StatusOr<Signature> Signature::Parse(std::string_view text, int64_t offset
           prev->subtype = std::string(text.substr(pos + 1, end - pos - 1));
           pos = end;
         } else {
-          return Error("S0401", "Type parameters can only be applied to functions and arrays",
-                       offset + static_cast<int64_t>(pos));
+          return Error(
+              "S0401",
+              "Type parameters can only be applied to functions and arrays",
+              offset + static_cast<int64_t>(pos));
         }
         break;
       default:
@@ -148,8 +154,10 @@ absl::StatusOr<Signature> Signature::Parse(std::string_view text, int64_t offset
   return sig;
 }
 
-bool Signature::Match(const std::string& symbols, size_t i, size_t pos, size_t last, bool prefix,
-                      std::vector<std::pair<size_t, size_t>>* spans, size_t* end) const {
+bool Signature::Match(const std::string& symbols, size_t i, size_t pos,
+                      size_t last, bool prefix,
+                      std::vector<std::pair<size_t, size_t>>* spans,
+                      size_t* end) const {
   if (i == last) {
     if (prefix || pos == symbols.size()) {
       *end = pos;
@@ -159,7 +167,8 @@ bool Signature::Match(const std::string& symbols, size_t i, size_t pos, size_t l
   }
   const Param& p = params_[i];
   auto accepts = [&](size_t at) {
-    return at < symbols.size() && p.symbols.find(symbols[at]) != std::string::npos;
+    return at < symbols.size() &&
+           p.symbols.find(symbols[at]) != std::string::npos;
   };
   switch (p.quant) {
     case Quant::kOne:
@@ -169,7 +178,8 @@ bool Signature::Match(const std::string& symbols, size_t i, size_t pos, size_t l
     case Quant::kOptional:
       if (accepts(pos)) {
         (*spans)[i] = {pos, 1};
-        if (Match(symbols, i + 1, pos + 1, last, prefix, spans, end)) return true;
+        if (Match(symbols, i + 1, pos + 1, last, prefix, spans, end))
+          return true;
       }
       (*spans)[i] = {pos, 0};
       return Match(symbols, i + 1, pos, last, prefix, spans, end);
@@ -178,7 +188,8 @@ bool Signature::Match(const std::string& symbols, size_t i, size_t pos, size_t l
       while (accepts(pos + k)) ++k;
       for (; k >= 1; --k) {
         (*spans)[i] = {pos, k};
-        if (Match(symbols, i + 1, pos + k, last, prefix, spans, end)) return true;
+        if (Match(symbols, i + 1, pos + k, last, prefix, spans, end))
+          return true;
       }
       return false;
     }
@@ -186,9 +197,9 @@ bool Signature::Match(const std::string& symbols, size_t i, size_t pos, size_t l
   return false;
 }
 
-absl::StatusOr<std::vector<Value>> Signature::Validate(const std::vector<Value>& args,
-                                                       const Value& context,
-                                                       std::string_view function_name) const {
+absl::StatusOr<std::vector<Value>> Signature::Validate(
+    const std::vector<Value>& args, const Value& context,
+    std::string_view function_name) const {
   std::string symbols;
   symbols.reserve(args.size());
   for (const Value& a : args) symbols.push_back(TypeSymbol(a));
@@ -204,7 +215,8 @@ absl::StatusOr<std::vector<Value>> Signature::Validate(const std::vector<Value>&
     }
     return Error("T0410",
                  absl::StrCat("Argument ", good_to + 1, " of function ",
-                              Quote(function_name), " does not match function signature"),
+                              Quote(function_name),
+                              " does not match function signature"),
                  kNoOffset, function_name);
   }
   std::vector<Value> out;
@@ -219,10 +231,12 @@ absl::StatusOr<std::vector<Value>> Signature::Validate(const std::vector<Value>&
         if (p.context_symbols.find(ct) != std::string::npos) {
           out.push_back(context);
         } else {
-          return Error("T0411",
-                       absl::StrCat("Context value is not a compatible type with argument ",
-                                    arg_index + 1, " of function ", Quote(function_name)),
-                       kNoOffset, function_name);
+          return Error(
+              "T0411",
+              absl::StrCat(
+                  "Context value is not a compatible type with argument ",
+                  arg_index + 1, " of function ", Quote(function_name)),
+              kNoOffset, function_name);
         }
       } else {
         out.push_back(arg_index < args.size() ? args[arg_index] : Value());
@@ -256,11 +270,12 @@ absl::StatusOr<std::vector<Value>> Signature::Validate(const std::vector<Value>&
             }
           }
           if (!ok) {
-            return Error("T0412",
-                         absl::StrCat("Argument ", arg_index + 1, " of function ",
-                                      Quote(function_name), " must be an array of ",
-                                      ArrayTypeName(p.subtype)),
-                         kNoOffset, function_name);
+            return Error(
+                "T0412",
+                absl::StrCat("Argument ", arg_index + 1, " of function ",
+                             Quote(function_name), " must be an array of ",
+                             ArrayTypeName(p.subtype)),
+                kNoOffset, function_name);
           }
           if (single != 'a') {
             auto a = std::make_shared<ArrayData>();

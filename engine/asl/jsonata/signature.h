@@ -28,9 +28,9 @@ class Signature {
 
   // Checks `args` (undefined for missing) against the signature. `context`
   // is the input of the call, used for '-' parameters.
-  absl::StatusOr<std::vector<Value>> Validate(const std::vector<Value>& args,
-                                              const Value& context,
-                                              std::string_view function_name) const;
+  absl::StatusOr<std::vector<Value>> Validate(
+      const std::vector<Value>& args, const Value& context,
+      std::string_view function_name) const;
 
   // Number of declared parameters.
   size_t param_count() const { return params_.size(); }
@@ -49,8 +49,9 @@ class Signature {
 
   // Matches symbols[pos..] against params_[i..]; with `prefix` the match
   // need not reach the end. Records the symbols each parameter took.
-  bool Match(const std::string& symbols, size_t i, size_t pos, size_t last, bool prefix,
-             std::vector<std::pair<size_t, size_t>>* spans, size_t* end) const;
+  bool Match(const std::string& symbols, size_t i, size_t pos, size_t last,
+             bool prefix, std::vector<std::pair<size_t, size_t>>* spans,
+             size_t* end) const;
 
   std::vector<Param> params_;
   std::string text_;

@@ -24,12 +24,16 @@ bool IsIntegral(const Json& j) {
 }
 
 absl::StatusOr<std::optional<Json>> Partition(Args args, CallContext&) {
-  if (args.size() < 2 || !args[0].has_value() || !args[1].has_value()) return std::optional<Json>();
+  if (args.size() < 2 || !args[0].has_value() || !args[1].has_value())
+    return std::optional<Json>();
   const Json& array = *args[0];
   const Json& size = *args[1];
   if (!IsIntegral(size) || size.get<double>() <= 0) {
-    return MakeError("D3137", absl::StrCat("The chunk size of $partition must be a positive integer, got ",
-                                           size.dump()));
+    return MakeError(
+        "D3137",
+        absl::StrCat(
+            "The chunk size of $partition must be a positive integer, got ",
+            size.dump()));
   }
   size_t chunk = static_cast<size_t>(size.get<double>());
   Json out = Json::array();
@@ -46,17 +50,20 @@ absl::StatusOr<std::optional<Json>> Partition(Args args, CallContext&) {
 }
 
 absl::StatusOr<std::optional<Json>> Range(Args args, CallContext&) {
-  if (args.size() < 3 || !args[0].has_value() || !args[1].has_value() || !args[2].has_value()) {
+  if (args.size() < 3 || !args[0].has_value() || !args[1].has_value() ||
+      !args[2].has_value()) {
     return std::optional<Json>();
   }
-  double first = args[0]->get<double>(), last = args[1]->get<double>(), step = args[2]->get<double>();
+  double first = args[0]->get<double>(), last = args[1]->get<double>(),
+         step = args[2]->get<double>();
   if (step == 0 || !std::isfinite(step)) {
     return MakeError("D3137", "The step of $range must be a non-zero number");
   }
   double count = std::floor((last - first) / step) + 1;
   if (count > kMaxItems) {
-    return MakeError("U1004", absl::StrCat("$range would make ", count, " items, more than the limit of ",
-                                           kMaxItems));
+    return MakeError(
+        "U1004", absl::StrCat("$range would make ", count,
+                              " items, more than the limit of ", kMaxItems));
   }
   Json out = Json::array();
   for (double i = 0; i < count; ++i) {
@@ -78,7 +85,9 @@ absl::StatusOr<std::optional<Json>> Parse(Args args, CallContext&) {
   const std::string& text = args[0]->get_ref<const std::string&>();
   Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
-    return MakeError("D3137", absl::StrCat("$parse could not parse its argument as JSON: ", Json(text).dump()));
+    return MakeError(
+        "D3137", absl::StrCat("$parse could not parse its argument as JSON: ",
+                              Json(text).dump()));
   }
   return std::optional<Json>(std::move(parsed));
 }
@@ -95,10 +104,14 @@ absl::StatusOr<std::optional<Json>> RandomFn(Args args, CallContext& ctx) {
   if (!args.empty() && args[0].has_value()) {
     const Json& seed = *args[0];
     if (!IsIntegral(seed)) {
-      return MakeError("D3137", absl::StrCat("The seed of $random must be an integer, got ", seed.dump()));
+      return MakeError(
+          "D3137", absl::StrCat("The seed of $random must be an integer, got ",
+                                seed.dump()));
     }
-    uint64_t r = SplitMix(static_cast<uint64_t>(static_cast<int64_t>(seed.get<double>())));
-    return std::optional<Json>(static_cast<double>(r >> 11) / 9007199254740992.0);
+    uint64_t r = SplitMix(
+        static_cast<uint64_t>(static_cast<int64_t>(seed.get<double>())));
+    return std::optional<Json>(static_cast<double>(r >> 11) /
+                               9007199254740992.0);
   }
   auto r = ctx.Random();
   if (!r.ok()) return r.status();
@@ -111,37 +124,43 @@ absl::StatusOr<std::optional<Json>> Uuid(Args, CallContext& ctx) {
     auto r = ctx.Random();
     if (!r.ok()) return r.status();
     uint32_t v = static_cast<uint32_t>(*r * 4294967296.0);
-    for (int k = 0; k < 4; ++k) bytes[w * 4 + k] = static_cast<unsigned char>(v >> (8 * k));
+    for (int k = 0; k < 4; ++k)
+      bytes[w * 4 + k] = static_cast<unsigned char>(v >> (8 * k));
   }
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);
   bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);
   char buf[37];
-  std::snprintf(buf, sizeof(buf),
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
-                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
-                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  std::snprintf(
+      buf, sizeof(buf),
+      "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+      bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6],
+      bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13],
+      bytes[14], bytes[15]);
   return std::optional<Json>(std::string(buf));
 }
 
 }  // namespace
 
-absl::Status AddStepFunctionsFunctions(FunctionTable* table, HashFunction hash) {
+absl::Status AddStepFunctionsFunctions(FunctionTable* table,
+                                       HashFunction hash) {
   absl::Status s = table->Add("partition", "<an:a>", Partition);
   if (s.ok()) s = table->Add("range", "<nnn:a>", Range);
   if (s.ok()) s = table->Add("parse", "<s:j>", Parse);
   if (s.ok()) s = table->Add("random", "<n?:n>", RandomFn);
   if (s.ok()) s = table->Add("uuid", "<:s>", Uuid);
   if (s.ok() && hash) {
-    s = table->Add("hash", "<ss:s>",
-                   [hash](Args args, CallContext&) -> absl::StatusOr<std::optional<Json>> {
-                     if (args.size() < 2 || !args[0].has_value() || !args[1].has_value()) {
-                       return std::optional<Json>();
-                     }
-                     auto digest = hash(args[0]->get_ref<const std::string&>(),
-                                        args[1]->get_ref<const std::string&>());
-                     if (!digest.ok()) return MakeError("D3137", std::string(digest.status().message()));
-                     return std::optional<Json>(std::move(digest).value());
-                   });
+    s = table->Add(
+        "hash", "<ss:s>",
+        [hash](Args args, CallContext&) -> absl::StatusOr<std::optional<Json>> {
+          if (args.size() < 2 || !args[0].has_value() || !args[1].has_value()) {
+            return std::optional<Json>();
+          }
+          auto digest = hash(args[0]->get_ref<const std::string&>(),
+                             args[1]->get_ref<const std::string&>());
+          if (!digest.ok())
+            return MakeError("D3137", std::string(digest.status().message()));
+          return std::optional<Json>(std::move(digest).value());
+        });
   }
   return s;
 }

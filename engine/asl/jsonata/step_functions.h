@@ -20,12 +20,13 @@ namespace onewindow::asl::jsonata {
 
 // Computes the hex digest of `data` with `algorithm` ("MD5", "SHA-1",
 // "SHA-256", "SHA-384", "SHA-512").
-using HashFunction =
-    std::function<absl::StatusOr<std::string>(std::string_view data, std::string_view algorithm)>;
+using HashFunction = std::function<absl::StatusOr<std::string>(
+    std::string_view data, std::string_view algorithm)>;
 
 // Adds the Step Functions functions to `table`; $hash only when `hash` is
 // set. Errors are D3137-style with messages like the States.* intrinsics.
-absl::Status AddStepFunctionsFunctions(FunctionTable* table, HashFunction hash = nullptr);
+absl::Status AddStepFunctionsFunctions(FunctionTable* table,
+                                       HashFunction hash = nullptr);
 
 }  // namespace onewindow::asl::jsonata
 

@@ -10,21 +10,29 @@ namespace {
 class StepFunctionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(AddStepFunctionsFunctions(&table_, [](std::string_view data, std::string_view alg)
-                                                       -> absl::StatusOr<std::string> {
-                  if (alg != "SHA-256") return absl::InvalidArgumentError("unsupported algorithm");
-                  return "hash(" + std::string(data) + ")";
-                }).ok());
+    ASSERT_TRUE(AddStepFunctionsFunctions(
+                    &table_,
+                    [](std::string_view data,
+                       std::string_view alg) -> absl::StatusOr<std::string> {
+                      if (alg != "SHA-256")
+                        return absl::InvalidArgumentError(
+                            "unsupported algorithm");
+                      return "hash(" + std::string(data) + ")";
+                    })
+                    .ok());
     bindings_.functions = &table_;
   }
-  std::string Eval(std::string_view expr) { return EvalShow(expr, nullptr, bindings_); }
+  std::string Eval(std::string_view expr) {
+    return EvalShow(expr, nullptr, bindings_);
+  }
 
   FunctionTable table_;
   Bindings bindings_;
 };
 
 TEST_F(StepFunctionsTest, Partition) {
-  EXPECT_EQ(Eval("$partition([1, 2, 3, 4, 5, 6, 7, 8, 9], 3)"), Norm("[[1, 2, 3], [4, 5, 6], [7, 8, 9]]"));
+  EXPECT_EQ(Eval("$partition([1, 2, 3, 4, 5, 6, 7, 8, 9], 3)"),
+            Norm("[[1, 2, 3], [4, 5, 6], [7, 8, 9]]"));
   EXPECT_EQ(Eval("$partition([1, 2, 3], 2)"), Norm("[[1, 2], [3]]"));
   EXPECT_EQ(Eval("$partition([], 2)"), Norm("[]"));
   EXPECT_EQ(Eval("$partition([1], 0)"), "error D3137");
@@ -57,8 +65,10 @@ TEST_F(StepFunctionsTest, RandomAndUuid) {
   };
   std::string uuid = Eval("$uuid()");
   ASSERT_EQ(uuid.size(), 38u) << uuid;  // quoted
-  EXPECT_EQ(uuid[15], '4');              // version 4
-  EXPECT_TRUE(uuid[20] == '8' || uuid[20] == '9' || uuid[20] == 'a' || uuid[20] == 'b') << uuid;
+  EXPECT_EQ(uuid[15], '4');             // version 4
+  EXPECT_TRUE(uuid[20] == '8' || uuid[20] == '9' || uuid[20] == 'a' ||
+              uuid[20] == 'b')
+      << uuid;
   EXPECT_NE(uuid, Eval("$uuid()"));
   EXPECT_EQ(Eval("$random(1.5)"), "error D3137");
 }

@@ -77,9 +77,9 @@ inline const Json& Account() {
 }
 
 // Compiles and evaluates `expr` against `input` (null: undefined).
-inline absl::StatusOr<std::optional<Json>> RunExpr(std::string_view expr, const Json* input,
-                                               const Bindings& bindings = Bindings(),
-                                               const Limits& limits = Limits()) {
+inline absl::StatusOr<std::optional<Json>> RunExpr(
+    std::string_view expr, const Json* input,
+    const Bindings& bindings = Bindings(), const Limits& limits = Limits()) {
   auto compiled = Compile(expr, limits);
   if (!compiled.ok()) return compiled.status();
   return Evaluate(**compiled, input, bindings, limits);
@@ -104,12 +104,14 @@ inline std::string EvalShow(std::string_view expr, const Json* input = nullptr,
 }
 
 inline std::string Norm(std::string_view expected) {
-  if (expected == "undefined" || expected.substr(0, 6) == "error ") return std::string(expected);
+  if (expected == "undefined" || expected.substr(0, 6) == "error ")
+    return std::string(expected);
   return Json::parse(expected).dump();
 }
 
 // The message of a failed evaluation or compilation.
-inline std::string ErrorMessage(std::string_view expr, const Json* input = nullptr) {
+inline std::string ErrorMessage(std::string_view expr,
+                                const Json* input = nullptr) {
   auto r = RunExpr(expr, input);
   if (r.ok()) return "ok: " + Show(r);
   return std::string(r.status().message());
@@ -123,7 +125,8 @@ struct Case {
 inline void CheckAll(const std::vector<Case>& cases, const Json* input,
                      const Bindings& bindings = Bindings()) {
   for (const Case& c : cases) {
-    EXPECT_EQ(EvalShow(c.expr, input, bindings), Norm(c.expected)) << "expression: " << c.expr;
+    EXPECT_EQ(EvalShow(c.expr, input, bindings), Norm(c.expected))
+        << "expression: " << c.expr;
   }
 }
 

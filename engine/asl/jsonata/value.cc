@@ -58,7 +58,8 @@ void ObjectData::Reindex() {
   index_.clear();
   if (entries.size() <= kIndexThreshold) return;
   index_.reserve(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) index_.emplace(entries[i].first, i);
+  for (size_t i = 0; i < entries.size(); ++i)
+    index_.emplace(entries[i].first, i);
 }
 
 bool IsInteger(double d) { return std::isfinite(d) && std::trunc(d) == d; }
@@ -68,7 +69,8 @@ std::string FormatJsNumber(double d) {
   if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
   if (d == 0) return "0";
   char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
+  auto res =
+      std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
   std::string_view sci(buf, static_cast<size_t>(res.ptr - buf));
   bool negative = false;
   if (!sci.empty() && sci[0] == '-') {
@@ -118,7 +120,9 @@ double RoundTo15(double d) {
   return std::strtod(buf, nullptr);
 }
 
-std::string FormatNumberForString(double d) { return FormatJsNumber(RoundTo15(d)); }
+std::string FormatNumberForString(double d) {
+  return FormatJsNumber(RoundTo15(d));
+}
 
 void AppendQuoted(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
@@ -185,7 +189,8 @@ uint32_t DecodeUtf8(std::string_view s, size_t* i) {
     return 0xFFFD;
   }
   for (int k = 1; k < len; ++k) {
-    unsigned char cc = static_cast<unsigned char>(s[*i + static_cast<size_t>(k)]);
+    unsigned char cc =
+        static_cast<unsigned char>(s[*i + static_cast<size_t>(k)]);
     if ((cc & 0xC0) != 0x80) {
       ++*i;
       return 0xFFFD;

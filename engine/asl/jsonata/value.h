@@ -85,9 +85,7 @@ class Value {
   // Arrays. A JSON-backed array has json() set and no flags.
   size_t size() const;
   Value at(size_t i) const;
-  const ArrayData* array_data() const {
-    return json_ ? nullptr : u_.a;
-  }
+  const ArrayData* array_data() const { return json_ ? nullptr : u_.a; }
   bool IsSequence() const;
   bool KeepSingleton() const;
   bool IsCons() const;

@@ -133,7 +133,8 @@ absl::StatusOr<std::string> Evaluator::Stringify(const Value& v, bool pretty) {
   if (v.IsString()) return v.str();
   if (v.IsFunction()) return std::string();
   if (v.IsNumber() && !std::isfinite(v.number())) {
-    return Error("D3001", "Attempting to invoke string function on Infinity or NaN");
+    return Error("D3001",
+                 "Attempting to invoke string function on Infinity or NaN");
   }
   std::string out;
   Value x = v;
@@ -142,7 +143,8 @@ absl::StatusOr<std::string> Evaluator::Stringify(const Value& v, bool pretty) {
   return out;
 }
 
-absl::Status Evaluator::StringifyInto(const Value& v, bool pretty, int indent, std::string* out) {
+absl::Status Evaluator::StringifyInto(const Value& v, bool pretty, int indent,
+                                      std::string* out) {
   OW_JSONATA_RETURN_IF_ERROR(Charge(1));
   OW_JSONATA_RETURN_IF_ERROR(CheckString(out->size()));
   auto newline = [&](int level) {
@@ -159,7 +161,8 @@ absl::Status Evaluator::StringifyInto(const Value& v, bool pretty, int indent, s
       out->append(v.boolean() ? "true" : "false");
       return absl::OkStatus();
     case Value::Type::kNumber:
-      out->append(std::isfinite(v.number()) ? FormatNumberForString(v.number()) : "null");
+      out->append(std::isfinite(v.number()) ? FormatNumberForString(v.number())
+                                            : "null");
       return absl::OkStatus();
     case Value::Type::kString:
       AppendQuoted(v.str(), out);
@@ -175,7 +178,8 @@ absl::Status Evaluator::StringifyInto(const Value& v, bool pretty, int indent, s
         if (i > 0) out->push_back(',');
         newline(indent + 1);
         Value item = v.at(i);
-        OW_JSONATA_RETURN_IF_ERROR(StringifyInto(item, pretty, indent + 1, out));
+        OW_JSONATA_RETURN_IF_ERROR(
+            StringifyInto(item, pretty, indent + 1, out));
       }
       if (n > 0) newline(indent);
       out->push_back(']');
@@ -215,8 +219,8 @@ absl::Status Evaluator::ToJsonInto(const Value& v, Json* out) {
   OW_JSONATA_RETURN_IF_ERROR(Charge(1));
   result_bytes_ += 8;
   if (result_bytes_ > limits_.max_result_bytes) {
-    return Error("U1006", absl::StrCat("Result exceeds the limit of ", limits_.max_result_bytes,
-                                       " bytes"));
+    return Error("U1006", absl::StrCat("Result exceeds the limit of ",
+                                       limits_.max_result_bytes, " bytes"));
   }
   switch (v.type()) {
     case Value::Type::kUndefined:
@@ -272,7 +276,5 @@ absl::Status Evaluator::ToJsonInto(const Value& v, Json* out) {
   }
   return absl::OkStatus();
 }
-
-
 
 }  // namespace onewindow::asl::jsonata::internal
