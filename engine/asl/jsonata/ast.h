@@ -157,6 +157,9 @@ struct Program {
   bool reads_states = false;
 };
 
+// Fills in program->free_variables and reads_states (free_variables.cc).
+void FindFreeVariables(Program* program);
+
 // Parses `text` into a Program (syntax errors are finalized with their
 // position).
 absl::StatusOr<std::unique_ptr<Program>> Parse(std::string_view text,

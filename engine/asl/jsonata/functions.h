@@ -2,22 +2,36 @@
 //
 // The table maps names ("string", "sum", ...) to implementations with
 // their JSONata signatures; it is built once and read by every evaluation
-// (thread-safe). Implementations live in functions.cc (strings, numbers,
-// arrays, objects, higher-order) and datetime.cc (dates, pictures).
+// (thread-safe). Implementations live in functions.cc (numbers, arrays,
+// objects, higher-order), string_functions.cc (strings, regular
+// expressions, encodings), datetime.cc (dates, integer pictures) and
+// format_number.cc.
 #ifndef ONEWINDOW_ENGINE_ASL_JSONATA_FUNCTIONS_H_
 #define ONEWINDOW_ENGINE_ASL_JSONATA_FUNCTIONS_H_
 
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/asl/jsonata/evaluator.h"
 #include "engine/asl/jsonata/value.h"
 
 namespace onewindow::asl::jsonata::internal {
 
 struct Builtin;
 class Evaluator;
+
+// One entry of the table: name, JSONata signature, implementation.
+struct BuiltinDef {
+  std::string_view name;
+  std::string_view signature;
+  BuiltinFn fn;
+};
+
+// The string and encoding built-ins (string_functions.cc).
+std::span<const BuiltinDef> StringBuiltins();
 
 // The built-in function `name` (without '$'), or null.
 const Builtin* FindBuiltin(std::string_view name);
