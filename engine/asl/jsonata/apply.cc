@@ -211,9 +211,12 @@ absl::StatusOr<Value> Evaluator::ApplyInner(const Value& proc,
 absl::Status Evaluator::ApplyError(const Value& proc) {
   if (!proc.IsFunction())
     return Error("T1006", "Attempted to invoke a non-function");
-  return Error("U1002",
-               absl::StrCat("Function calls nest deeper than the limit of ",
-                            limits_.max_call_depth));
+  return Error("D1011",
+               absl::StrCat("Stack overflow: function calls nest deeper than "
+                            "the limit of ",
+                            limits_.max_call_depth,
+                            ". Check for non-terminating recursive function.  "
+                            "Consider rewriting as tail-recursive"));
 }
 
 absl::Status Evaluator::ValidateArguments(const Function& f,
@@ -437,8 +440,7 @@ absl::StatusOr<Value> Evaluator::EvalText(std::string_view text,
   auto r = Eval(*p.root, in, frame.get());
   if (!r.ok()) {
     auto f = ReadError(r.status());
-    if (f.has_value() && !f->code.empty() && f->code[0] == 'U')
-      return r.status();
+    if (f.has_value() && IsLimitCode(f->code)) return r.status();
     return Error(
         "D3121",
         absl::StrCat(

@@ -548,6 +548,9 @@ absl::StatusOr<Value> ParseDateTime(Evaluator& ev, const std::string& timestamp,
                                     const std::string& picture) {
   OW_JSONATA_ASSIGN_OR_RETURN(std::vector<Marker> spec,
                               AnalyseDateTimePicture(picture));
+  bool any_marker = false;
+  for (const Marker& m : spec) any_marker = any_marker || !m.literal;
+  if (!any_marker) return Value();
   struct Part {
     char component;
     std::function<std::optional<double>(const std::string&)> parse;
@@ -595,7 +598,22 @@ absl::StatusOr<Value> ParseDateTime(Evaluator& ev, const std::string& timestamp,
         fixed = m.integer->mandatory_digits;
       r = IntegerRegex(*m.integer, fixed);
       IntegerFormat f = *m.integer;
-      part.parse = [f](const std::string& v) { return ParseIntegerText(v, f); };
+      if (m.component == 'f') {
+        // Fractional seconds: the digits are a fraction of a second.
+        part.parse = [](const std::string& v) -> std::optional<double> {
+          std::string ms;
+          for (char c : v) {
+            if (c >= '0' && c <= '9' && ms.size() < 3) ms.push_back(c);
+          }
+          if (ms.empty()) return std::nullopt;
+          while (ms.size() < 3) ms.push_back('0');
+          return std::strtod(ms.c_str(), nullptr);
+        };
+      } else {
+        part.parse = [f](const std::string& v) {
+          return ParseIntegerText(v, f);
+        };
+      }
     } else {
       r = "[a-zA-Z]+";
       std::map<std::string, int> lookup;

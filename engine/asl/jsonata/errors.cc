@@ -29,10 +29,21 @@ void Store(absl::Status* s, const ErrorFields& f) {
 
 }  // namespace
 
+bool IsLimitCode(std::string_view code) {
+  static constexpr std::string_view kLimits[] = {"U1000", "U1001", "U1005",
+                                                 "U1006", "U1008", "D1011",
+                                                 "D1012", "D2014", "D2015"};
+  for (std::string_view c : kLimits) {
+    if (c == code) return true;
+  }
+  return false;
+}
+
 absl::Status Error(std::string_view code, std::string_view message,
                    int64_t offset, std::string_view token) {
-  absl::StatusCode sc = (!code.empty() && code[0] == 'U')
-                            ? absl::StatusCode::kResourceExhausted
+  absl::StatusCode sc = IsLimitCode(code) ? absl::StatusCode::kResourceExhausted
+                        : (code == "U1010" || code == "U1011")
+                            ? absl::StatusCode::kFailedPrecondition
                             : absl::StatusCode::kInvalidArgument;
   absl::Status s(sc, absl::StrCat(Av(code), ": ", Av(message)));
   ErrorFields f;

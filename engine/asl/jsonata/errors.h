@@ -37,8 +37,15 @@ namespace onewindow::asl::jsonata::internal {
 
 inline constexpr int64_t kNoOffset = -1;
 
+// Codes of limits exceeded: JSONata's stack overflow (D1011), timeout
+// (D1012) and sequence length (D2014, D2015), and this implementation's
+// U1000 (text), U1001 (nesting), U1005 (string), U1006 (result), U1008
+// (regular expression).
+bool IsLimitCode(std::string_view code);
+
 // An error with JSONata code `code` ("T2001"); `message` without the code.
-// Codes starting with 'U' are RESOURCE_EXHAUSTED, others INVALID_ARGUMENT.
+// Limit codes are RESOURCE_EXHAUSTED; U1010 (no clock or random source)
+// and U1011 ($eval refused) FAILED_PRECONDITION; others INVALID_ARGUMENT.
 absl::Status Error(std::string_view code, std::string_view message,
                    int64_t offset = kNoOffset, std::string_view token = "");
 

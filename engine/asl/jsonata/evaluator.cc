@@ -82,8 +82,9 @@ Evaluator::~Evaluator() {
 absl::Status Evaluator::Charge(uint64_t steps) {
   steps_ += steps;
   if (steps_ > limits_.max_steps) {
-    return Error("U1003", absl::StrCat("Evaluation exceeds the limit of ",
-                                       limits_.max_steps, " steps"));
+    return Error("D1012", absl::StrCat("Evaluation exceeds the limit of ",
+                                       limits_.max_steps,
+                                       " steps. Check for infinite loop"));
   }
   return absl::OkStatus();
 }
@@ -94,17 +95,20 @@ absl::Status Evaluator::CheckStack() {
   size_t used = stack_base_ > p ? static_cast<size_t>(stack_base_ - p) : 0;
   if (used > max_stack_used_) max_stack_used_ = used;
   if (used > limits_.max_stack_bytes) {
-    return Error("U1007", absl::StrCat("Evaluation exceeds the stack limit of ",
-                                       limits_.max_stack_bytes, " bytes"));
+    return Error("D1011",
+                 absl::StrCat("Stack overflow: evaluation exceeds the stack "
+                              "limit of ",
+                              limits_.max_stack_bytes,
+                              " bytes. Check for non-terminating recursion"));
   }
   return absl::OkStatus();
 }
 
 absl::Status Evaluator::CheckLength(size_t items) {
   if (items > limits_.max_sequence_length) {
-    return Error("U1004", absl::StrCat("Sequence of ", items,
-                                       " items exceeds the limit of ",
-                                       limits_.max_sequence_length, " items"));
+    return Error("D2015", absl::StrCat("The maximum sequence length of ",
+                                       limits_.max_sequence_length,
+                                       " was exceeded (", items, " items)"));
   }
   return absl::OkStatus();
 }
@@ -430,6 +434,14 @@ absl::StatusOr<Value> Evaluator::BinaryOperation(const Node& n,
                      n.offset, OpText(n));
       }
       if (lhs.IsUndefined() || rhs.IsUndefined()) return Value();
+      for (const Value* v : {&lhs, &rhs}) {
+        if (!std::isfinite(v->number())) {
+          return Error("D1001",
+                       absl::StrCat("Number out of range: ",
+                                    FormatJsNumber(v->number())),
+                       n.offset, OpText(n));
+        }
+      }
       double a = lhs.number(), b = rhs.number(), r = 0;
       switch (n.op) {
         case BinaryOp::kAdd:
@@ -448,11 +460,8 @@ absl::StatusOr<Value> Evaluator::BinaryOperation(const Node& n,
           r = std::fmod(a, b);
           break;
       }
-      if (!std::isfinite(r)) {
-        return Error("D1001",
-                     absl::StrCat("Number out of range: ", FormatJsNumber(r)),
-                     n.offset, OpText(n));
-      }
+      // As in JSONata, a result out of range (Infinity, NaN) is only an
+      // error when it is used: as an operand, in $string, or in the result.
       return Value::Number(r);
     }
     case BinaryOp::kEq:

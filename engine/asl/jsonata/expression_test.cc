@@ -49,8 +49,11 @@ TEST(ExpressionTest, Arithmetic) {
           {"s + 1", "error T2001"},
           {"1 + s", "error T2002"},
           {"-s", "error D1002"},
+          // Out-of-range numbers fail when used, not when computed.
           {"1 / 0", "error D1001"},
           {"1e308 * 10", "error D1001"},
+          {"(1 / 0) + 1", "error D1001"},
+          {"(1 / 0) > 5", "true"},
           {"true + 1", "error T2001"},
       },
       &input);

@@ -44,6 +44,18 @@ int64_t FindLast(const Chars& c, const std::string& x) {
   return -1;
 }
 
+// Positions of a property value (which may be several characters, as
+// "pm") in the picture text, as String.prototype.indexOf finds them.
+int64_t FindText(const Chars& c, const std::string& x) {
+  size_t at = Join(c).find(x);
+  return at == std::string::npos ? -1 : static_cast<int64_t>(at);
+}
+
+int64_t FindLastText(const Chars& c, const std::string& x) {
+  size_t at = Join(c).rfind(x);
+  return at == std::string::npos ? -1 : static_cast<int64_t>(at);
+}
+
 struct Props {
   std::string decimal = ".", grouping = ",", exponent = "e",
               infinity = "Infinity", minus = "-", nan = "NaN", percent = "%",
@@ -85,7 +97,12 @@ Parts SplitParts(const Chars& sub, const Props& p) {
       break;
     }
   }
-  if (pre == sub.size()) suf_start = sub.size();
+  // Without any active character the whole sub-picture is the active part
+  // (and fails validation with D3086).
+  if (pre == sub.size()) {
+    pre = 0;
+    suf_start = sub.size();
+  }
   parts.prefix = Chars(sub.begin(), sub.begin() + static_cast<ptrdiff_t>(pre));
   parts.suffix =
       Chars(sub.begin() + static_cast<ptrdiff_t>(std::max(pre, suf_start)),
@@ -132,17 +149,17 @@ absl::Status Validate(const Parts& parts, const Props& p) {
          "The sub-picture must not contain more than one instance of the "
          "'decimal-separator' character");
   }
-  if (Find(sub, p.percent) != FindLast(sub, p.percent)) {
+  if (FindText(sub, p.percent) != FindLastText(sub, p.percent)) {
     fail("D3082",
          "The sub-picture must not contain more than one instance of the "
          "'percent' character");
   }
-  if (Find(sub, p.per_mille) != FindLast(sub, p.per_mille)) {
+  if (FindText(sub, p.per_mille) != FindLastText(sub, p.per_mille)) {
     fail("D3083",
          "The sub-picture must not contain more than one instance of the "
          "'per-mille' character");
   }
-  if (Find(sub, p.percent) != -1 && Find(sub, p.per_mille) != -1) {
+  if (FindText(sub, p.percent) != -1 && FindText(sub, p.per_mille) != -1) {
     fail("D3084",
          "The sub-picture must not contain both a 'percent' and a 'per-mille' "
          "character");
@@ -212,7 +229,7 @@ absl::Status Validate(const Parts& parts, const Props& p) {
     }
   }
   if (parts.has_exponent && !parts.exponent.empty() &&
-      (Find(sub, p.percent) != -1 || Find(sub, p.per_mille) != -1)) {
+      (FindText(sub, p.percent) != -1 || FindText(sub, p.per_mille) != -1)) {
     fail("D3092",
          "A sub-picture that contains a 'percent' or 'per-mille' character "
          "must not contain "
@@ -392,9 +409,9 @@ absl::StatusOr<Value> FnFormatNumber(Evaluator& ev,
   double x = value.number();
   const Pic& pic = x >= 0 ? pics[0] : pics[1];
   double adjusted = x;
-  if (Find(pic.picture, p.percent) != -1) {
+  if (FindText(pic.picture, p.percent) != -1) {
     adjusted = x * 100;
-  } else if (Find(pic.picture, p.per_mille) != -1) {
+  } else if (FindText(pic.picture, p.per_mille) != -1) {
     adjusted = x * 1000;
   }
   double mantissa = adjusted;

@@ -19,6 +19,11 @@ TEST(StringFunctionsTest, String) {
           {"$string(nothing)", "undefined"},
           {"$string({'a': 'x\"y'})", R"("{\"a\":\"x\\\"y\"}")"},
           {"$string(100000000000000000000)", R"("100000000000000000000")"},
+          // Numbers in strings have 15 significant digits (JSONata 2.0).
+          {"$string(5890840712243076)", R"("5890840712243080")"},
+          {"$string(1/0)", "error D3001"},
+          {"$string({'inf': 1/0})", "error D1001"},
+          {"$string([1/0])", "error D1001"},
       },
       nullptr);
 }
@@ -65,6 +70,8 @@ TEST(StringFunctionsTest, PadContainsSplitJoin) {
           {"$contains('abracadabra', 'bra')", "true"},
           {"$contains('abracadabra', /a.*a/)", "true"},
           {"$contains('abracadabra', 'ZZ')", "false"},
+          {"$contains('abracadabra', nothing)", "undefined"},
+          {"$split('a, b, c, d', ', ', 2.5)", R"(["a", "b"])"},
           {"$split('so many words', ' ')", R"(["so", "many", "words"])"},
           {"$split('so many words', ' ', 2)", R"(["so", "many"])"},
           {"$split('too much, punctuation. hard; to read', /[ ,.;]+/)",

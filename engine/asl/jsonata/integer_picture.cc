@@ -151,13 +151,13 @@ const char* const kDecades[] = {"Twenty", "Thirty", "Forty",
 const char* const kMagnitudes[] = {"Thousand", "Million", "Billion",
                                    "Trillion"};
 
-std::string NumberToWords(int64_t num, bool prev, bool ord) {
+std::string NumberToWords(double num, bool prev, bool ord) {
   std::string words;
   if (num <= 19) {
-    words =
-        std::string(prev ? " and " : "") + (ord ? kOrdinals[num] : kFew[num]);
+    int n = static_cast<int>(num);
+    words = std::string(prev ? " and " : "") + (ord ? kOrdinals[n] : kFew[n]);
   } else if (num < 100) {
-    int64_t tens = num / 10, rem = num % 10;
+    int tens = static_cast<int>(num) / 10, rem = static_cast<int>(num) % 10;
     words = std::string(prev ? " and " : "") + kDecades[tens - 2];
     if (rem > 0) {
       words += "-" + NumberToWords(rem, false, ord);
@@ -165,7 +165,8 @@ std::string NumberToWords(int64_t num, bool prev, bool ord) {
       words = words.substr(0, words.size() - 1) + "ieth";
     }
   } else if (num < 1000) {
-    int64_t hundreds = num / 100, rem = num % 100;
+    int hundreds = static_cast<int>(num) / 100,
+        rem = static_cast<int>(num) % 100;
     words = std::string(prev ? ", " : "") + kFew[hundreds] + " Hundred";
     if (rem > 0) {
       words += NumberToWords(rem, true, ord);
@@ -173,12 +174,12 @@ std::string NumberToWords(int64_t num, bool prev, bool ord) {
       words += "th";
     }
   } else {
-    int mag =
-        static_cast<int>(std::floor(std::log10(static_cast<double>(num)) / 3));
+    // Beyond trillions the largest word repeats: ten billion trillion...
+    int mag = static_cast<int>(std::floor(std::log10(num) / 3));
     if (mag > 4) mag = 4;
-    int64_t factor = static_cast<int64_t>(std::pow(10, mag * 3));
-    int64_t mant = num / factor;
-    int64_t rem = num - mant * factor;
+    double factor = std::pow(10, mag * 3);
+    double mant = std::floor(num / factor);
+    double rem = num - mant * factor;
     words = std::string(prev ? ", " : "") + NumberToWords(mant, false, false) +
             " " + kMagnitudes[mag - 1];
     if (rem > 0) {
@@ -205,6 +206,10 @@ std::string ToLowerAscii(std::string s) {
 
 absl::StatusOr<std::string> FormatIntegerWith(double value,
                                               const IntegerFormat& f) {
+  if (!std::isfinite(value)) {
+    return Error("D1001",
+                 absl::StrCat("Number out of range: ", FormatJsNumber(value)));
+  }
   bool negative = value < 0;
   double v = std::fabs(value);
   std::string out;
@@ -238,9 +243,7 @@ absl::StatusOr<std::string> FormatIntegerWith(double value,
       break;
     }
     case Primary::kWords: {
-      if (v >= 1e18)
-        return Error("U1005", "Number too large to format in words");
-      out = NumberToWords(static_cast<int64_t>(v), false, f.ordinal);
+      out = NumberToWords(std::floor(v), false, f.ordinal);
       if (f.text_case == Case::kUpper) out = ToUpperAscii(out);
       if (f.text_case == Case::kLower) out = ToLowerAscii(out);
       break;

@@ -9,9 +9,12 @@
 //
 // Errors carry JSONata's error code and position (see GetErrorInfo()):
 // S0xxx for syntax (INVALID_ARGUMENT from Compile), T/Dxxxx for evaluation
-// (INVALID_ARGUMENT), U1xxx for the limits of this implementation
-// (RESOURCE_EXHAUSTED). A position counts characters (code points) from the
-// start of the expression to just past the offending token, as JSONata does.
+// (INVALID_ARGUMENT). A limit exceeded is RESOURCE_EXHAUSTED with JSONata's
+// guardrail codes where it has them (D1011 stack overflow, D1012 runaway
+// evaluation, D2014/D2015 sequence length) and U1xxx codes of this
+// implementation otherwise; every such message names the limit. A position
+// counts characters (code points) from the start of the expression to just
+// past the offending token, as JSONata does.
 //
 // Thread safety: a compiled Expression, a FunctionTable after set-up and
 // Limits are immutable and may be shared by concurrent evaluations. Bindings
@@ -58,20 +61,22 @@ struct Limits {
   // Deepest nesting of the expression: brackets, operators, path steps
   // (U1001). Checked by the parser before it recurses further.
   int max_depth = 100;
-  // Deepest nesting of function calls during evaluation (U1002). Tail calls
+  // Deepest nesting of function calls during evaluation (D1011, JSONata's
+  // stack overflow). Tail calls
   // (a call that is the last thing a lambda does) do not nest.
   int max_call_depth = 200;
-  // Work budget of one evaluation (U1003): one step per node evaluated and
+  // Work budget of one evaluation (D1012, JSONata's evaluation timeout):
+  // one step per node evaluated and
   // per value produced, copied, compared or serialized.
   uint64_t max_steps = 5'000'000;
   // Most items in one array or sequence built by a range, constructor or
-  // function (D2014 for the range operator, U1004 elsewhere).
+  // function (D2014 for the range operator, D2015 elsewhere).
   size_t max_sequence_length = 1'000'000;
   // Longest string built, in bytes (U1005).
   size_t max_string_bytes = 8 * 1024 * 1024;
   // Largest result, in approximate bytes of JSON (U1006).
   size_t max_result_bytes = 32 * 1024 * 1024;
-  // Machine stack the evaluator may use below the Evaluate() call (U1007).
+  // Machine stack the evaluator may use below the Evaluate() call (D1011).
   // Callers on small-stack threads must leave at least this much headroom.
   size_t max_stack_bytes = 512 * 1024;
   // PCRE2 limits per regular-expression match (U1008): backtracking steps
@@ -82,7 +87,7 @@ struct Limits {
 
 // The JSONata error code, position and token carried by a failed status.
 struct ErrorInfo {
-  std::string code;   // e.g. "S0202", "T2001", "U1003"
+  std::string code;   // e.g. "S0202", "T2001", "D1012"
   int position = -1;  // characters up to just past the token; -1 unknown
   size_t offset = 0;  // the same point as a byte offset into the text
   std::string token;  // the operator or function name at fault, if any

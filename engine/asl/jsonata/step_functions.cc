@@ -62,7 +62,7 @@ absl::StatusOr<std::optional<Json>> Range(Args args, CallContext&) {
   double count = std::floor((last - first) / step) + 1;
   if (count > kMaxItems) {
     return MakeError(
-        "U1004", absl::StrCat("$range would make ", count,
+        "D2015", absl::StrCat("$range would make ", count,
                               " items, more than the limit of ", kMaxItems));
   }
   Json out = Json::array();

@@ -46,7 +46,7 @@ TEST_F(StepFunctionsTest, Range) {
   EXPECT_EQ(Eval("$range(1, 9, 9)"), "1");
   EXPECT_EQ(Eval("$range(5, 1, 1)"), "undefined");
   EXPECT_EQ(Eval("$range(0, 1, 0)"), "error D3137");
-  EXPECT_EQ(Eval("$range(0, 1e12, 1)"), "error U1004");
+  EXPECT_EQ(Eval("$range(0, 1e12, 1)"), "error D2015");
 }
 
 TEST_F(StepFunctionsTest, RandomAndUuid) {

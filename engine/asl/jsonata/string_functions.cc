@@ -247,6 +247,7 @@ absl::StatusOr<Value> FnContains(Evaluator& ev, const Args& args,
   Value s = Arg(args, 0);
   if (s.IsUndefined()) return Value();
   Value token = Arg(args, 1);
+  if (token.IsUndefined()) return Value();
   if (token.IsString())
     return Value::Bool(s.str().find(token.str()) != std::string::npos);
   const Regex* re = RegexOf(token);
@@ -282,6 +283,10 @@ absl::StatusOr<Value> FnSplit(Evaluator& ev, const Args& args, const Value&) {
   if (limit.has_value() && *limit == 0) return Value::Array(std::move(out));
   Value sep = Arg(args, 1);
   if (sep.IsString()) {
+    // String.prototype.split truncates a fractional limit.
+    if (lim.IsNumber())
+      limit = static_cast<size_t>(std::min(1e15, std::floor(lim.number())));
+    if (limit.has_value() && *limit == 0) return Value::Array(std::move(out));
     const std::string& d = sep.str();
     if (d.empty()) {
       for (std::string_view cp : CodePoints(str)) {

@@ -161,6 +161,10 @@ absl::Status Evaluator::StringifyInto(const Value& v, bool pretty, int indent,
       out->append(v.boolean() ? "true" : "false");
       return absl::OkStatus();
     case Value::Type::kNumber:
+      if (!std::isfinite(v.number())) {
+        return Error("D1001", absl::StrCat("Number out of range: ",
+                                           FormatJsNumber(v.number())));
+      }
       out->append(std::isfinite(v.number()) ? FormatNumberForString(v.number())
                                             : "null");
       return absl::OkStatus();
@@ -234,7 +238,8 @@ absl::Status Evaluator::ToJsonInto(const Value& v, Json* out) {
     case Value::Type::kNumber: {
       double d = v.number();
       if (!std::isfinite(d)) {
-        *out = nullptr;
+        return Error("D1001",
+                     absl::StrCat("Number out of range: ", FormatJsNumber(d)));
       } else if (IsInteger(d) && std::fabs(d) < 9.2e18) {
         *out = static_cast<int64_t>(d);
       } else {
