@@ -16,6 +16,17 @@
 // counts characters (code points) from the start of the expression to just
 // past the offending token, as JSONata does.
 //
+// Differences from JSONata 2.0.6 (the version AWS Step Functions runs):
+// members of input objects are visited in key order (nlohmann::json keeps
+// objects sorted), not in document order; strings are sequences of Unicode
+// code points, not UTF-16 units ($length, $substring, match indexes);
+// regular expressions are PCRE2 with JavaScript-like options; functions
+// passed as matchers to $match/$replace/$split/$contains must be regular
+// expressions; $base64encode/decode work on UTF-8 bytes; the limits below
+// apply. Like 2.0.6 (and unlike later versions) $string keeps 15
+// significant digits even for integers; the later operators ?: and ?? are
+// accepted.
+//
 // Thread safety: a compiled Expression, a FunctionTable after set-up and
 // Limits are immutable and may be shared by concurrent evaluations. Bindings
 // is read-only during Evaluate() and may be shared too if its callbacks are

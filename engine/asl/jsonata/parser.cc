@@ -7,9 +7,6 @@
 // and the evaluator only ever see trees of bounded height.
 #include <cmath>
 #include <cstdlib>
-#include <map>
-#include <set>
-#include <unordered_set>
 
 #include "absl/strings/str_cat.h"
 #include "engine/asl/jsonata/ast.h"

@@ -1,5 +1,7 @@
 // Compilation: syntax errors with JSONata's codes, messages and positions,
 // and what a compiled expression reports about the variables it reads.
+#include <thread>
+
 #include "engine/asl/jsonata/test_util.h"
 
 namespace onewindow::asl::jsonata::testing {
@@ -202,6 +204,36 @@ TEST(ParserTest, CompiledExpressionsAreReusable) {
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(**r, Json(i * 2));
   }
+}
+
+TEST(ParserTest, OneExpressionServesConcurrentEvaluations) {
+  auto e = Compile(
+      "($f := function($n){$n <= 1 ? 1 : $n * $f($n - 1)}; "
+      "{'total': $sum(items.(price * qty)), 'names': items[price > 1].name, "
+      "'fact': $f(n), 'text': $join(items.name, ',') & $string(n)})");
+  ASSERT_TRUE(e.ok()) << e.status();
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        int n = (t + i) % 6;
+        Json input = {{"n", n},
+                      {"items", Json::array({{{"name", "a"}, {"price", 2}, {"qty", n}},
+                                             {{"name", "b"}, {"price", 1}, {"qty", 1}}})}};
+        auto r = Evaluate(**e, &input, Bindings());
+        int fact = 1;
+        for (int k = 2; k <= n; ++k) fact *= k;
+        Json want = {{"total", 2 * n + 1},
+                     {"names", "a"},
+                     {"fact", fact},
+                     {"text", "a,b" + std::to_string(n)}};
+        if (!r.ok() || !r->has_value() || **r != want) ++failures[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures, std::vector<int>(4, 0));
 }
 
 }  // namespace
