@@ -236,7 +236,7 @@ TEST_F(DefinitionTestsTest, FileProblemsFailTheFile) {
   ASSERT_EQ(r.failed(), 1);
   ASSERT_FALSE(r.notes.empty());
   EXPECT_THAT(r.notes[0], HasSubstr("bad.asl.yaml: $.States.A.Nxt: "));
-  EXPECT_THAT(r.notes[0], HasSubstr("(line 3)"));
+  EXPECT_THAT(r.notes[0], HasSubstr("(line 3"));
 
   r = Run("workflow: food.asl.yaml\ncases: []\n");
   EXPECT_THAT(r.cases[0].failure,

@@ -88,7 +88,7 @@ expect "names graphviz" "$(grep -q 'apt-get install graphviz' err; echo $?)" "$(
 "$OWCTL" workflow render licence.asl.yaml --format png >/dev/null 2>&1; check "render bad format" 2 $?
 sed 's/Next: Decide/Next: Decied/' licence.asl.yaml >bad.asl.yaml
 "$OWCTL" workflow render bad.asl.yaml >out 2>err; check "render invalid" 1 $?
-expect "render invalid names file, path, line" "$(grep -q '^bad.asl.yaml: $.States.Opinions.Next: .*(line 21)' err; echo $?)" "$(cat err)"
+expect "render invalid names file, path, line" "$(grep -q '^bad.asl.yaml: $.States.Opinions.Next: .*(line 21' err; echo $?)" "$(cat err)"
 expect "render invalid prints nothing" "$([ ! -s out ]; echo $?)" "$(cat out)"
 "$OWCTL" workflow render missing.asl.yaml >/dev/null 2>err; check "render missing file" 1 $?
 

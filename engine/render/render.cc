@@ -20,7 +20,7 @@ using Json = nlohmann::json;
 
 // Nested Parallel/Map machines deeper than this are drawn as one placeholder
 // node (the loader bounds JSON depth; this bounds our own recursion).
-constexpr int kMaxNesting = 40;
+constexpr int kMaxNesting = 12;
 // Rules nested deeper than this show as "…".
 constexpr int kMaxRuleDepth = 16;
 // Most names listed in one "retry"/"catch" label before "…".
