@@ -1,28 +1,37 @@
 // onewindowd: the OneWindow engine server.
 //
-//   onewindowd [--config FILE] [--listen 127.0.0.1:50051] [--data-dir ./data]
-//              [--workflows DIR] [--log-level info] [--shards N]
+//   onewindowd [--config FILE] [--check-config] [--listen 127.0.0.1:50051]
+//              [--data-dir ./data] [--workflows DIR] [--calendar-dir DIR]
+//              [--log-level info] [--log-format text|json] [--shards N]
 //              [--max-payload-bytes N] [--auth-file F] [--insecure]
 //              [--tls-cert F --tls-key F [--tls-client-ca F]]
+//              [--http-listen ADDR] [--backup-dir DIR --backup-every 6h
+//              --backup-keep N] [--max-open-cases N] [--max-resident-cases N]
+//              [--max-queued-per-shard N] [--max-calls-per-principal N]
+//              [--max-streams-per-principal N]
 //
-// Flags override the config file (YAML with the same keys, dashes or
-// underscores). SIGTERM or SIGINT drains: the server stops taking calls,
-// finishes what it holds, closes the store and exits 0. SIGHUP re-reads the
-// auth file.
+// Every setting is a key of the YAML config file (engine/service/config.h,
+// deploy/onewindow.yaml); flags override the file. --check-config prints
+// the effective settings and exits (0, or 2 naming what is wrong).
+// SIGTERM or SIGINT drains: the server stops taking calls, finishes what it
+// holds, closes the store and exits 0. SIGHUP re-reads the auth file.
+#include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "engine/service/auth.h"
+#include "engine/service/backup_scheduler.h"
+#include "engine/service/config.h"
 #include "engine/service/metrics.h"
 #include "engine/service/services.h"
 #include "scheduler/engine.h"
@@ -33,53 +42,11 @@ namespace {
 namespace fs = std::filesystem;
 using onewindow::scheduler::Engine;
 using onewindow::scheduler::EngineOptions;
+using onewindow::service::Config;
 
-struct Config {
-  std::string listen = "127.0.0.1:50051";
-  std::string data_dir = "./data";
-  std::string workflows;
-  std::string log_level = "info";
-  int shards = 2;
-  int64_t max_payload_bytes = 256 * 1024;
-  std::string auth_file;
-  bool insecure = false;
-  std::string tls_cert;
-  std::string tls_key;
-  std::string tls_client_ca;
-  std::string calendar_dir;
-};
-
-bool LoadConfigFile(const std::string& path, Config* c, std::string* err) {
-  try {
-    YAML::Node n = YAML::LoadFile(path);
-    auto get = [&](const char* a, const char* b) -> YAML::Node {
-      if (n[a]) return n[a];
-      return n[b];
-    };
-    if (auto v = get("listen", "listen")) c->listen = v.as<std::string>();
-    if (auto v = get("data-dir", "data_dir")) c->data_dir = v.as<std::string>();
-    if (auto v = get("workflows", "workflows")) c->workflows = v.as<std::string>();
-    if (auto v = get("log-level", "log_level")) c->log_level = v.as<std::string>();
-    if (auto v = get("shards", "shards")) c->shards = v.as<int>();
-    if (auto v = get("max-payload-bytes", "max_payload_bytes")) {
-      c->max_payload_bytes = v.as<int64_t>();
-    }
-    if (auto v = get("auth-file", "auth_file")) c->auth_file = v.as<std::string>();
-    if (auto v = get("insecure", "insecure")) c->insecure = v.as<bool>();
-    if (auto v = get("tls-cert", "tls_cert")) c->tls_cert = v.as<std::string>();
-    if (auto v = get("tls-key", "tls_key")) c->tls_key = v.as<std::string>();
-    if (auto v = get("tls-client-ca", "tls_client_ca")) {
-      c->tls_client_ca = v.as<std::string>();
-    }
-    if (auto v = get("calendar-dir", "calendar_dir")) {
-      c->calendar_dir = v.as<std::string>();
-    }
-  } catch (const std::exception& e) {
-    *err = e.what();
-    return false;
-  }
-  return true;
-}
+// Exit codes.
+constexpr int kExitFailed = 1;  // the store, the port, a workflow
+constexpr int kExitConfig = 2;  // usage, settings, credentials files
 
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
@@ -88,19 +55,6 @@ bool ReadFile(const std::string& path, std::string* out) {
   ss << in.rdbuf();
   *out = ss.str();
   return true;
-}
-
-// True for addresses only this machine can reach.
-bool IsLoopback(const std::string& listen) {
-  std::string host = listen;
-  if (host.rfind("unix:", 0) == 0) return true;
-  const size_t colon = host.rfind(':');
-  if (colon != std::string::npos) host = host.substr(0, colon);
-  if (!host.empty() && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return host == "127.0.0.1" || host == "::1" || host == "localhost" ||
-         host.rfind("127.", 0) == 0;
 }
 
 // "food-licence.asl.yaml" -> "food-licence"; "x.json" -> "x".
@@ -153,86 +107,130 @@ int DeployDirectory(Engine* engine, const std::string& dir) {
   return failed;
 }
 
-}  // namespace
+// gRPC's own log lines go through spdlog, so that they share its format
+// (one JSON object per line with --log-format json).
+void GrpcLog(gpr_log_func_args* args) {
+  const spdlog::level::level_enum level =
+      args->severity == GPR_LOG_SEVERITY_ERROR  ? spdlog::level::err
+      : args->severity == GPR_LOG_SEVERITY_INFO ? spdlog::level::info
+                                                : spdlog::level::debug;
+  spdlog::log(level, "grpc {}:{}: {}", args->file, args->line, args->message);
+}
 
-int main(int argc, char** argv) {
+// Reads the command line and the config file into `cfg`. Returns -1 to go
+// on, else the exit code.
+int LoadSettings(int argc, char** argv, Config* cfg) {
   CLI::App app{"onewindowd: the OneWindow case-routing engine"};
   std::string config_file;
-  Config cfg;
-  Config flags;
-  app.add_option("--config", config_file, "YAML config file");
-  auto* o_listen = app.add_option("--listen", flags.listen,
-                                  "address to serve gRPC on (host:port)");
-  auto* o_data = app.add_option("--data-dir", flags.data_dir,
-                                "RocksDB data directory");
-  auto* o_wf = app.add_option("--workflows", flags.workflows,
-                              "deploy every *.asl.{yaml,yml,json} in DIR at start");
-  auto* o_log = app.add_option("--log-level", flags.log_level,
-                               "trace|debug|info|warn|error");
-  auto* o_shards = app.add_option("--shards", flags.shards,
-                                  "shards of a NEW store (fixed afterwards)");
-  auto* o_cap = app.add_option("--max-payload-bytes", flags.max_payload_bytes,
-                               "cap on a case input or task result");
-  auto* o_auth = app.add_option("--auth-file", flags.auth_file,
-                                "YAML list of principals (SIGHUP reloads it)");
-  auto* o_insecure = app.add_flag(
-      "--insecure", flags.insecure,
-      "allow a non-loopback address without --auth-file");
-  auto* o_cert = app.add_option("--tls-cert", flags.tls_cert,
-                                "server certificate (PEM): serve TLS");
-  auto* o_key = app.add_option("--tls-key", flags.tls_key,
-                               "server private key (PEM)");
-  auto* o_ca = app.add_option(
-      "--tls-client-ca", flags.tls_client_ca,
-      "CA (PEM) client certificates must chain to: mutual TLS");
-  auto* o_cal = app.add_option(
-      "--calendar-dir", flags.calendar_dir,
-      "directory of working-day calendars (NAME.yaml) manifests name");
+  bool check_config = false;
+  app.add_option("--config", config_file,
+                 "YAML config file (keys as the flags, dashes or "
+                 "underscores); flags override it");
+  app.add_flag("--check-config", check_config,
+               "print the effective settings as YAML and exit");
+  const auto& fields = onewindow::service::Fields();
+  std::vector<std::string> values(fields.size());
+  std::vector<bool> switches(fields.size(), false);
+  std::vector<CLI::Option*> options(fields.size());
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const auto& f = fields[i];
+    if (f.value_name.empty()) {
+      options[i] = app.add_flag_function(f.flag, [&switches, i](int64_t n) {
+        switches[i] = n > 0;
+      }, f.help);
+    } else {
+      options[i] = app.add_option(f.flag, values[i], f.help)
+                       ->type_name(f.value_name);
+    }
+  }
   CLI11_PARSE(app, argc, argv);
 
   if (!config_file.empty()) {
-    std::string err;
-    if (!LoadConfigFile(config_file, &cfg, &err)) {
-      fprintf(stderr, "onewindowd: --config %s: %s\n", config_file.c_str(),
-              err.c_str());
-      return 2;
+    absl::Status s = onewindow::service::LoadConfigFile(config_file, cfg);
+    if (!s.ok()) {
+      std::fprintf(stderr, "onewindowd: --config %s\n",
+                   std::string(s.message()).c_str());
+      return kExitConfig;
     }
   }
-  if (*o_listen) cfg.listen = flags.listen;
-  if (*o_data) cfg.data_dir = flags.data_dir;
-  if (*o_wf) cfg.workflows = flags.workflows;
-  if (*o_log) cfg.log_level = flags.log_level;
-  if (*o_shards) cfg.shards = flags.shards;
-  if (*o_cap) cfg.max_payload_bytes = flags.max_payload_bytes;
-  if (*o_auth) cfg.auth_file = flags.auth_file;
-  if (*o_insecure) cfg.insecure = flags.insecure;
-  if (*o_cert) cfg.tls_cert = flags.tls_cert;
-  if (*o_key) cfg.tls_key = flags.tls_key;
-  if (*o_ca) cfg.tls_client_ca = flags.tls_client_ca;
-  if (*o_cal) cfg.calendar_dir = flags.calendar_dir;
-
-  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-
-  if (cfg.auth_file.empty() && cfg.tls_client_ca.empty() &&
-      !IsLoopback(cfg.listen)) {
-    if (!cfg.insecure) {
-      spdlog::critical(
-          "--listen {} is not a loopback address and there is no "
-          "--auth-file: anyone who reaches the port could act as anyone. "
-          "Give --auth-file, or --insecure to accept that.",
-          cfg.listen);
-      return 2;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (options[i]->count() == 0) continue;
+    const std::string text = fields[i].value_name.empty()
+                                 ? (switches[i] ? "true" : "false")
+                                 : values[i];
+    absl::Status s = onewindow::service::SetField(cfg, fields[i].key, text);
+    if (!s.ok()) {
+      std::fprintf(stderr, "onewindowd: %s: %s\n", fields[i].flag.c_str(),
+                   std::string(s.message()).c_str());
+      return kExitConfig;
     }
+  }
+  if (absl::Status s = onewindow::service::CheckConfig(*cfg); !s.ok()) {
+    std::fprintf(stderr, "onewindowd: %s\n", std::string(s.message()).c_str());
+    return kExitConfig;
+  }
+  if (check_config) {
+    std::fputs(onewindow::service::ConfigToYaml(*cfg).c_str(), stdout);
+    return 0;
+  }
+  return -1;
+}
+
+// Server credentials from the TLS settings (plaintext without them).
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const Config& cfg,
+                                                           bool* ok) {
+  *ok = true;
+  if (cfg.tls_cert.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  if (!ReadFile(cfg.tls_cert, &pair.cert_chain) ||
+      !ReadFile(cfg.tls_key, &pair.private_key)) {
+    spdlog::critical("cannot read --tls-cert {} or --tls-key {}", cfg.tls_cert,
+                     cfg.tls_key);
+    *ok = false;
+    return nullptr;
+  }
+  ssl.pem_key_cert_pairs.push_back(pair);
+  if (!cfg.tls_client_ca.empty()) {
+    if (!ReadFile(cfg.tls_client_ca, &ssl.pem_root_certs)) {
+      spdlog::critical("cannot read --tls-client-ca {}", cfg.tls_client_ca);
+      *ok = false;
+      return nullptr;
+    }
+    // A client certificate is checked when given; callers without one
+    // must present a token.
+    ssl.client_certificate_request =
+        GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+EngineOptions EngineOptionsFrom(const Config& cfg) {
+  EngineOptions eo;
+  eo.data_dir = cfg.data_dir;
+  eo.shards = cfg.shards;
+  eo.max_payload_bytes = cfg.max_payload_bytes;
+  eo.max_open_cases = cfg.max_open_cases;
+  eo.max_resident_cases = cfg.max_resident_cases;
+  eo.max_queued_per_shard = static_cast<size_t>(cfg.max_queued_per_shard);
+  eo.rules_factory =
+      onewindow::scheduler::MakeManifestRulesFactory(cfg.calendar_dir);
+  return eo;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config cfg;
+  if (int code = LoadSettings(argc, argv, &cfg); code >= 0) return code;
+
+  onewindow::service::ConfigureLogging(cfg);
+  gpr_set_log_function(GrpcLog);
+  if (cfg.insecure && cfg.auth_file.empty() &&
+      (!onewindow::service::IsLoopback(cfg.listen) ||
+       (!cfg.http_listen.empty() &&
+        !onewindow::service::IsLoopback(cfg.http_listen)))) {
     spdlog::warn("serving {} WITHOUT authentication (--insecure)", cfg.listen);
-  }
-  if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {
-    spdlog::critical("--tls-cert and --tls-key go together");
-    return 2;
-  }
-  if (!cfg.tls_client_ca.empty() && cfg.tls_cert.empty()) {
-    spdlog::critical("--tls-client-ca needs --tls-cert and --tls-key");
-    return 2;
   }
 
   // Block the signals in every thread; one thread waits for them.
@@ -243,27 +241,27 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto auth = onewindow::service::Authenticator::Create(
-      cfg.auth_file, onewindow::service::AuthLimits());
+  onewindow::service::AuthLimits limits;
+  limits.max_calls_in_flight = cfg.max_calls_per_principal;
+  limits.max_streams = cfg.max_streams_per_principal;
+  auto auth = onewindow::service::Authenticator::Create(cfg.auth_file, limits);
   if (!auth.ok()) {
     spdlog::critical("{}", auth.status().ToString());
-    return 2;
+    return kExitConfig;
   }
+  bool creds_ok = false;
+  std::shared_ptr<grpc::ServerCredentials> creds =
+      ServerCredentials(cfg, &creds_ok);
+  if (!creds_ok) return kExitConfig;
 
-  EngineOptions eo;
-  eo.data_dir = cfg.data_dir;
-  eo.shards = cfg.shards;
-  eo.max_payload_bytes = cfg.max_payload_bytes;
-  eo.rules_factory =
-      onewindow::scheduler::MakeManifestRulesFactory(cfg.calendar_dir);
-  auto engine = Engine::Open(std::move(eo));
+  auto engine = Engine::Open(EngineOptionsFrom(cfg));
   if (!engine.ok()) {
     spdlog::critical("cannot open the engine: {}", engine.status().ToString());
-    return 1;
+    return kExitFailed;
   }
   if (!cfg.workflows.empty() &&
       DeployDirectory(engine->get(), cfg.workflows) < 0) {
-    return 1;
+    return kExitFailed;
   }
 
   onewindow::service::Api api(engine->get());
@@ -281,31 +279,6 @@ int main(int argc, char** argv) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::shared_ptr<grpc::ServerCredentials> creds =
-      grpc::InsecureServerCredentials();
-  if (!cfg.tls_cert.empty()) {
-    grpc::SslServerCredentialsOptions ssl;
-    grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-    if (!ReadFile(cfg.tls_cert, &pair.cert_chain) ||
-        !ReadFile(cfg.tls_key, &pair.private_key)) {
-      spdlog::critical("cannot read --tls-cert {} or --tls-key {}",
-                       cfg.tls_cert, cfg.tls_key);
-      return 2;
-    }
-    ssl.pem_key_cert_pairs.push_back(pair);
-    if (!cfg.tls_client_ca.empty()) {
-      if (!ReadFile(cfg.tls_client_ca, &ssl.pem_root_certs)) {
-        spdlog::critical("cannot read --tls-client-ca {}", cfg.tls_client_ca);
-        return 2;
-      }
-      // A client certificate is checked when given; callers without one
-      // must present a token.
-      ssl.client_certificate_request =
-          GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
-    }
-    creds = grpc::SslServerCredentials(ssl);
-  }
-
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(cfg.listen, creds, &port);
@@ -318,11 +291,27 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     spdlog::critical("cannot listen on {}", cfg.listen);
-    return 1;
+    return kExitFailed;
   }
   spdlog::info("onewindowd serving on {} (data {}{}{})", cfg.listen,
                cfg.data_dir, cfg.tls_cert.empty() ? ", plaintext" : ", TLS",
                cfg.auth_file.empty() ? ", no auth" : ", auth on");
+
+  std::unique_ptr<onewindow::service::BackupScheduler> backups;
+  if (!cfg.backup.dir.empty()) {
+    onewindow::service::BackupScheduler::Options bo;
+    bo.dir = cfg.backup.dir;
+    bo.every_ms = cfg.backup.every_ms;
+    bo.keep = cfg.backup.keep;
+    backups = std::make_unique<onewindow::service::BackupScheduler>(
+        engine->get(), bo);
+    if (absl::Status s = backups->Start(); !s.ok()) {
+      spdlog::critical("{}", std::string(s.message()));
+      server->Shutdown(std::chrono::system_clock::now());
+      (*engine)->Shutdown();
+      return kExitConfig;
+    }
+  }
 
   // Wait for a stop signal; meanwhile log the commit figures every 10 s
   // when they moved (commands per synced batch shows group commit at work).
@@ -350,6 +339,7 @@ int main(int argc, char** argv) {
     last = now;
   }
   spdlog::info("signal {}: draining", sig);
+  if (backups) backups->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*engine)->Shutdown();
   spdlog::info("stopped");
