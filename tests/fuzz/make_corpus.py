@@ -112,6 +112,32 @@ def main():
                 seed(out, "jsonpath", s + "\n" + inp)
             elif s.startswith("States."):
                 seed(out, "intrinsics", s + "\n" + inp)
+    # JSONata: every {% ... %} expression of the JSONata suite, with its input.
+    jconf = os.path.join(os.path.dirname(os.path.abspath(conf)),
+                         "conformance-jsonata", "cases")
+    if os.path.isdir(jconf):
+        for name in sorted(os.listdir(jconf)):
+            d = os.path.join(jconf, name)
+            dp = os.path.join(d, "definition.json")
+            if not os.path.exists(dp):
+                continue
+            inp = read(os.path.join(d, "input.json")) if os.path.exists(
+                os.path.join(d, "input.json")) else "{}"
+            try:
+                doc = json.loads(read(dp))
+            except ValueError:
+                continue
+            found = []
+            strings(doc, found)
+            for s in found:
+                t = s.strip()
+                if t.startswith("{%") and t.endswith("%}"):
+                    seed(out, "jsonata", t[2:-2].strip().replace("\n", " ") +
+                         "\n" + inp)
+    seed(out, "jsonata", 'Account.Order.Product[Price > 30].(Price * Quantity)\n'
+         '{"Account":{"Order":[{"Product":[{"Price":34.45,"Quantity":2}]}]}}')
+    seed(out, "jsonata", '$map([1..5], function($v){$v*$v}) ~> $sum()\n{}')
+    seed(out, "jsonata", '$partition([1,2,3,4,5], 2)\n{}')
     # A few shapes the suites lack.
     seed(out, "yaml", "a: &a [x, y]\nb: [*a, *a]\nc: {k: *a}\n")
     seed(out, "yaml", "k: |\n  text [ {\n  more\nl: 'it''s'\n")
@@ -121,7 +147,7 @@ def main():
          '[{"s":"aXb"},{"s":"c"}]')
     seed(out, "intrinsics", "States.ArrayUnique(States.Array(1, 1.0, '1'))\n{}")
     for target in ("json", "yaml", "validator", "jsonpath", "intrinsics",
-                   "compiled"):
+                   "compiled", "jsonata"):
         d = os.path.join(out, target)
         n = len(os.listdir(d)) if os.path.isdir(d) else 0
         print(f"{target}: {n} seeds")
