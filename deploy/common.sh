@@ -6,7 +6,8 @@ OW_PACKAGES=(cmake g++ make pkg-config libgrpc++-dev protobuf-compiler-grpc
   libprotobuf-dev protobuf-compiler librocksdb-dev libspdlog-dev
   libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev python3
-  libpcre2-dev libcpp-httplib-dev graphviz json-schema-test-suite openssl)
+  libpcre2-dev libcpp-httplib-dev graphviz json-schema-test-suite openssl
+  libjemalloc-dev clang)
 
 ow_install_packages() {
   local missing=()
