@@ -36,10 +36,22 @@ const asl::jsonata::FunctionTable& FuzzFunctions() {
   return *table;
 }
 
+// The engine hands JSONata only valid UTF-8: definitions and payloads are
+// parsed JSON or YAML, and gRPC strings are UTF-8.
+bool ValidUtf8(std::string_view s) {
+  try {
+    (void)fuzz::Json(std::string(s)).dump();
+    return true;
+  } catch (const fuzz::Json::exception&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto [text, rest] = fuzz::SplitAt(fuzz::AsText(data, size), '\n');
+  if (!ValidUtf8(text) || !ValidUtf8(rest)) return 0;
   const asl::jsonata::Limits& limits = FuzzJsonataLimits();
   auto expr = asl::jsonata::Compile(text, limits);
   if (!expr.ok()) return 0;
