@@ -8,6 +8,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "engine/asl/json_parse.h"
+
 namespace onewindow::owctl {
 
 std::optional<std::string> ReadFileOrReport(const std::string& path) {
@@ -39,13 +41,14 @@ std::optional<std::string> ReadFileOrReport(const std::string& path) {
 
 std::optional<nlohmann::json> ParseJsonOrReport(const std::string& text,
                                                 const std::string& what) {
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
+  // Checked without recursion first: depth, size, NUL, trailing bytes.
+  auto parsed = asl::ParseJson(text);
+  if (!parsed.ok()) {
     std::fprintf(stderr, "owctl: %s: invalid JSON: %s\n", what.c_str(),
-                 e.what());
+                 std::string(parsed.status().message()).c_str());
     return std::nullopt;
   }
+  return *std::move(parsed);
 }
 
 std::optional<nlohmann::json> ReadJsonFileOrReport(const std::string& path) {
@@ -60,9 +63,9 @@ std::string Dump(const nlohmann::json& j) {
 
 nlohmann::json JsonOrRaw(const std::string& text) {
   if (text.empty()) return nullptr;
-  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return text;
-  return j;
+  auto j = asl::ParseJson(text);
+  if (!j.ok()) return text;
+  return *std::move(j);
 }
 
 std::string FormatTimeMs(int64_t ms) {
