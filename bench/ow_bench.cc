@@ -32,6 +32,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -44,6 +45,7 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/sdk/client_options.h"
 #include "adapters/sdk/worker.h"
 #include "nlohmann/json.hpp"
 #include "onewindow/v1/cases.grpc.pb.h"
@@ -87,7 +89,21 @@ struct Options {
   double wait_ready_s = 0;
   int64_t since_ns = 0;
   std::string label;
+  onewindow::adapter::CredentialFlags cred_flags;
+  // Loaded from cred_flags in main().
+  onewindow::adapter::ClientCredentials creds;
+  std::shared_ptr<grpc::ChannelCredentials> channel_creds;
 };
+
+// The channel credentials of every call: TLS when asked for, with the
+// bearer token attached to each call (gRPC sends call credentials only over
+// TLS; without TLS the token cannot be used and main() refuses it).
+std::shared_ptr<grpc::ChannelCredentials> BenchCredentials(const Options& o) {
+  if (!o.creds.tls.enabled) return grpc::InsecureChannelCredentials();
+  if (o.creds.bearer_token.empty()) return o.channel_creds;
+  return grpc::CompositeChannelCredentials(
+      o.channel_creds, grpc::AccessTokenCredentials(o.creds.bearer_token));
+}
 
 // Results of one phase.
 struct PhaseResult {
@@ -479,8 +495,7 @@ int WaitReady(const Options& o) {
     // growing) and that, not the server, would be measured.
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    auto channel = grpc::CreateCustomChannel(
-        o.addr, grpc::InsecureChannelCredentials(), args);
+    auto channel = grpc::CreateCustomChannel(o.addr, BenchCredentials(o), args);
     auto stub = onewindow::v1::WorkflowService::NewStub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
@@ -537,12 +552,42 @@ int main(int argc, char** argv) {
   app.add_option("--since-ns", o.since_ns,
                  "with --wait-ready: report ms since this wall-clock time");
   app.add_option("--label", o.label, "label copied into the JSON");
+  app.add_option("--token-file", o.cred_flags.token_file,
+                 "bearer token for the engine (default $ONEWINDOW_TOKEN)");
+  app.add_option("--tls-ca", o.cred_flags.tls_ca,
+                 "TLS to the engine: CA certificates (PEM)");
+  app.add_option("--tls-cert", o.cred_flags.tls_cert,
+                 "client certificate (PEM) for mutual TLS");
+  app.add_option("--tls-key", o.cred_flags.tls_key,
+                 "client private key (PEM) for mutual TLS");
   CLI11_PARSE(app, argc, argv);
+  {
+    auto creds = onewindow::adapter::LoadClientCredentials(
+        o.cred_flags, std::getenv("ONEWINDOW_TOKEN"));
+    if (!creds.ok()) {
+      std::fprintf(stderr, "ow-bench: %s\n",
+                   std::string(creds.status().message()).c_str());
+      return 2;
+    }
+    o.creds = *std::move(creds);
+    if (!o.creds.bearer_token.empty() && !o.creds.tls.enabled) {
+      std::fprintf(stderr, "ow-bench: a token needs TLS (--tls-ca)\n");
+      return 2;
+    }
+    if (o.creds.tls.enabled) {
+      auto made = onewindow::adapter::MakeChannelCredentials(o.creds.tls);
+      if (!made.ok()) {
+        std::fprintf(stderr, "ow-bench: %s\n",
+                     std::string(made.status().message()).c_str());
+        return 2;
+      }
+      o.channel_creds = *made;
+    }
+  }
 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  auto channel = grpc::CreateCustomChannel(
-      o.addr, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(o.addr, BenchCredentials(o), args);
   if (o.wait_ready_s > 0) return WaitReady(o);
   // The worker SDK logs through spdlog: keep stdout for the result.
   spdlog::set_default_logger(spdlog::stderr_color_mt("ow-bench"));
@@ -575,6 +620,7 @@ int main(int argc, char** argv) {
     wo.address = o.addr;
     wo.department = dept;
     wo.worker = "bench-" + dept;
+    onewindow::adapter::ApplyTo(o.creds, &wo);
     wo.concurrency = o.dept_concurrency;
     wo.max_in_flight = o.dept_max_in_flight;
     const std::string result =

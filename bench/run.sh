@@ -64,24 +64,57 @@ free_port() {
 }
 
 server_pid=""
+# Credentials of the TLS + auth runs: a development CA and server
+# certificate, an admin token for ow-bench, one department token per sim.
+secure_dir="$tmp/secure"
+make_secure() {
+  [ -f "$secure_dir/auth.yaml" ] && return 0
+  mkdir -p "$secure_dir"
+  "$repo/deploy/make-dev-certs.sh" "$secure_dir" >/dev/null
+  echo "principals:" >"$secure_dir/auth.yaml"
+  "$build/owctl" auth token new --name bench --role admin \
+    --out "$secure_dir/token-bench" 2>/dev/null | grep '^- ' >>"$secure_dir/auth.yaml"
+  for d in DSF CB IAM; do
+    "$build/owctl" auth token new --name "sim-$d" --role department --department "$d" \
+      --out "$secure_dir/token-$d" 2>/dev/null | grep '^- ' >>"$secure_dir/auth.yaml"
+  done
+}
+# client_args WHO: the credential flags of a client (bench, DSF, ...) when
+# the server runs with TLS and auth.
+client_args() {
+  if [ "${secure:-0}" = 1 ]; then
+    echo --tls-ca "$secure_dir/ca.crt" --token-file "$secure_dir/token-$1"
+  fi
+}
 # start_server LOG_LEVEL: fresh data dir, free port, waits until it serves.
+# $sim_concurrency (default 8) sets the sims' --concurrency; secure=1 runs
+# the server with TLS and an auth file.
 start_server() {
   local level="$1"
+  local extra=()
+  if [ "${secure:-0}" = 1 ]; then
+    make_secure
+    extra=(--auth-file "$secure_dir/auth.yaml" --tls-cert "$secure_dir/server.crt"
+      --tls-key "$secure_dir/server.key")
+  fi
   port="$(free_port)"
   addr="127.0.0.1:$port"
   rm -rf "$tmp/data"
   "$build/onewindowd" --listen "$addr" --data-dir "$tmp/data" \
     --workflows "$repo/workflows" --log-level "$level" \
+    --http-listen "${http_addr:-}" "${extra[@]}" \
     >"$out/onewindowd.log" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
-  "$build/ow-bench" --addr "$addr" --wait-ready 20 >/dev/null ||
+  # shellcheck disable=SC2046
+  "$build/ow-bench" --addr "$addr" --wait-ready 20 $(client_args bench) >/dev/null ||
     { say "onewindowd did not start"; tail -20 "$out/onewindowd.log" >&2; exit 1; }
   sim_pids=()
   for d in DSF CB IAM; do
+    # shellcheck disable=SC2046
     "${OW_BENCH_SIM:-$build/ow-adapter-sim}" --department "$d" --addr "$addr" --latency-ms 0 \
-      --concurrency 8 --max-in-flight 1024 --log-level warn \
-      --summary-ms 600000 >"$out/sim-$d.log" 2>&1 &
+      --concurrency "${sim_concurrency:-8}" --max-in-flight 1024 --log-level warn \
+      --summary-ms 600000 $(client_args "$d") >"$out/sim-$d.log" 2>&1 &
     sim_pids+=($!)
     pids+=($!)
   done
@@ -102,9 +135,10 @@ bench() {
   local line s0 s1 d0 d1
   s0="$(cpu_ticks "$server_pid")"
   d0="$(cpu_ticks "${sim_pids[@]}")"
+  # shellcheck disable=SC2046
   line="$("$build/ow-bench" --addr "$addr" --service food-licence \
     --data "$repo/workflows/food-licence.input.json" --json --label "$label" \
-    --timeout-s 120 "$@" || true)"
+    --timeout-s 120 $(client_args bench) "$@" || true)"
   s1="$(cpu_ticks "$server_pid")"
   d1="$(cpu_ticks "${sim_pids[@]}")"
   if [ -z "$line" ]; then say "$label: no result"; return; fi
@@ -160,6 +194,39 @@ if [ "$log_level" != "info" ]; then
     --concurrency 64 --warmup 500
   stop_server
 fi
+
+# Sims at --concurrency 1 and 64 (the main series uses 8): no cliff.
+for sc in 1 64; do
+  sim_concurrency=$sc start_server "$log_level"
+  bench "closed C=64, sims c$sc" --cases "$(cases_for "$(awk -v x="$c8" 'BEGIN{print x*1.5}')" 2000 30000)" \
+    --concurrency 64 --warmup 500
+  stop_server
+done
+
+# The same C=64 run while /metrics is scraped every second over HTTP.
+http_addr="127.0.0.1:$(free_port)"
+start_server "$log_level"
+if curl -fsS "http://$http_addr/metrics" >/dev/null 2>&1; then
+  ( while kill -0 "$server_pid" 2>/dev/null; do
+      curl -fsS "http://$http_addr/metrics" >/dev/null 2>&1 || true
+      sleep 1
+    done ) &
+  scraper=$!
+  pids+=("$scraper")
+  bench "closed C=64, scrape 1s" --cases "$(cases_for "$(awk -v x="$c8" 'BEGIN{print x*1.5}')" 2000 30000)" \
+    --concurrency 64 --warmup 500
+  kill "$scraper" 2>/dev/null || true
+else
+  say "no /metrics on $http_addr: scrape run skipped"
+fi
+stop_server
+http_addr=""
+
+# The same C=64 run over TLS with an auth file (every call authenticated).
+secure=1 start_server "$log_level"
+secure=1 bench "closed C=64, TLS+auth" --cases "$(cases_for "$(awk -v x="$c8" 'BEGIN{print x*1.5}')" 2000 30000)" \
+  --concurrency 64 --warmup 500
+stop_server
 
 # ---- ceilings ----
 say "ceilings (RocksDB synced batches, gRPC echo)"

@@ -61,6 +61,13 @@ class RocksStore final : public Store {
 
   ~RocksStore() override {
     if (db_) {
+      // A clean stop leaves the WAL empty: the next start then opens the
+      // tables instead of replaying every write since the last flush into
+      // the memtables (seconds for 100k open cases).
+      rocksdb::FlushOptions flush;
+      flush.wait = true;
+      rocksdb::Status fs = db_->Flush(flush, handles_);
+      (void)fs;  // nothing to do about it here: the WAL still has it all
       for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
       db_->Close();
     }
@@ -75,7 +82,8 @@ class RocksStore final : public Store {
     options.max_background_jobs = 2;
     // Many small synced batches: let concurrent writers share a WAL sync.
     options.enable_pipelined_write = true;
-    options.max_total_wal_size = 256 << 20;
+    // Bounds what a restart after a crash replays from the WAL.
+    options.max_total_wal_size = 64 << 20;
     options.keep_log_file_num = 5;
     std::shared_ptr<rocksdb::Cache> cache =
         rocksdb::NewLRUCache(opts.block_cache_bytes > 0
