@@ -89,6 +89,8 @@ struct Options {
   double wait_ready_s = 0;
   int64_t since_ns = 0;
   std::string label;
+  int64_t list_pages = 0;  // --list: measure ListCases pages instead
+  std::string list_filter = "none";
   onewindow::adapter::CredentialFlags cred_flags;
   // Loaded from cred_flags in main().
   onewindow::adapter::ClientCredentials creds;
@@ -518,6 +520,53 @@ int WaitReady(const Options& o) {
   return 1;
 }
 
+// Times `o.list_pages` ListCases calls of 50 cases with one filter, walking
+// the pages with their tokens (starting over at the end), and prints the
+// latency percentiles as JSON.
+int ListBench(const Options& o, const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = onewindow::v1::CaseService::NewStub(channel);
+  std::vector<double> ms;
+  std::string token;
+  int64_t returned = 0;
+  for (int64_t i = 0; i < o.list_pages; ++i) {
+    onewindow::v1::ListCasesRequest req;
+    req.set_limit(50);
+    req.set_page_token(token);
+    if (o.list_filter == "service") req.set_service(o.service);
+    if (o.list_filter == "running") {
+      req.set_status(onewindow::v1::CASE_STATUS_RUNNING);
+    }
+    if (o.list_filter == "department") req.set_department("DSF");
+    if (o.list_filter == "applicant") req.set_applicant("chan tai man");
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    onewindow::v1::ListCasesResponse resp;
+    const auto t0 = Clock::now();
+    grpc::Status s = stub->ListCases(&ctx, req, &resp);
+    ms.push_back(Ms(Clock::now() - t0));
+    if (!s.ok()) {
+      std::fprintf(stderr, "ow-bench: ListCases: %s\n", s.error_message().c_str());
+      return 1;
+    }
+    returned += resp.cases_size();
+    token = resp.next_page_token();
+  }
+  std::sort(ms.begin(), ms.end());
+  auto pct = [&](double p) {
+    return ms.empty() ? 0.0
+                      : ms[std::min(ms.size() - 1,
+                                    static_cast<size_t>(p * ms.size()))];
+  };
+  std::printf(
+      "{\"label\": \"%s\", \"list_filter\": \"%s\", \"pages\": %lld, "
+      "\"cases_returned\": %lld, \"list_p50_ms\": %.3f, \"list_p99_ms\": "
+      "%.3f, \"list_max_ms\": %.3f}\n",
+      o.label.c_str(), o.list_filter.c_str(),
+      static_cast<long long>(o.list_pages), static_cast<long long>(returned),
+      pct(0.5), pct(0.99), ms.empty() ? 0.0 : ms.back());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -552,6 +601,10 @@ int main(int argc, char** argv) {
   app.add_option("--since-ns", o.since_ns,
                  "with --wait-ready: report ms since this wall-clock time");
   app.add_option("--label", o.label, "label copied into the JSON");
+  app.add_option("--list", o.list_pages,
+                 "only time this many ListCases pages (50 cases each)");
+  app.add_option("--list-filter", o.list_filter,
+                 "with --list: none, service, running, department or applicant");
   app.add_option("--token-file", o.cred_flags.token_file,
                  "bearer token for the engine (default $ONEWINDOW_TOKEN)");
   app.add_option("--tls-ca", o.cred_flags.tls_ca,
@@ -589,6 +642,7 @@ int main(int argc, char** argv) {
   args.SetMaxReceiveMessageSize(64 << 20);
   auto channel = grpc::CreateCustomChannel(o.addr, BenchCredentials(o), args);
   if (o.wait_ready_s > 0) return WaitReady(o);
+  if (o.list_pages > 0) return ListBench(o, channel);
   // The worker SDK logs through spdlog: keep stdout for the result.
   spdlog::set_default_logger(spdlog::stderr_color_mt("ow-bench"));
   spdlog::set_level(spdlog::level::warn);
