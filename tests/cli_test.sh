@@ -142,7 +142,7 @@ check "page token of another query" 1 $?
 # --- The analyst: diff against running cases, migrate -------------------------
 # Case cb moves on to IssueLicence; ca stays in the opinions.
 for d in DSF CB IAM; do
-  tok=$("$OWCTL" --json task activate --department "$d" --max 10 --lease-ms 1000 |
+  tok=$("$OWCTL" --json task activate --department "$d" --max 10 --lease-ms 30000 |
     python3 -c 'import json,sys; print(next((t["token"] for t in json.load(sys.stdin) if t["case_id"]==sys.argv[1]), ""))' "$cb")
   "$OWCTL" task complete "$tok" --result "$WF/approved.result.json" >/dev/null; check "complete $d for $cb" 0 $?
 done
@@ -166,6 +166,39 @@ v=$("$OWCTL" --json case get "$ca" | json_field version)
 expect "case runs version 2" "$([ "$v" = 2 ]; echo $?)" "got '$v'"
 "$OWCTL" case history "$ca" | grep -q CaseMigrated; check "migration in history" 0 $?
 "$OWCTL" case verify "$ca" >/dev/null; check "verify after migration" 0 $?
+
+# --- A department asks the citizen for more, through the counter's queue -------
+"$OWCTL" workflow deploy "$WF/tax-clearance.asl.yaml" >/dev/null; check "deploy tax-clearance" 0 $?
+ct=$("$OWCTL" case submit --service tax-clearance --data "$WF/tax-clearance.input.json")
+take() { # take DEPARTMENT CASE -> the full task JSON of that case, or nothing
+  for _ in $(seq 1 50); do
+    t=$("$OWCTL" --json task activate --department "$1" --max 20 --lease-ms 30000 |
+      python3 -c 'import json,sys; print(next((json.dumps(t) for t in json.load(sys.stdin) if t["case_id"]==sys.argv[1]), ""))' "$2")
+    [ -n "$t" ] && { echo "$t"; return; }
+    sleep 0.1
+  done
+}
+for d in DSF FSS; do
+  tok=$(take "$d" "$ct" | json_field token)
+  "$OWCTL" task complete "$tok" --result-json '{"approved": true}' >/dev/null; check "tax-clearance: $d check" 0 $?
+done
+tok=$(take DSF "$ct" | json_field token)
+"$OWCTL" task fail "$tok" --error Dept.MoreDocumentsNeeded --cause "power of attorney" >/dev/null
+check "DSF asks for a document" 0 $?
+take COUNTER "$ct" >"$tmp/counter.json"
+r=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); i=t["input"]
+print(t["task_type"], i["for_department"], i["requested"])' "$tmp/counter.json")
+expect "the counter's queue shows the request" "$([ "$r" = "more-documents DSF power of attorney" ]; echo $?)" "got '$r' from $(cat "$tmp/counter.json")"
+sha_p=$(printf 'power of attorney' | sha256sum | cut -d' ' -f1)
+"$OWCTL" task complete "$(json_field token <"$tmp/counter.json")" --result-json \
+  "{\"documents\": [{\"id\": \"doc-9\", \"name\": \"poa.pdf\", \"media_type\": \"application/pdf\", \"size_bytes\": 17, \"sha256\": \"$sha_p\"}]}" >/dev/null
+check "counter completes with the document" 0 $?
+take DSF "$ct" >"$tmp/dsf.json"
+expect "DSF gets the document" "$(grep -q "$sha_p" "$tmp/dsf.json"; echo $?)" "$(cat "$tmp/dsf.json")"
+"$OWCTL" task complete "$(json_field token <"$tmp/dsf.json")" --result-json '{"approved": true, "certificate_no": "C-1"}' >/dev/null
+timeout 30 "$OWCTL" case watch "$ct" >"$tmp/watch.out"; check "tax-clearance resumes and ends" 0 $?
+dec=$("$OWCTL" --json case get "$ct" | json_field output.decision)
+expect "certificate issued" "$([ "$dec" = issued ]; echo $?)" "got '$dec'"
 
 # --- An analyst who may not list cases still gets the diff ----------------------
 port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

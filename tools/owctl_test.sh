@@ -81,6 +81,11 @@ expect "-o same as stdout" "$(cmp -s out.mmd out2.mmd; echo $?)" "differs"
 if command -v dot >/dev/null; then
   "$OWCTL" workflow render licence.asl.yaml --format svg -o out.svg; check "render svg" 0 $?
   expect "svg ids" "$(has out.svg 'id="state&#45;Decide"'; echo $?)" "no state id in SVG"
+  # The drawing in the README is of the catalogue's current definition.
+  committed="$WF/../docs/img/food-licence.svg"
+  "$OWCTL" workflow render "$WF/food-licence.asl.yaml" --format svg -o fresh.svg; check "render catalogue svg" 0 $?
+  ids() { grep -o 'id="state&#45;[^"]*"' "$1" | sort -u; }
+  expect "docs/img/food-licence.svg has the definition's states" "$([ -s "$committed" ] && [ "$(ids "$committed")" = "$(ids fresh.svg)" ] && [ -n "$(ids fresh.svg)" ]; echo $?)" "re-render with: owctl workflow render workflows/food-licence.asl.yaml -o docs/img/food-licence.svg"
 fi
 PATH=/nonexistent "$OWCTL" workflow render licence.asl.yaml --format svg >/dev/null 2>err
 check "svg without graphviz" 1 $?
