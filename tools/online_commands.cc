@@ -457,7 +457,8 @@ std::vector<std::pair<std::string, std::string>> OrderedTitles(
     const google::protobuf::Map<std::string, std::string>& titles) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const char* lang : {"zh-Hant", "pt", "en"}) {
-    if (auto it = titles.find(lang); it != titles.end() && !it->second.empty()) {
+    if (auto it = titles.find(lang);
+        it != titles.end() && !it->second.empty()) {
       out.emplace_back(lang, it->second);
     }
   }
@@ -509,9 +510,9 @@ int CaseReceipt(const GlobalOptions& g, const std::string& id) {
   std::vector<std::pair<std::string, std::string>> titles;
   if (manifest) titles = OrderedTitles(manifest->title());
   const int deadline = manifest ? manifest->deadline_working_days() : 0;
-  const std::string calendar =
-      manifest && !manifest->calendar().empty() ? manifest->calendar()
-                                                : "default";
+  const std::string calendar = manifest && !manifest->calendar().empty()
+                                   ? manifest->calendar()
+                                   : "default";
 
   if (g.json) {
     json title = json::object();
