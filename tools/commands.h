@@ -56,6 +56,14 @@ struct TokenArgs {
 // Makes a bearer token and the auth-file entry for it (offline).
 int AuthTokenNew(const GlobalOptions& g, const TokenArgs& args);
 
+struct CalendarDueArgs {
+  std::string from;  // YYYY-MM-DD; "" = today in the calendar's local time
+  int working_days = 0;
+  std::string calendar_file;  // "" = Saturday and Sunday off, no holidays
+};
+// Prints the date of the Nth working day after FROM (offline).
+int CalendarDue(const GlobalOptions& g, const CalendarDueArgs& args);
+
 // Offline for files, online for NAME[@V] and --case.
 struct RenderArgs {
   std::string source;  // FILE or NAME[@VERSION]
@@ -90,6 +98,9 @@ struct SubmitArgs {
 };
 int CaseSubmit(const GlobalOptions& g, const SubmitArgs& args);
 int CaseGet(const GlobalOptions& g, const std::string& id);
+// What the counter hands the citizen: case number, service (its titles),
+// when submitted, due date and the documents taken.
+int CaseReceipt(const GlobalOptions& g, const std::string& id);
 
 struct ListArgs {
   std::string status;  // RUNNING, SUCCEEDED, FAILED, CANCELLED or empty

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "nlohmann/json.hpp"
@@ -432,6 +433,147 @@ int CaseGet(const GlobalOptions& g, const std::string& id) {
   } else {
     PrintCaseSummary(resp.case_());
   }
+  return kExitOk;
+}
+
+namespace {
+
+// "2026-11-28 14:20 +0800" in this machine's local time (the counter's).
+std::string LocalTimeMs(int64_t ms) {
+  if (ms <= 0) return "-";
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  if (::localtime_r(&t, &tm) == nullptr) return FormatTimeMs(ms);
+  char buf[64];
+  if (std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M %z", &tm) == 0) {
+    return FormatTimeMs(ms);
+  }
+  return buf;
+}
+
+// Titles in the order the counter reads them out: Chinese, Portuguese,
+// English, then any other language by tag.
+std::vector<std::pair<std::string, std::string>> OrderedTitles(
+    const google::protobuf::Map<std::string, std::string>& titles) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const char* lang : {"zh-Hant", "pt", "en"}) {
+    if (auto it = titles.find(lang);
+        it != titles.end() && !it->second.empty()) {
+      out.emplace_back(lang, it->second);
+    }
+  }
+  std::map<std::string, std::string> rest;
+  for (const auto& [lang, title] : titles) {
+    if (lang != "zh-Hant" && lang != "pt" && lang != "en" && !title.empty()) {
+      rest.emplace(lang, title);
+    }
+  }
+  out.insert(out.end(), rest.begin(), rest.end());
+  return out;
+}
+
+}  // namespace
+
+int CaseReceipt(const GlobalOptions& g, const std::string& id) {
+  auto client = Client::Open(g);
+  if (!client) return kExitUsage;
+  auto cases = v1::CaseService::NewStub(client->channel());
+  v1::GetCaseRequest req;
+  req.set_case_id(id);
+  v1::GetCaseResponse resp;
+  grpc::ClientContext call;
+  client->Prepare(&call);
+  grpc::Status s = cases->GetCase(&call, req, &resp);
+  if (!s.ok()) return ReportRpcError(s);
+  const v1::Case& c = resp.case_();
+
+  // The manifest of the version the case runs: titles, deadline, calendar.
+  // Without it the receipt still carries what the case itself holds.
+  std::optional<v1::ServiceManifest> manifest;
+  {
+    auto workflows = v1::WorkflowService::NewStub(client->channel());
+    v1::GetWorkflowRequest wreq;
+    wreq.set_name(c.service());
+    wreq.set_version(c.version());
+    v1::GetWorkflowResponse wresp;
+    grpc::ClientContext wcall;
+    client->Prepare(&wcall);
+    grpc::Status ws = workflows->GetWorkflow(&wcall, wreq, &wresp);
+    if (ws.ok()) {
+      manifest = wresp.workflow().manifest();
+    } else {
+      std::fprintf(stderr,
+                   "owctl: note: no service titles on the receipt: %s: %s\n",
+                   CodeName(ws.error_code()), ws.error_message().c_str());
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> titles;
+  if (manifest) titles = OrderedTitles(manifest->title());
+  const int deadline = manifest ? manifest->deadline_working_days() : 0;
+  const std::string calendar = manifest && !manifest->calendar().empty()
+                                   ? manifest->calendar()
+                                   : "default";
+
+  if (g.json) {
+    json title = json::object();
+    for (const auto& [lang, t] : titles) title[lang] = t;
+    json docs = json::array();
+    for (const auto& d : c.documents()) docs.push_back(DocumentJson(d));
+    json out = {{"case_id", c.id()},
+                {"service", c.service()},
+                {"version", c.version()},
+                {"title", std::move(title)},
+                {"status", StatusName(c.status())},
+                {"submitted_at_ms", c.created_at_ms()},
+                {"submitted_at", FormatTimeMs(c.created_at_ms())},
+                {"documents", std::move(docs)}};
+    if (!c.due_date().empty()) out["due_date"] = c.due_date();
+    if (deadline > 0) {
+      out["deadline_working_days"] = deadline;
+      out["calendar"] = calendar;
+    }
+    Print(out);
+    return kExitOk;
+  }
+
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"Case number", c.id()});
+  if (titles.empty()) {
+    rows.push_back({"Service", c.service()});
+  } else {
+    for (size_t i = 0; i < titles.size(); ++i) {
+      rows.push_back({i == 0 ? "Service" : "", titles[i].second});
+    }
+    rows.push_back({"", "(" + c.service() + ", version " +
+                            std::to_string(c.version()) + ")"});
+  }
+  rows.push_back({"Submitted", LocalTimeMs(c.created_at_ms())});
+  if (!c.due_date().empty()) {
+    std::string due = c.due_date();
+    if (deadline > 0) {
+      due += " (" + std::to_string(deadline) + " working day" +
+             (deadline == 1 ? "" : "s") + ", calendar " + calendar + ")";
+    }
+    rows.push_back({"Due date", due});
+  } else {
+    rows.push_back({"Due date", "- (the service sets no statutory deadline)"});
+  }
+  rows.push_back({"Status", std::string(StatusName(c.status())) +
+                                (c.overdue() ? " (overdue)" : "")});
+  if (c.documents_size() == 0) {
+    rows.push_back({"Documents", "none"});
+  }
+  for (int i = 0; i < c.documents_size(); ++i) {
+    const auto& d = c.documents(i);
+    rows.push_back({i == 0 ? "Documents" : "",
+                    std::to_string(i + 1) + ". " + d.name() + "  " +
+                        d.media_type() + "  " + std::to_string(d.size_bytes()) +
+                        " bytes  sha256 " + d.sha256()});
+  }
+  PrintTable(rows);
+  std::printf(
+      "\nQuote the case number to follow the case; its last digit is a "
+      "check digit.\n");
   return kExitOk;
 }
 

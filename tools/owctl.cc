@@ -189,6 +189,14 @@ int main(int argc, char** argv) {
   cget->add_option("ID", case_id, "case number")->required();
   cget->callback([&] { run = [&] { return ow::CaseGet(g, case_id); }; });
 
+  auto* creceipt = cases->add_subcommand(
+      "receipt",
+      "what to hand the citizen: case number, service, due date, "
+      "documents");
+  creceipt->add_option("ID", case_id, "case number")->required();
+  creceipt->callback(
+      [&] { run = [&] { return ow::CaseReceipt(g, case_id); }; });
+
   ow::ListArgs list;
   auto* clist = cases->add_subcommand("list", "list cases, newest first");
   clist->add_option("--status", list.status,
@@ -319,6 +327,24 @@ int main(int argc, char** argv) {
   tfail->callback([&] {
     run = [&] { return ow::TaskFail(g, token, fail_error, fail_cause); };
   });
+
+  // calendar ...
+  auto* calendar = app.add_subcommand("calendar", "working days (offline)");
+  calendar->require_subcommand(1);
+  ow::CalendarDueArgs due;
+  auto* cdue = calendar->add_subcommand(
+      "due",
+      "the date of the Nth working day after FROM (FROM not counted), as "
+      "the engine counts a service's deadline");
+  cdue->add_option("--from", due.from,
+                   "YYYY-MM-DD (default: today in the calendar's local "
+                   "time)");
+  cdue->add_option("--working-days", due.working_days, "N, 1..3650")
+      ->required();
+  cdue->add_option("--calendar", due.calendar_file,
+                   "calendar file (deploy/calendars/NAME.yaml; default: "
+                   "Saturday and Sunday off, no holidays)");
+  cdue->callback([&] { run = [&] { return ow::CalendarDue(g, due); }; });
 
   // admin ...
   auto* admin = app.add_subcommand("admin", "operate the engine");

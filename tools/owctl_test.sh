@@ -81,6 +81,11 @@ expect "-o same as stdout" "$(cmp -s out.mmd out2.mmd; echo $?)" "differs"
 if command -v dot >/dev/null; then
   "$OWCTL" workflow render licence.asl.yaml --format svg -o out.svg; check "render svg" 0 $?
   expect "svg ids" "$(has out.svg 'id="state&#45;Decide"'; echo $?)" "no state id in SVG"
+  # The drawing in the README is of the catalogue's current definition.
+  committed="$WF/../docs/img/food-licence.svg"
+  "$OWCTL" workflow render "$WF/food-licence.asl.yaml" --format svg -o fresh.svg; check "render catalogue svg" 0 $?
+  ids() { grep -o 'id="state&#45;[^"]*"' "$1" | sort -u; }
+  expect "docs/img/food-licence.svg has the definition's states" "$([ -s "$committed" ] && [ "$(ids "$committed")" = "$(ids fresh.svg)" ] && [ -n "$(ids fresh.svg)" ]; echo $?)" "re-render with: owctl workflow render workflows/food-licence.asl.yaml -o docs/img/food-licence.svg"
 fi
 PATH=/nonexistent "$OWCTL" workflow render licence.asl.yaml --format svg >/dev/null 2>err
 check "svg without graphviz" 1 $?
@@ -182,6 +187,35 @@ expect "diff removed" "$(grep -qx -- '- AskDocuments (Task)' out; echo $?)" "$(c
 "$OWCTL" workflow diff licence.asl.yaml bad.asl.yaml >/dev/null 2>err; check "diff invalid" 1 $?
 "$OWCTL" --timeout-ms 500 workflow diff licence@1 v2.asl.yaml >/dev/null 2>&1; check "diff deployed, no server" 3 $?
 
+# --- calendar due ---------------------------------------------------------------
+CAL="$WF/../deploy/calendars/macau.yaml"
+out=$("$OWCTL" calendar due --from 2026-11-27 --working-days 1); check "due, default calendar" 0 $?
+expect "Friday + 1 working day = Monday" "$([ "$out" = 2026-11-30 ]; echo $?)" "got '$out'"
+out=$("$OWCTL" calendar due --from 2026-12-18 --working-days 3 --calendar "$CAL"); check "due, macau" 0 $?
+# 19/20 weekend, 20-22 Establishment Day, its rest day and the solstice, 24-25
+# Christmas: 23, 28, 29.
+expect "macau holidays skipped" "$([ "$out" = 2026-12-29 ]; echo $?)" "got '$out'"
+"$OWCTL" --json calendar due --from 2026-12-18 --working-days 3 --calendar "$CAL" >out; check "due --json" 0 $?
+expect "due --json names the days off" "$(python3 -c 'import json,sys; j=json.load(open("out")); d={x["date"]: x["why"] for x in j["days_off"]}
+sys.exit(0 if j["due_date"]=="2026-12-29" and j["calendar"]=="macau" and d["2026-12-25"]=="Christmas Day" and d["2026-12-26"]=="weekend (sat)" and "2026-12-23" not in d else 1)'; echo $?)" "$(cat out)"
+"$OWCTL" calendar due --from 2027-12-01 --working-days 40 --calendar "$CAL" >out 2>err; check "due into a year without holidays" 0 $?
+expect "note on the year without holidays" "$(grep -q 'lists no holidays in 2028' err; echo $?)" "$(cat err)"
+out=$("$OWCTL" calendar due --working-days 1); check "due from today" 0 $?
+expect "due from today is a date" "$([[ "$out" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]]; echo $?)" "got '$out'"
+"$OWCTL" calendar due --from 2026-02-30 --working-days 1 >/dev/null 2>err; check "due bad date" 2 $?
+expect "bad date named" "$(grep -q '^owctl: --from 2026-02-30: ' err; echo $?)" "$(cat err)"
+"$OWCTL" calendar due --from 2026-02-03 --working-days 0 >/dev/null 2>&1; check "due 0 working days" 2 $?
+"$OWCTL" calendar due --from 2026-02-03 --working-days 3651 >/dev/null 2>&1; check "due too many working days" 2 $?
+"$OWCTL" calendar due --from 2026-02-03 >/dev/null 2>&1; check "due needs --working-days" 2 $?
+"$OWCTL" calendar due --from 2026-02-03 --working-days 2 --calendar nope.yaml >/dev/null 2>err; check "due missing calendar" 1 $?
+printf 'weekend: [sat, sun]\nholidayz: []\n' >bad-cal.yaml
+"$OWCTL" calendar due --from 2026-02-03 --working-days 2 --calendar bad-cal.yaml >/dev/null 2>err; check "due bad calendar" 1 $?
+expect "bad calendar: file, key, line" "$(grep -q '^owctl: --calendar bad-cal.yaml: .*line 2.*unknown key "holidayz"' err; echo $?)" "$(cat err)"
+printf 'weekend: [mon, tue, wed, thu, fri, sat, sun]\n' >closed.yaml
+"$OWCTL" calendar due --from 2026-02-03 --working-days 2 --calendar closed.yaml >/dev/null 2>err; check "due, no working day" 1 $?
+head -c 300000 /dev/zero | tr '\0' '#' >big.yaml
+"$OWCTL" calendar due --from 2026-02-03 --working-days 2 --calendar big.yaml >/dev/null 2>err; check "due, oversized calendar" 1 $?
+
 # --- run-local is unchanged -----------------------------------------------------
 echo '{"premises": {"area": 120}}' >in.json
 out=$("$OWCTL" run-local licence.asl.yaml in.json --echo-tasks); check "run-local echo" 1 $?
@@ -221,6 +255,8 @@ expect "names the missing key" "$(grep -q 'type= is required' err; echo $?)" "$(
 "$OWCTL" --timeout-ms 500 case documents add OW-1 --document "id=1,name=a\\,b.pdf,type=application/pdf,size=10,sha256=$sha" >/dev/null 2>&1; check "document ok, no server" 3 $?
 "$OWCTL" case migrate OW-1 >/dev/null 2>&1; check "migrate needs --to-version" 2 $?
 "$OWCTL" --timeout-ms 500 case verify OW-1 >/dev/null 2>&1; check "verify, no server" 3 $?
+"$OWCTL" --timeout-ms 500 case receipt OW-1 >/dev/null 2>&1; check "receipt, no server" 3 $?
+"$OWCTL" case receipt >/dev/null 2>&1; check "receipt needs ID" 2 $?
 "$OWCTL" --timeout-ms 500 whoami >/dev/null 2>&1; check "whoami, no server" 3 $?
 "$OWCTL" admin backup >/dev/null 2>&1; check "backup needs --to" 2 $?
 

@@ -69,17 +69,6 @@ json ToJson(const google::protobuf::RepeatedPtrField<std::string>& v) {
   return a;
 }
 
-json DocumentJson(const v1::DocumentRef& d) {
-  json j = {{"id", d.id()},
-            {"name", d.name()},
-            {"media_type", d.media_type()},
-            {"size_bytes", d.size_bytes()},
-            {"sha256", d.sha256()}};
-  if (d.added_at_ms() > 0) j["added_at_ms"] = d.added_at_ms();
-  if (!d.added_by().empty()) j["added_by"] = d.added_by();
-  return j;
-}
-
 }  // namespace
 
 std::string ReadToken(const std::string& token_file, std::string* error) {
@@ -262,6 +251,17 @@ const char* StatusName(v1::CaseStatus s) {
 bool Terminal(v1::CaseStatus s) {
   return s == v1::CASE_STATUS_SUCCEEDED || s == v1::CASE_STATUS_FAILED ||
          s == v1::CASE_STATUS_CANCELLED;
+}
+
+json DocumentJson(const v1::DocumentRef& d) {
+  json j = {{"id", d.id()},
+            {"name", d.name()},
+            {"media_type", d.media_type()},
+            {"size_bytes", d.size_bytes()},
+            {"sha256", d.sha256()}};
+  if (d.added_at_ms() > 0) j["added_at_ms"] = d.added_at_ms();
+  if (!d.added_by().empty()) j["added_by"] = d.added_by();
+  return j;
 }
 
 json CaseJson(const v1::Case& c) {

@@ -58,6 +58,7 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows);
 
 const char* StatusName(v1::CaseStatus s);
 bool Terminal(v1::CaseStatus s);
+nlohmann::json DocumentJson(const v1::DocumentRef& d);
 nlohmann::json CaseJson(const v1::Case& c);
 void PrintCaseSummary(const v1::Case& c);
 nlohmann::json EventJson(const v1::HistoryEvent& e);
