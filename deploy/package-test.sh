@@ -21,11 +21,16 @@ if [ $# -ne 1 ]; then
   exit 2
 fi
 if [ "$(id -u)" != 0 ]; then
-  echo "$0: must run as root (dpkg -i)" >&2
+  echo "$0: must run as root (apt-get install)" >&2
   exit 2
 fi
 build=$(realpath "$1")
 t0=$(date +%s)
+# One package test at a time on a machine (same package, port and state
+# directory); dpkg and apt wait for each other's lock up to 2 minutes.
+exec 9>/run/lock/onewindow-package-test.lock
+flock -w 300 9 || { echo "$0: another package test holds the lock" >&2; exit 1; }
+apt_opts=(-y -q -o DPkg::Lock::Timeout=120)
 say() { echo "package-test: $*"; }
 fail() { echo "package-test: FAIL: $*" >&2; exit 1; }
 
@@ -45,7 +50,7 @@ cleanup() {
   if [ "$with_systemd" = 1 ]; then systemctl stop onewindowd 2>/dev/null; fi
   rm -f /etc/onewindow/workflows/food-licence.asl.yaml \
         /etc/onewindow/workflows/food-licence.service.yaml
-  dpkg --purge onewindow >/dev/null 2>&1
+  apt-get purge "${apt_opts[@]}" onewindow >/dev/null 2>&1
   if [ "$state_existed" = 0 ]; then rm -rf /var/lib/onewindow; fi
   rmdir /etc/onewindow/workflows /etc/onewindow 2>/dev/null
   rm -rf "$work"
@@ -64,9 +69,10 @@ say "$(basename "$deb"): $(stat -c %s "$deb") bytes"
 # ---- install (after purging an earlier install) ----
 if dpkg -s onewindow >/dev/null 2>&1; then
   [ "$with_systemd" = 1 ] && systemctl stop onewindowd 2>/dev/null || true
-  dpkg --purge onewindow >/dev/null
+  apt-get purge "${apt_opts[@]}" onewindow >/dev/null
 fi
-dpkg -i "$deb" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg -i"; }
+DEBIAN_FRONTEND=noninteractive apt-get install "${apt_opts[@]}" "$deb" \
+  >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "apt-get install"; }
 for f in /usr/bin/onewindowd /usr/bin/owctl /usr/bin/ow-adapter-sim \
          /usr/bin/ow-adapter-http "$unit" /etc/onewindow/onewindow.yaml; do
   [ -e "$f" ] || fail "$f not installed"
@@ -164,7 +170,7 @@ else
   [ "$rc" = 0 ] || { cat "$work/onewindowd.log" >&2; fail "onewindowd exited $rc on SIGTERM"; }
 fi
 rm -f /etc/onewindow/workflows/food-licence.*
-dpkg --purge onewindow >/dev/null
+apt-get purge "${apt_opts[@]}" onewindow >/dev/null
 [ ! -e /usr/bin/onewindowd ] || fail "purge left /usr/bin/onewindowd"
 [ ! -e /etc/onewindow/onewindow.yaml ] || fail "purge left the conffile"
 say "OK in $(( $(date +%s) - t0 )) s"

@@ -57,9 +57,17 @@ install(CODE "
   file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\"
     TYPE FILE PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
     FILES \"\${_tmp}/onewindowd.service\")
+  # Settings someone edited are kept: the new file lands beside them.
+  if(EXISTS \"\$ENV{DESTDIR}\${_etc}/onewindow/onewindow.yaml\")
+    file(RENAME \"\${_tmp}/onewindow.yaml\" \"\${_tmp}/onewindow.yaml.new\")
+    message(STATUS \"Kept \${_etc}/onewindow/onewindow.yaml; new settings file: onewindow.yaml.new\")
+    set(_yaml \"\${_tmp}/onewindow.yaml.new\")
+  else()
+    set(_yaml \"\${_tmp}/onewindow.yaml\")
+  endif()
   file(INSTALL DESTINATION \"\${_etc}/onewindow\"
     TYPE FILE PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ
-    FILES \"\${_tmp}/onewindow.yaml\")
+    FILES \"\${_yaml}\")
 ")
 
 # ---- the Debian package ----
