@@ -135,7 +135,7 @@ say "onewindowd serves on $addr ($([ "$with_systemd" = 1 ] && echo systemd || ec
 # A case, finished by the packaged simulated departments.
 id=$("${owctl[@]}" case submit --service food-licence \
        --data /usr/share/onewindow/workflows/food-licence.input.json \
-       --request-id package-test-1)
+       --request-id "package-test-$t0-$$")
 [ -n "$id" ] || fail "case submit printed no case number"
 sims=()
 for d in DSF CB IAM; do
@@ -154,10 +154,10 @@ wait "${sims[@]}" 2>/dev/null || true
 say "case $id succeeded"
 
 # An online backup into the state directory, as the service user owns it.
-"${owctl[@]}" admin backup --to /var/lib/onewindow/backups/package-test >/dev/null ||
-  fail "admin backup"
-[ "$(stat -c %U /var/lib/onewindow/backups/package-test/CURRENT)" = onewindow ] ||
-  fail "backup not owned by onewindow"
+bdir=/var/lib/onewindow/backups/package-test-$t0-$$
+"${owctl[@]}" admin backup --to "$bdir" >/dev/null || fail "admin backup"
+[ "$(stat -c %U "$bdir/CURRENT")" = onewindow ] || fail "backup not owned by onewindow"
+rm -rf "$bdir"
 
 # ---- stop (drains on SIGTERM, exit 0) and purge ----
 if [ "$with_systemd" = 1 ]; then
