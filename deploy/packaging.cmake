@@ -17,6 +17,11 @@
 # prefix, as the unit expects; the unit and the settings are rewritten at
 # install time to name the prefix's paths when it is not /usr.
 
+# `cmake --install` and `cpack` install what is built and do not build the
+# whole tree (tests, benchmarks) first: build the installed targets with
+#   cmake --build BUILD --target onewindowd owctl ow-adapter-sim ow-adapter-http
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
 set(OW_INSTALL_SYSCONFDIR "/etc" CACHE PATH
     "Where onewindow/onewindow.yaml is installed")
 set(_ow_share "${CMAKE_INSTALL_DATADIR}/onewindow")
@@ -52,9 +57,17 @@ install(CODE "
   file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\"
     TYPE FILE PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
     FILES \"\${_tmp}/onewindowd.service\")
+  # Settings someone edited are kept: the new file lands beside them.
+  if(EXISTS \"\$ENV{DESTDIR}\${_etc}/onewindow/onewindow.yaml\")
+    file(RENAME \"\${_tmp}/onewindow.yaml\" \"\${_tmp}/onewindow.yaml.new\")
+    message(STATUS \"Kept \${_etc}/onewindow/onewindow.yaml; new settings file: onewindow.yaml.new\")
+    set(_yaml \"\${_tmp}/onewindow.yaml.new\")
+  else()
+    set(_yaml \"\${_tmp}/onewindow.yaml\")
+  endif()
   file(INSTALL DESTINATION \"\${_etc}/onewindow\"
     TYPE FILE PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ
-    FILES \"\${_tmp}/onewindow.yaml\")
+    FILES \"\${_yaml}\")
 ")
 
 # ---- the Debian package ----
@@ -83,7 +96,7 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS
 libcpp-httplib0.11 (>= 0.11.4+ds), libfmt9 (>= 9.1.0+ds1), \
 libgcc-s1 (>= 3.0), libgrpc++1.51 (>= 1.51.1), libgrpc29 (>= 1.51.1), \
 libpcre2-8-0 (>= 10.32), libprotobuf32 (>= 3.21.12), \
-librocksdb7.8 (>= 7.8.3), libspdlog1.10-fmt9, libssl3 (>= 3.0.0), \
+librocksdb7.8 (>= 7.8.3), libspdlog1.10 (>= 1:1.10.0), libssl3 (>= 3.0.0), \
 libstdc++6 (>= 12), libyaml-cpp0.7 (>= 0.7.0), passwd")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "openssl")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
