@@ -244,11 +244,15 @@ std::string ErrorJson(const absl::Status& s) {
   j["code"] = std::string(CodeName(s.code()));
   j["message"] = std::string(s.message());
   if (s.code() == absl::StatusCode::kInvalidArgument) {
-    auto fields = SchemaFieldErrors(s.message());
+    auto fields = SchemaFieldErrors(
+        std::string_view(s.message().data(), s.message().size()));
     if (!fields.empty()) {
       nlohmann::json arr = nlohmann::json::array();
       for (auto& [p, m] : fields) {
-        arr.push_back({{"pointer", p}, {"message", m}});
+        nlohmann::json f;
+        f["pointer"] = p;
+        f["message"] = m;
+        arr.push_back(std::move(f));
       }
       j["field_errors"] = std::move(arr);
     }
@@ -271,6 +275,32 @@ std::string ToJson(const google::protobuf::Message& m) {
   return out;
 }
 
+int JsonDepth(std::string_view json, int limit) {
+  int depth = 0;
+  int deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > limit) return -1;
+      deepest = std::max(deepest, depth);
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 absl::Status FromJson(std::string_view body, google::protobuf::Message* m) {
   size_t i = 0;
   while (i < body.size() && std::isspace(static_cast<unsigned char>(body[i]))) {
@@ -280,6 +310,11 @@ absl::Status FromJson(std::string_view body, google::protobuf::Message* m) {
   if (body[i] != '{') {
     return absl::InvalidArgumentError(
         "request body: expected a JSON object");
+  }
+  if (JsonDepth(body) < 0) {
+    return absl::InvalidArgumentError(
+        "request body: JSON nested deeper than " +
+        std::to_string(kMaxJsonDepth) + " levels (max_json_depth)");
   }
   google::protobuf::util::JsonParseOptions o;
   o.ignore_unknown_fields = false;

@@ -63,8 +63,15 @@ std::vector<std::pair<std::string, std::string>> SchemaFieldErrors(
 // Protobuf's JSON mapping with the proto field names and every primitive
 // field printed (defaults too: the console never meets a missing key).
 std::string ToJson(const google::protobuf::Message& m);
-// Parses a request body (empty = {}). Unknown fields are refused.
-// INVALID_ARGUMENT starting "request body: ".
+// Arrays and objects nested deeper than this in a request body are refused
+// before parsing.
+inline constexpr int kMaxJsonDepth = 64;
+// The deepest nesting of arrays and objects in `json` (strings skipped), or
+// -1 once it exceeds `limit`.
+int JsonDepth(std::string_view json, int limit = kMaxJsonDepth);
+// Parses a request body (empty = {}). Unknown fields are refused, and so
+// is nesting beyond kMaxJsonDepth. INVALID_ARGUMENT starting
+// "request body: ".
 absl::Status FromJson(std::string_view body, google::protobuf::Message* m);
 
 // A CaseStatus from "RUNNING" or "CASE_STATUS_RUNNING" (any letter case).

@@ -144,6 +144,20 @@ TEST(JsonTest, ParsesBothNameFormsAndRefusesUnknownFields) {
               HasSubstr("version"));
 }
 
+TEST(JsonTest, DepthIsCountedOutsideStrings) {
+  EXPECT_EQ(JsonDepth("{}"), 1);
+  EXPECT_EQ(JsonDepth(R"({"a": [[1], {"b": 2}]})"), 3);
+  EXPECT_EQ(JsonDepth(R"({"a": "[[[[\"[["})", 2), 1);
+  EXPECT_EQ(JsonDepth("[[[", 2), -1);
+  v1::SubmitCaseRequest m;
+  absl::Status s = FromJson(
+      R"({"input_json": "{}", "x": )" + std::string(64, '[') +
+          std::string(64, ']') + "}",
+      &m);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("nested deeper than 64 levels"));
+}
+
 TEST(ParseTest, StatusIntBool) {
   EXPECT_EQ(ParseCaseStatus("running"), v1::CASE_STATUS_RUNNING);
   EXPECT_EQ(ParseCaseStatus("CASE_STATUS_FAILED"), v1::CASE_STATUS_FAILED);
