@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -33,6 +34,7 @@
 #include "engine/service/auth.h"
 #include "engine/service/backup_scheduler.h"
 #include "engine/service/config.h"
+#include "engine/service/http/server.h"
 #include "engine/service/metrics.h"
 #include "engine/service/services.h"
 #include "scheduler/engine.h"
@@ -301,6 +303,28 @@ int main(int argc, char** argv) {
                cfg.data_dir, cfg.tls_cert.empty() ? ", plaintext" : ", TLS",
                cfg.auth_file.empty() ? ", no auth" : ", auth on");
 
+  // The web console, its JSON API, /metrics and health checks.
+  std::atomic<bool> draining{false};
+  std::unique_ptr<onewindow::service::http::HttpServer> http;
+  if (!cfg.http_listen.empty()) {
+    onewindow::service::http::HttpOptions ho;
+    ho.listen = cfg.http_listen;
+    ho.max_body_bytes = static_cast<size_t>(
+        std::max<int64_t>(1 << 20, cfg.max_payload_bytes + (64 << 10)));
+    auto started = onewindow::service::http::HttpServer::Start(
+        ho, &sctx, &metrics, [&draining] { return !draining.load(); });
+    if (!started.ok()) {
+      spdlog::critical("cannot serve HTTP on {}: {}", cfg.http_listen,
+                       std::string(started.status().message()));
+      server->Shutdown(std::chrono::system_clock::now());
+      (*engine)->Shutdown();
+      return started.status().code() == absl::StatusCode::kInvalidArgument
+                 ? kExitConfig
+                 : kExitFailed;
+    }
+    http = std::move(*started);  // it logs where it serves
+  }
+
   std::unique_ptr<onewindow::service::BackupScheduler> backups;
   if (!cfg.backup.dir.empty()) {
     onewindow::service::BackupScheduler::Options bo;
@@ -311,6 +335,7 @@ int main(int argc, char** argv) {
         engine->get(), bo);
     if (absl::Status s = backups->Start(); !s.ok()) {
       spdlog::critical("{}", std::string(s.message()));
+      if (http) http->Stop();
       server->Shutdown(std::chrono::system_clock::now());
       (*engine)->Shutdown();
       return kExitConfig;
@@ -343,7 +368,9 @@ int main(int argc, char** argv) {
     last = now;
   }
   spdlog::info("signal {}: draining", sig);
+  draining = true;
   if (backups) backups->Stop();
+  if (http) http->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*engine)->Shutdown();
   spdlog::info("stopped");
