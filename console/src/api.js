@@ -35,12 +35,16 @@ export async function api(method, path, body, { raw = false, quiet401 = false } 
   if (!res.ok) {
     let code = 'INTERNAL';
     let message = res.statusText;
+    let fields = null;
     try {
       const j = await res.json();
       code = j.code || code;
       message = j.message || message;
+      if (Array.isArray(j.field_errors)) fields = j.field_errors;
     } catch (e) { /* not JSON */ }
     const err = new ApiError(res.status, code, message);
+    // A schema rejection's fields: [{pointer, message}].
+    err.fields = fields;
     if (res.status === 401 && !quiet401) onUnauthenticated(err);
     throw err;
   }

@@ -204,7 +204,7 @@ export async function counterView(ctx) {
         submit.textContent = t('counter.submit');
         summary.hidden = false;
         summary.append(h('p', {}, t('counter.serverRejected'), ' ', t(`code.${ex.code}`)));
-        const marked = ex.code === 'INVALID_ARGUMENT' ? form.serverErrors(ex.message) : [];
+        const marked = ex.code === 'INVALID_ARGUMENT' ? form.serverErrors(ex.message, ex.fields) : [];
         if (!marked.length) summary.append(h('p', { class: 'detail', lang: 'en' }, ex.message));
         summary.focus();
       }

@@ -54,7 +54,12 @@ function buildObject(schema, key, required, init, onChange, top = false) {
   const errId = newId('err');
   const err = errorSlot(errId);
   const inner = [];
-  for (const [k, sub] of Object.entries(schema.properties || {})) {
+  // The schema reaches the console with its keys sorted; the `required`
+  // list keeps the author's order, so required fields come first, in it.
+  const order = (schema.required || []).filter((k) => (schema.properties || {})[k])
+    .concat(Object.keys(schema.properties || {}).filter((k) => !req.has(k)));
+  for (const k of order) {
+    const sub = schema.properties[k];
     const c = build(sub, k, req.has(k), init ? init[k] : undefined, onChange);
     children.push([k, c]);
     inner.push(c.el);
@@ -333,16 +338,21 @@ export function schemaForm(schema, init, onChange = () => {}) {
     clearErrors() { root.clear(); },
     // Shows "pointer: reason" pairs of a server rejection on their fields;
     // returns the nodes marked.
-    serverErrors(message) {
+    serverErrors(message, fields) {
       const marked = [];
-      const i = message.indexOf(': ');
-      const rest = i >= 0 ? message.slice(i + 2) : message;
-      for (const part of rest.split('; ')) {
-        const m = /^(\/[^:]*|):\s*(.*)$/.exec(part.trim());
-        if (!m) continue;
-        const parts = m[1].split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+      let pairs = (fields || []).map((f) => [f.pointer || '', f.message || '']);
+      if (!pairs.length) {
+        const i = message.indexOf(': ');
+        const rest = i >= 0 ? message.slice(i + 2) : message;
+        for (const part of rest.split('; ')) {
+          const m = /^(\/[^:]*|):\s*(.*)$/.exec(part.trim());
+          if (m) pairs.push([m[1], m[2]]);
+        }
+      }
+      for (const [pointer, reason] of pairs) {
+        const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
         const node = root.find(parts);
-        node.serverError(t('err.server'), m[2]);
+        node.serverError(t('err.server'), reason);
         marked.push(node);
       }
       return marked;
