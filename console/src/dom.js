@@ -41,3 +41,9 @@ export function statusBadge(status, label) {
   const cls = String(status || '').replace('CASE_STATUS_', '').toLowerCase();
   return h('span', { class: `badge badge-${cls}`, dataset: { status } }, label);
 }
+
+// Replaces el's children; arrays are flattened and null/false left out.
+export function setChildren(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+}

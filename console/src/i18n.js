@@ -82,3 +82,12 @@ export function schemaText(node, word) {
   if (m && typeof m === 'object' && m[lang]) return m[lang];
   return node ? node[word] : undefined;
 }
+
+// The language of a schema node's text: the current one when the schema
+// translates it (x-title...), else the language the schema is written in
+// (`x-lang`, default English), so that the page marks it (WCAG 3.1.2).
+export function schemaLang(node, word, root) {
+  const m = node && node[`x-${word}`];
+  if (m && typeof m === 'object' && m[lang]) return lang;
+  return (root && root['x-lang']) || 'en';
+}

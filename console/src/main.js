@@ -46,9 +46,12 @@ function renderChrome() {
   out.textContent = t('app.signout');
   out.hidden = !session.who;
   const who = document.getElementById('who');
-  who.textContent = session.who
-    ? t('app.signedInAs', { name: session.who.principal || 'admin', role: roleName(session.who.role) })
-    : '';
+  who.replaceChildren();
+  if (session.who) {
+    // The principal's name is data, not text of the page's language.
+    const [before, after] = t('app.signedInAs', { name: '\u0000', role: roleName(session.who.role) }).split('\u0000');
+    who.append(before, h('bdi', { translate: 'no' }, session.who.principal || 'admin'), after);
+  }
   const nav = document.getElementById('nav');
   nav.setAttribute('aria-label', t('app.nav'));
   nav.replaceChildren();

@@ -171,7 +171,7 @@ for (const lang of LANGS) {
         .toHaveText(fmt.format(Number(r.count)));
     }
     const succeeded = (board.cases || []).find((r) => r.service === 'shop-sign' && r.status === 'CASE_STATUS_SUCCEEDED');
-    expect(Number(succeeded.count)).toBeGreaterThanOrEqual(LANGS.indexOf(lang) + 1);
+    expect(Number(succeeded.count)).toBeGreaterThanOrEqual(1);
     for (const dpt of board.departments || []) {
       await expect(sup.locator(`#board-departments tr[data-department="${dpt.department}"] td[data-col="open"]`))
         .toHaveText(fmt.format(Number(dpt.open_tasks)));

@@ -58,7 +58,7 @@ export async function checkLanguage(page, lang) {
       if (n.nodeType === Node.TEXT_NODE) { parts.push(n.textContent); return; }
       if (n.nodeType !== Node.ELEMENT_NODE) return;
       if (n.hasAttribute('lang') && n.getAttribute('lang') !== lang && n !== document.documentElement) return;
-      if (['SCRIPT', 'STYLE', 'OPTION'].includes(n.tagName) && n.closest('#lang')) return;
+      if (['SCRIPT', 'STYLE', 'PRE'].includes(n.tagName) || n.closest('#lang') || n.getAttribute('translate') === 'no') return;
       for (const c of n.childNodes) walk(c);
     };
     walk(document.body);
@@ -69,7 +69,9 @@ export async function checkLanguage(page, lang) {
   for (const other of LANGS.filter((l) => l !== lang)) {
     for (const s of Object.values(CATALOGUE[other])) {
       if (mine.has(s) || s.length < 8 || s.includes('{')) continue;
-      expect(text, `"${s}" (${other}) shown on a ${lang} page`).not.toContain(s);
+      const esc = s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const re = new RegExp(`(^|[^\\p{L}])${esc}($|[^\\p{L}])`, 'u');
+      expect(re.test(text), `"${s}" (${other}) shown on a ${lang} page:\n${text}`).toBe(false);
     }
   }
 }

@@ -1,7 +1,7 @@
 // One case: its facts, documents and history, followed live; cancel it or
 // add documents the applicant brought.
 import { api, stream } from '../api.js';
-import { h, announce, statusBadge } from '../dom.js';
+import { h, announce, statusBadge, setChildren } from '../dom.js';
 import { t, fmtDate } from '../i18n.js';
 import { titleOf, documentList } from './counter.js';
 import { errorBox, statusText, when, prettyJson } from './common.js';
@@ -48,11 +48,11 @@ export async function caseView(ctx) {
 
   const serviceTitle = await titleOf(c.service);
   function showCase() {
-    facts.replaceChildren(
+    setChildren(facts,
       h('dt', {}, t('case.status')), h('dd', { id: 'case-status' }, statusBadge(c.status, statusText(c.status))),
       h('dt', {}, t('case.service')), h('dd', {}, serviceTitle),
       h('dt', {}, t('case.submitted')), h('dd', {}, when(c.created_at_ms)),
-      c.submitted_by ? [h('dt', {}, t('case.submittedBy')), h('dd', {}, c.submitted_by)] : null,
+      c.submitted_by ? [h('dt', {}, t('case.submittedBy')), h('dd', { translate: 'no' }, c.submitted_by)] : null,
       h('dt', {}, t('case.due')), h('dd', {}, c.due_date ? fmtDate(c.due_date) : t('case.none'), ' ',
         c.status === 'CASE_STATUS_RUNNING' ? h('span', { class: c.overdue ? 'badge badge-overdue' : 'badge' }, c.overdue ? t('case.overdue') : t('case.notOverdue')) : null),
       c.status === 'CASE_STATUS_RUNNING'
@@ -61,10 +61,10 @@ export async function caseView(ctx) {
         : [h('dt', {}, t('case.ended')), h('dd', {}, when(c.ended_at_ms))],
       c.error ? [h('dt', {}, t('case.error')), h('dd', {}, h('code', {}, c.error), c.cause ? h('span', { lang: 'en' }, ` ${c.cause}`) : null)] : null);
     const docs = c.documents || [];
-    docsHost.replaceChildren(docs.length
+    setChildren(docsHost, docs.length
       ? h('ul', { class: 'docs', id: 'case-docs' }, docs.map((d) => h('li', {}, d.name || d.id, d.id && d.name ? ` (${d.id})` : '', d.added_at_ms ? ` — ${when(d.added_at_ms)}` : '')))
       : h('p', {}, t('case.noDocuments')));
-    outputHost.replaceChildren(c.output_json
+    setChildren(outputHost, c.output_json
       ? h('section', { class: 'card', 'aria-labelledby': 'output-h' }, h('h2', { id: 'output-h' }, t('case.output')),
         h('pre', { class: 'json', tabindex: '0' }, prettyJson(c.output_json)))
       : '');
@@ -135,7 +135,7 @@ export async function caseView(ctx) {
       h('td', {}, when(ev.at_ms)),
       h('td', {}, h('code', {}, ev.type || '')),
       h('td', {}, ev.state || ''),
-      h('td', {}, ev.actor || '')));
+      h('td', { translate: 'no' }, ev.actor || '')));
   }
 
   showCase();

@@ -2,7 +2,7 @@
 // drawn by the server, and a case's path through it highlighted (states
 // passed, where it waits, where it failed).
 import { api, query, workflows } from '../api.js';
-import { h } from '../dom.js';
+import { h, setChildren } from '../dom.js';
 import { t, fmtDateTime, fmtNumber, getLang } from '../i18n.js';
 import { serviceTitle } from './counter.js';
 import { errorBox } from './common.js';
@@ -52,7 +52,7 @@ export async function mapView(ctx) {
   const versions = h('div', { id: 'map-versions' });
   function fillVersions(keep) {
     const list = byName.get(wfSel.value) || [];
-    verSel.replaceChildren(h('option', { value: '0' }, t('map.latest')),
+    setChildren(verSel, h('option', { value: '0' }, t('map.latest')),
       list.map((w) => h('option', { value: String(w.version), selected: keep === String(w.version) }, fmtNumber(w.version))));
     versions.replaceChildren(h('table', { class: 'data' },
       h('caption', {}, t('map.versions')),

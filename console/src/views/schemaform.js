@@ -5,12 +5,24 @@
 // what the schema says before anything is sent, and server rejections
 // ("pointer: reason") are shown on the field they name.
 import { h, newId } from '../dom.js';
-import { t, schemaText } from '../i18n.js';
+import { t, schemaText, schemaLang, getLang } from '../i18n.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+// Text from the schema in an element marked with its language when the
+// schema has no translation into the page's language.
+function marked(tag, attrs, node, word, fallback) {
+  const text = schemaText(node, word) || fallback;
+  const lang = schemaLang(node, word);
+  return h(tag, { ...attrs, lang: lang !== getLang() ? lang : undefined }, text);
+}
+
 function labelOf(schema, key) {
+  return marked('span', {}, schema, 'title', key);
+}
+
+function labelText(schema, key) {
   return schemaText(schema, 'title') || key;
 }
 
@@ -72,7 +84,7 @@ function buildObject(schema, key, required, init, onChange, top = false) {
     const descId = desc ? newId('hint') : undefined;
     el = h('fieldset', { class: 'form-object', 'aria-describedby': [descId, errId].filter(Boolean).join(' ') },
       h('legend', {}, labelOf(schema, key), required ? h('span', { class: 'req' }, ` (${t('form.required')})`) : null),
-      desc ? h('p', { class: 'hint', id: descId }, desc) : null,
+      desc ? marked('p', { class: 'hint', id: descId }, schema, 'description') : null,
       err, inner);
   }
   const node = {
@@ -120,7 +132,7 @@ function buildObject(schema, key, required, init, onChange, top = false) {
 
 function buildArray(schema, key, required, init, onChange) {
   const itemSchema = schema.items || { type: 'string' };
-  const what = labelOf(itemSchema, key);
+  const what = labelText(itemSchema, key);
   const min = schema.minItems || 0;
   const max = schema.maxItems ?? Infinity;
   const errId = newId('err');
@@ -132,7 +144,7 @@ function buildArray(schema, key, required, init, onChange) {
   const descId = desc ? newId('hint') : undefined;
   const el = h('fieldset', { class: 'form-array', 'aria-describedby': [descId, errId].filter(Boolean).join(' ') },
     h('legend', {}, labelOf(schema, key), required ? h('span', { class: 'req' }, ` (${t('form.required')})`) : null),
-    desc ? h('p', { class: 'hint', id: descId }, desc) : null,
+    desc ? marked('p', { class: 'hint', id: descId }, schema, 'description') : null,
     err, list, addBtn);
 
   function relabel() {
@@ -147,7 +159,7 @@ function buildArray(schema, key, required, init, onChange) {
   function add(v, focus) {
     const c = (itemSchema.type === 'object' || itemSchema.properties)
       ? buildObject(itemSchema, '', true, v, onChange, true)
-      : build({ ...itemSchema, title: what }, '', true, v, onChange);
+      : build({ ...itemSchema, title: what, 'x-title': itemSchema['x-title'] }, '', true, v, onChange);
     const legend = h('legend');
     const remove = h('button', { type: 'button', class: 'link' });
     const box = h('fieldset', { class: 'array-item' }, legend, c.el, remove);
@@ -215,7 +227,7 @@ function buildScalar(schema, key, required, init, onChange) {
     kind = 'enum';
     control = h('select', { id, 'aria-describedby': described, required },
       h('option', { value: '' }, t('form.choose')),
-      schema.enum.map((v, i) => h('option', { value: String(i), selected: init === v }, enumLabel(schema, v))));
+      schema.enum.map((v, i) => h('option', { value: String(i), selected: init === v, lang: schema['x-enum-titles'] && schema['x-enum-titles'][getLang()] ? undefined : 'en' }, enumLabel(schema, v))));
   } else if (type === 'number' || type === 'integer') {
     kind = type;
     control = h('input', {
@@ -250,7 +262,7 @@ function buildScalar(schema, key, required, init, onChange) {
     required && kind !== 'boolean' ? h('span', { class: 'req' }, ` (${t('form.required')})`) : null);
   const el = h('div', { class: `field field-${kind}` },
     kind === 'boolean' ? h('div', { class: 'check' }, control, label) : label,
-    desc ? h('p', { class: 'hint', id: hintId }, desc) : null,
+    desc ? marked('p', { class: 'hint', id: hintId }, schema, 'description') : null,
     kind === 'boolean' ? err : [control, err]);
   control.addEventListener('input', onChange);
   control.addEventListener('change', onChange);
