@@ -131,7 +131,7 @@ export async function render() {
       }
       if (session.who) return render();
     }
-    if (path !== '/signin') sessionStorage.setItem('onewindow.back', path);
+    if (path !== '/signin') sessionStorage.setItem('onewindow.back', path + location.search);
     renderChrome();
     signinView(main);
     return;
@@ -159,7 +159,7 @@ setUnauthenticatedHandler(() => {
   setToken('');
   session.who = null;
   expired = true;
-  sessionStorage.setItem('onewindow.back', location.pathname);
+  sessionStorage.setItem('onewindow.back', location.pathname + location.search);
   history.pushState({}, '', '/signin');
   render();
 });

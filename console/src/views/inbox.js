@@ -95,10 +95,15 @@ export async function inboxView(ctx) {
   await load(false);
   // New tasks arrive as the cases move on.
   let timer = null;
+  let poll = null;
   const es = stream('/changes', { department }, {
     change: () => { clearTimeout(timer); timer = setTimeout(() => load(false), 200); },
   });
-  return () => { clearTimeout(timer); es.close(); };
+  // A role that may not watch cases (a department) looks again every 10 s.
+  es.onerror = () => {
+    if (es.readyState === EventSource.CLOSED && !poll) poll = setInterval(() => load(false), 10_000);
+  };
+  return () => { clearTimeout(timer); clearInterval(poll); es.close(); };
 }
 
 export async function taskView(ctx) {

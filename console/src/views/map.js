@@ -68,7 +68,8 @@ export async function mapView(ctx) {
   const form = h('form', { class: 'card inline-form' },
     h('div', { class: 'field' }, h('label', { for: 'map-workflow' }, t('map.workflow')), wfSel),
     h('div', { class: 'field' }, h('label', { for: 'map-version' }, t('map.version')), verSel),
-    h('div', { class: 'field' }, h('label', { for: 'map-case' }, t('map.case')), caseIn),
+    // Analysts may draw workflows but not read cases.
+    ctx.who.role !== 'analyst' ? h('div', { class: 'field' }, h('label', { for: 'map-case' }, t('map.case')), caseIn) : null,
     h('button', { type: 'submit', class: 'primary' }, t('map.show')));
   const legend = h('ul', { class: 'legend', 'aria-label': t('map.legend') },
     h('li', {}, h('span', { class: 'swatch passed', 'aria-hidden': 'true' }), t('map.passed')),
@@ -79,7 +80,7 @@ export async function mapView(ctx) {
     const name = wfSel.value;
     if (!name) return;
     const version = verSel.value;
-    const caseId = caseIn.value.trim();
+    const caseId = ctx.who.role !== 'analyst' ? caseIn.value.trim() : '';
     history.replaceState({}, '', `/map${query({ workflow: name, version: version !== '0' ? version : '', case: caseId })}`);
     graph.replaceChildren(h('p', {}, t('app.loading')));
     try {
