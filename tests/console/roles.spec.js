@@ -76,7 +76,7 @@ test('a counter task round trip: IAM asks for documents, the counter brings them
   await checkLanguage(page, 'zh-Hant');
   await checkA11y(page, 'counter inbox zh-Hant');
   await screenshot(page, 'counter-inbox-zh-Hant');
-  await row.getByRole('link').click();
+  await row.locator('a.button').click();
   await expect(page.locator('#task-input')).toContainText('owner consent');
   await page.locator('#task-result').fill(JSON.stringify({ documents: [{ id: 'DOC-1', name: 'consent' }] }));
   await page.locator('form:has(#task-result) button[type=submit]').click();
