@@ -1,5 +1,6 @@
 // What goes wrong at the desks: a role opening a view it may not, an
 // expired token in the middle of typing, a counter task round trip.
+import crypto from 'node:crypto';
 import { test, expect } from '@playwright/test';
 import { server, api, signIn, checkLanguage, checkA11y, screenshot, tasksOf } from './helpers.js';
 
@@ -78,19 +79,31 @@ test('a counter task round trip: IAM asks for documents, the counter brings them
   await screenshot(page, 'counter-inbox-zh-Hant');
   await row.locator('a.button').click();
   await expect(page.locator('#task-input')).toContainText('owner consent');
-  await page.locator('#task-result').fill(JSON.stringify({ documents: [{ id: 'DOC-1', name: 'consent' }] }));
+  // The scanned consent: its size and SHA-256 are taken in the browser.
+  const consent = Buffer.from('%PDF-1.4 owner consent\n');
+  await page.getByLabel('掃描檔案').setInputFiles({ name: 'consent.pdf', mimeType: 'application/pdf', buffer: consent });
+  await expect(page.getByLabel('文件名稱')).toHaveValue('consent.pdf');
+  await page.getByLabel('參考編號').fill('DOC-1');
   await page.locator('form:has(#task-result) button[type=submit]').click();
   await expect(page.locator('#task-status .notice')).toHaveText('工作已完成。');
 
   // The case is back with IAM's assessment, with the documents in its data.
   await expect.poll(async () => (await api('counter', 'GET', `/cases/${id}`)).case.current_states).toEqual(['SignAssessment']);
   const again = (await tasksOf('IAM')).find((x) => x.case_id === id);
-  expect(JSON.parse(again.input_json).documents.municipal.documents[0].id).toBe('DOC-1');
+  const brought = JSON.parse(again.input_json).documents.municipal.documents[0];
+  expect(brought).toMatchObject({ id: 'DOC-1', name: 'consent.pdf', media_type: 'application/pdf' });
+  expect(brought.sha256).toBe(crypto.createHash('sha256').update(consent).digest('hex'));
+  expect(Number(brought.size_bytes)).toBe(consent.length);
 
   // Documents added and the case cancelled from the case page.
   await page.goto(`${server.base}/case/${id}`);
-  await page.getByLabel('文件名稱').fill('Façade photo');
+  // A started row without its file is refused before sending.
   await page.getByLabel('參考編號').fill('DOC-2');
+  await page.locator('form:has(#add-h) button[type=submit]').click();
+  await expect(page.getByLabel('掃描檔案')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('掃描檔案')).toBeFocused();
+  await page.getByLabel('掃描檔案').setInputFiles({ name: 'facade.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('jpeg bytes') });
+  await page.getByLabel('文件名稱').fill('Façade photo');
   await page.locator('form:has(#add-h) button[type=submit]').click();
   await expect(page.locator('#case-docs')).toContainText('DOC-2');
   await page.locator('#cancel-reason').fill('applicant withdrew');

@@ -82,6 +82,8 @@ export async function caseView(ctx) {
         h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('case.addDocsDo'))));
       f.addEventListener('submit', async (e) => {
         e.preventDefault();
+        const bad = docs.validate();
+        if (bad.length) { bad[0].focus(); return; }
         const list = docs.value();
         if (!list.length) return;
         try {

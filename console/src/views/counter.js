@@ -5,6 +5,7 @@ import { api, workflows } from '../api.js';
 import { h, newId, announce } from '../dom.js';
 import { t, localTitle, fmtDateTime, fmtDate, fmtNumber, getLang } from '../i18n.js';
 import { schemaForm } from './schemaform.js';
+import { sha256Hex } from '../sha256.js';
 import { errorBox } from './common.js';
 
 const DRAFT = 'onewindow.draft';
@@ -72,7 +73,10 @@ export function receipt(ctx, { id, service, created, due }) {
   heading.focus();
 }
 
-// Rows of document references: name, reference number, media type.
+// Rows of document references: the scanned file (read here for its size
+// and SHA-256; it is not uploaded), its name, reference number and media
+// type. A row left empty is ignored; a started row needs a file, a name and
+// a reference.
 export function documentList(init = [], onChange = () => {}) {
   const rows = [];
   const list = h('div', { class: 'doc-rows' });
@@ -84,18 +88,42 @@ export function documentList(init = [], onChange = () => {}) {
     });
   }
   function add(d = {}, focus = false) {
-    const ids = [newId('doc'), newId('doc'), newId('doc')];
+    const ids = [newId('doc'), newId('doc'), newId('doc'), newId('doc')];
+    const errId = `${ids[0]}-err`;
+    const printId = `${ids[0]}-print`;
+    const file = h('input', { id: ids[3], type: 'file', 'aria-describedby': `${printId} ${errId}` });
     const name = h('input', { id: ids[0], type: 'text', value: d.name || '', oninput: onChange });
     const ref = h('input', { id: ids[1], type: 'text', value: d.id || '', oninput: onChange });
     const media = h('input', { id: ids[2], type: 'text', value: d.media_type || '', placeholder: 'application/pdf', oninput: onChange });
+    const print = h('p', { class: 'hint', id: printId });
+    const err = h('p', { class: 'field-error', id: errId, hidden: true });
     const legend = h('legend');
     const remove = h('button', { type: 'button', class: 'link' });
     const box = h('fieldset', { class: 'doc-row' }, legend,
+      h('div', { class: 'field' }, h('label', { for: ids[3] }, t('counter.docFile')), file, print, err),
       h('div', { class: 'field' }, h('label', { for: ids[0] }, t('counter.docName')), name),
       h('div', { class: 'field' }, h('label', { for: ids[1] }, t('counter.docRef')), ref),
       h('div', { class: 'field' }, h('label', { for: ids[2] }, t('counter.docType')), media),
       remove);
-    const r = { box, legend, remove, name, ref, media };
+    const r = { box, legend, remove, name, ref, media, file, err, sha256: d.sha256 || '', size: d.size_bytes || 0 };
+    const showPrint = () => {
+      print.textContent = r.sha256 ? t('counter.docFingerprint', { size: fmtNumber(r.size), hash: r.sha256.slice(0, 16) }) : '';
+    };
+    showPrint();
+    file.addEventListener('change', async () => {
+      const f = file.files && file.files[0];
+      if (!f) return;
+      const bytes = new Uint8Array(await f.arrayBuffer());
+      r.sha256 = sha256Hex(bytes);
+      r.size = bytes.length;
+      if (!name.value) name.value = f.name;
+      if (!media.value) media.value = f.type || 'application/octet-stream';
+      if (!ref.value) ref.value = `DOC-${r.sha256.slice(0, 12).toUpperCase()}`;
+      showPrint();
+      err.hidden = true;
+      file.removeAttribute('aria-invalid');
+      onChange();
+    });
     remove.addEventListener('click', () => {
       rows.splice(rows.indexOf(r), 1);
       box.remove();
@@ -106,17 +134,42 @@ export function documentList(init = [], onChange = () => {}) {
     rows.push(r);
     list.append(box);
     relabel();
-    if (focus) name.focus();
+    if (focus) file.focus();
   }
   addBtn.addEventListener('click', () => { add({}, true); onChange(); });
   for (const d of init) add(d);
+  const started = (r) => r.sha256 || r.name.value.trim() || r.ref.value.trim();
   return {
     el: h('div', {}, list, addBtn),
+    // Rows started but incomplete are marked; returns the controls to fix.
+    validate() {
+      const bad = [];
+      for (const r of rows) {
+        r.err.hidden = true;
+        r.file.removeAttribute('aria-invalid');
+        if (!started(r)) continue;
+        if (!r.sha256) {
+          r.err.hidden = false;
+          r.err.textContent = t('counter.docNeedsFile');
+          r.file.setAttribute('aria-invalid', 'true');
+          bad.push(r.file);
+        } else if (!r.name.value.trim() || !r.ref.value.trim()) {
+          r.err.hidden = false;
+          r.err.textContent = t('err.required');
+          bad.push(r.name.value.trim() ? r.ref : r.name);
+        }
+      }
+      return bad;
+    },
     value() {
-      return rows
-        .map((r) => ({ name: r.name.value.trim(), id: r.ref.value.trim(), media_type: r.media.value.trim() }))
-        .filter((d) => d.name || d.id)
-        .map((d) => Object.fromEntries(Object.entries(d).filter(([, v]) => v)));
+      return rows.filter((r) => r.sha256 && r.name.value.trim() && r.ref.value.trim())
+        .map((r) => ({
+          id: r.ref.value.trim(),
+          name: r.name.value.trim(),
+          media_type: r.media.value.trim() || 'application/octet-stream',
+          size_bytes: String(r.size),
+          sha256: r.sha256,
+        }));
     },
   };
 }
@@ -179,10 +232,11 @@ export async function counterView(ctx) {
       summary.hidden = true;
       summary.replaceChildren();
       const errors = form.validate();
-      if (errors.length) {
+      const docErrors = docsList.validate();
+      if (errors.length || docErrors.length) {
         summary.hidden = false;
-        summary.append(h('p', {}, t('counter.fixErrors', { count: fmtNumber(errors.length) })));
-        errors[0].focus();
+        summary.append(h('p', {}, t('counter.fixErrors', { count: fmtNumber(errors.length + docErrors.length) })));
+        if (errors.length) errors[0].focus(); else docErrors[0].focus();
         return;
       }
       submit.disabled = true;

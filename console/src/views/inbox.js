@@ -4,7 +4,7 @@
 import { api, query, stream } from '../api.js';
 import { h, announce } from '../dom.js';
 import { t, fmtAge, fmtDateTime, fmtNumber } from '../i18n.js';
-import { titleOf } from './counter.js';
+import { titleOf, documentList } from './counter.js';
 import { errorBox, caseLink, prettyJson } from './common.js';
 
 function departmentOf(who) {
@@ -152,8 +152,20 @@ export async function taskView(ctx) {
       h('p', { class: 'hint', id: 'task-result-hint' }, t('task.resultHelp')),
       result, resultErr),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('task.completeDo'))));
+  // A COUNTER task is answered with the documents the applicant brought.
+  const docs = department === 'COUNTER' ? documentList([{}]) : null;
+  if (docs) {
+    complete.insertBefore(h('fieldset', { class: 'documents' }, h('legend', {}, t('task.documents')), docs.el), complete.querySelector('.field'));
+    complete.querySelector('.field').hidden = true;
+  }
   complete.addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (docs) {
+      const bad = docs.validate();
+      if (bad.length) { bad[0].focus(); return; }
+      await answer('/tasks/complete', { token: task.token, result_json: JSON.stringify({ documents: docs.value() }) }, t('task.done'));
+      return;
+    }
     let parsed;
     try {
       parsed = JSON.parse(result.value);
