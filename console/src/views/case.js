@@ -68,7 +68,10 @@ export async function caseView(ctx) {
       ? h('section', { class: 'card', 'aria-labelledby': 'output-h' }, h('h2', { id: 'output-h' }, t('case.output')),
         h('pre', { class: 'json', tabindex: '0' }, prettyJson(c.output_json)))
       : '');
-    showActions();
+    // The action forms stay as they are while the case runs (what is typed
+    // in them survives live updates); they go when it ends.
+    if (c.status !== 'CASE_STATUS_RUNNING') actions.replaceChildren();
+    else if (!actions.childElementCount) showActions();
   }
 
   function showActions() {
@@ -89,6 +92,8 @@ export async function caseView(ctx) {
         try {
           c = (await api('POST', `/cases/${encodeURIComponent(c.id)}/documents`, { documents: list })).case || c;
           showCase();
+          actions.replaceChildren();
+          showActions();
           announce(t('case.docsAdded'));
         } catch (ex) {
           msg.replaceChildren(errorBox(ex));

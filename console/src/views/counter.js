@@ -167,7 +167,7 @@ export function documentList(init = [], onChange = () => {}) {
           id: r.ref.value.trim(),
           name: r.name.value.trim(),
           media_type: r.media.value.trim() || 'application/octet-stream',
-          size_bytes: String(r.size),
+          size_bytes: r.size,
           sha256: r.sha256,
         }));
     },
