@@ -4,6 +4,7 @@
 // the supervisor's board counts what the API counts; the analyst's map
 // shows the case's path. Each screen: no missing key, no other language,
 // no serious axe violation, a screenshot.
+import crypto from 'node:crypto';
 import { test, expect } from '@playwright/test';
 import { server, LANGS, api, signIn, checkLanguage, checkA11y, screenshot } from './helpers.js';
 
@@ -113,6 +114,12 @@ for (const lang of LANGS) {
     await screenshot(clerk, `counter-errors-${lang}`);
     if (lang === 'en') await fillShopSignByKeyboard(clerk, applicant);
     else await fillShopSign(clerk, applicant, lang === 'pt' ? '1,8' : '1.8');
+    // A document handed in at the counter: the scanned file's size and
+    // SHA-256 are taken in the browser (the file itself stays at the desk).
+    const scan = Buffer.from(`scan of the façade ${lang}`);
+    const { CATALOGUE } = await import('../../console/src/catalogue.js');
+    await clerk.getByLabel(CATALOGUE[lang]['counter.docFile']).setInputFiles({ name: 'facade.pdf', mimeType: 'application/pdf', buffer: scan });
+    await expect(clerk.getByLabel(CATALOGUE[lang]['counter.docRef'])).toHaveValue(/^DOC-[0-9A-F]{12}$/);
     await screenshot(clerk, `counter-form-${lang}`);
     await clerk.locator('form.application button[type=submit]').focus();
     await clerk.keyboard.press('Enter');
@@ -126,6 +133,9 @@ for (const lang of LANGS) {
     expect(JSON.parse(c.input_json).applicant.name).toBe(applicant);
     expect(JSON.parse(c.input_json).sign.area_m2).toBe(1.8);
     await expect(clerk.locator('#receipt-service')).toHaveText(title);
+    expect(c.documents).toHaveLength(1);
+    expect(c.documents[0]).toMatchObject({ name: 'facade.pdf', media_type: 'application/pdf' });
+    expect(c.documents[0].sha256).toBe(crypto.createHash('sha256').update(scan).digest('hex'));
     expect(c.due_date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     const [y, m, d] = c.due_date.split('-').map(Number);
     const dueText = new Intl.DateTimeFormat({ 'zh-Hant': 'zh-Hant-MO', pt: 'pt-PT', en: 'en-GB' }[lang], { dateStyle: 'long', timeZone: 'UTC' })
@@ -157,7 +167,7 @@ for (const lang of LANGS) {
 
     // The clerk's page turned to completed by itself (no reload).
     await expect(clerk.locator('#case-status [data-status]')).toHaveAttribute('data-status', 'CASE_STATUS_SUCCEEDED', { timeout: 15_000 });
-    await expect(clerk.locator('#case-status')).toContainText((await import('../../console/src/catalogue.js')).CATALOGUE[lang]['status.CASE_STATUS_SUCCEEDED']);
+    await expect(clerk.locator('#case-status')).toContainText(CATALOGUE[lang]['status.CASE_STATUS_SUCCEEDED']);
     await screenshot(clerk, `case-done-${lang}`);
 
     // --- The supervisor's board matches the API. -------------------------
