@@ -118,6 +118,8 @@ for (const lang of LANGS) {
     // SHA-256 are taken in the browser (the file itself stays at the desk).
     const scan = Buffer.from(`scan of the façade ${lang}`);
     const { CATALOGUE } = await import('../../console/src/catalogue.js');
+    await clerk.getByRole('button', { name: CATALOGUE[lang]['counter.addDocument'] }).click();
+    await expect(clerk.getByLabel(CATALOGUE[lang]['counter.docFile'])).toBeFocused();
     await clerk.getByLabel(CATALOGUE[lang]['counter.docFile']).setInputFiles({ name: 'facade.pdf', mimeType: 'application/pdf', buffer: scan });
     await expect(clerk.getByLabel(CATALOGUE[lang]['counter.docRef'])).toHaveValue(/^DOC-[0-9A-F]{12}$/);
     await screenshot(clerk, `counter-form-${lang}`);
