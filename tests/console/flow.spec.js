@@ -87,6 +87,11 @@ for (const lang of LANGS) {
     const supCtx = await browser.newContext();
     const analystCtx = await browser.newContext();
     const clerk = await clerkCtx.newPage();
+    // Nothing is fetched from anywhere but the server (a closed network).
+    const foreign = [];
+    for (const c of [clerkCtx, officerCtx, supCtx, analystCtx]) {
+      c.on('request', (r) => { if (!r.url().startsWith(server.base) && !/^(data|blob):/.test(r.url())) foreign.push(r.url()); });
+    }
     const officer = await officerCtx.newPage();
     const sup = await supCtx.newPage();
     const analyst = await analystCtx.newPage();
@@ -222,6 +227,7 @@ for (const lang of LANGS) {
 
     // The case's history as the clerk sees it names the officer.
     await expect(clerk.locator('table.data tbody')).toContainText('iam-officer');
+    expect(foreign).toEqual([]);
     for (const ctx of [clerkCtx, officerCtx, supCtx, analystCtx]) await ctx.close();
   });
 }

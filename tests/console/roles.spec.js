@@ -114,3 +114,21 @@ test('a counter task round trip: IAM asks for documents, the counter brings them
   expect(c.documents.map((d) => d.id)).toContain('DOC-2');
   await ctx.close();
 });
+
+test('the counter form and the board fit a tablet (768×1024) without sideways scrolling', async ({ browser }) => {
+  const ctx = await browser.newContext({ viewport: { width: 768, height: 1024 } });
+  const page = await ctx.newPage();
+  await signIn(page, 'counter', 'zh-Hant');
+  await page.locator('#service').selectOption({ label: '長期廣告及招牌准照' });
+  await expect(page.locator('#app-h')).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(768);
+  await checkA11y(page, 'counter tablet');
+  await screenshot(page, 'counter-tablet-zh-Hant');
+  const sup = await (await browser.newContext({ viewport: { width: 768, height: 1024 } })).newPage();
+  await signIn(sup, 'supervisor', 'pt');
+  await expect(sup.locator('#board')).not.toBeEmpty();
+  expect(await sup.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(768);
+  await screenshot(sup, 'board-tablet-pt');
+  await ctx.close();
+  await sup.context().close();
+});
