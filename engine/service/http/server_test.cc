@@ -1110,7 +1110,14 @@ TEST_F(HttpServerTest, StaticPagesAndSecurityHeaders) {
   EXPECT_EQ(root.header("Referrer-Policy"), "no-referrer");
   EXPECT_EQ(root.header("X-Frame-Options"), "DENY");
   EXPECT_EQ(root.header("Cache-Control"), "no-cache");
-  EXPECT_THAT(root.body, Not(HasSubstr("<script")));
+  // No inline script (the CSP would refuse it): every <script> has a src.
+  for (size_t at = root.body.find("<script"); at != std::string::npos;
+       at = root.body.find("<script", at + 1)) {
+    const size_t end = root.body.find('>', at);
+    ASSERT_NE(end, std::string::npos);
+    EXPECT_THAT(root.body.substr(at, end - at), HasSubstr(" src=\"/"))
+        << "inline script in the index page";
+  }
   if (!ConsoleEmbedded()) {
     EXPECT_THAT(root.body, HasSubstr("console was not built"));
   }
