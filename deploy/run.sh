@@ -44,6 +44,7 @@ done
 cat <<MSG
 
 OneWindow is running on $LISTEN (data in $DATA), departments simulated: ${depts/COUNTER/}
+Web console: http://127.0.0.1:8080 (no sign-in needed without an auth file)
 In another terminal:
   $BUILD/owctl --addr $LISTEN workflow list
   id=\$($BUILD/owctl --addr $LISTEN case submit --service food-licence --data $OW_ROOT/workflows/food-licence.input.json)
