@@ -95,10 +95,13 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libabsl20220623 (>= 0~20220623.0-1), libc6 (>= 2.34), \
 libcpp-httplib0.11 (>= 0.11.4+ds), libfmt9 (>= 9.1.0+ds1), \
 libgcc-s1 (>= 3.0), libgrpc++1.51 (>= 1.51.1), libgrpc29 (>= 1.51.1), \
+libjemalloc2 (>= 5.3.0), \
 libpcre2-8-0 (>= 10.32), libprotobuf32 (>= 3.21.12), \
 librocksdb7.8 (>= 7.8.3), libspdlog1.10 (>= 1:1.10.0), libssl3 (>= 3.0.0), \
 libstdc++6 (>= 12), libyaml-cpp0.7 (>= 0.7.0), passwd")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "openssl")
+# The workflow drawings of the console and `owctl workflow render` call `dot`.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "graphviz")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${PROJECT_SOURCE_DIR}/deploy/debian/conffiles;${PROJECT_SOURCE_DIR}/deploy/debian/postinst;${PROJECT_SOURCE_DIR}/deploy/debian/prerm;${PROJECT_SOURCE_DIR}/deploy/debian/postrm")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
