@@ -56,7 +56,7 @@ start() {
   addr="127.0.0.1:$port"
   local t0
   t0="$(date +%s%N)"
-  "$build/onewindowd" --listen "$addr" --data-dir "$data" --workflows "$tmp/wf" \
+  "$build/onewindowd" --listen "$addr" --http-listen "" --data-dir "$data" --workflows "$tmp/wf" \
     --log-level "$1" >"$2" 2>&1 &
   server_pid=$!
   ready_ms="$("$build/ow-bench" --addr "$addr" --wait-ready 600 --since-ns "$t0" | jq '.ready_ms')"

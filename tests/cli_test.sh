@@ -29,7 +29,7 @@ export ONEWINDOW_ADDR="127.0.0.1:$port"
 "$OWCTL" --timeout-ms 500 workflow list >/dev/null 2>&1; check "no server" 3 $?
 
 CAL="$WF/../deploy/calendars"
-"$ONEWINDOWD" --listen "$ONEWINDOW_ADDR" --data-dir "$tmp/data" --calendar-dir "$CAL" >"$tmp/server.log" 2>&1 &
+"$ONEWINDOWD" --listen "$ONEWINDOW_ADDR" --data-dir "$tmp/data" --http-listen "" --calendar-dir "$CAL" >"$tmp/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do "$OWCTL" workflow list >/dev/null 2>&1 && break; sleep 0.1; done
 

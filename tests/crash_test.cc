@@ -196,7 +196,8 @@ class Daemon {
                     .string();
     std::vector<std::string> argv{ONEWINDOWD_PATH, "--listen", addr_,
                                   "--data-dir", data_dir_.string(),
-                                  "--log-level", log_level_};
+                                  "--log-level", log_level_,
+                                  "--http-listen", ""};
     for (auto& a : g_secure.ServerArgs()) argv.push_back(a);
     proc_ = std::make_unique<Process>(argv, log_path_);
   }

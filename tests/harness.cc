@@ -127,6 +127,13 @@ bool Server::Start() {
   std::vector<std::string> argv = {ONEWINDOWD_PATH, "--listen", addr_,
                                    "--data-dir", data_dir_.string(),
                                    "--log-level", "debug"};
+  // No HTTP unless a test asks for it: tests run in parallel, and the
+  // default HTTP port is one fixed port.
+  if (std::find(extra_args_.begin(), extra_args_.end(), "--http-listen") ==
+      extra_args_.end()) {
+    argv.push_back("--http-listen");
+    argv.push_back("");
+  }
   for (const auto& a : extra_args_) argv.push_back(a);
   proc_ = std::make_unique<Process>(argv, log_path_);
   // Wait for the port to accept, then connect a fresh channel (a channel
