@@ -125,6 +125,8 @@ size_t Execution::Impl::RetrierCount(const Thread& t) const {
 }
 
 void Execution::Impl::Attempt(Thread& t) {
+  cur_vars = &t.vars;
+  if (IsJsonata(t)) return AttemptJsonata(t);
   const std::string* type = StrField(*t.sj, "Type");
   const std::string ty = type ? *type : "";
   if (ty == "Pass") {
@@ -217,17 +219,20 @@ void Execution::Impl::RunChoice(Thread& t) {
   auto eff = EffectiveInput(t, ctx);
   if (!eff.ok()) return StateFailed(t, Failure::FromStatus(eff.status()));
   const std::string* next = nullptr;
+  const Json* assign_holder = t.sj;
   auto cit = t.sj->find("Choices");
   if (cit != t.sj->end() && cit->is_array()) {
     for (const Json& choice : *cit) {
       if (!choice.is_object()) continue;
       Json rule = choice;
       rule.erase("Next");
+      rule.erase("Assign");
       asl::EvalEnv env = Env(&ctx);
       auto m = asl::EvalChoiceRule(rule, *eff, env);
       if (!m.ok()) return StateFailed(t, Failure::FromStatus(m.status()));
       if (*m) {
         next = StrField(choice, "Next");
+        assign_holder = &choice;
         break;
       }
     }
@@ -242,6 +247,8 @@ void Execution::Impl::RunChoice(Thread& t) {
   }
   auto outv = ApplyPathField(*t.sj, "OutputPath", *eff, ctx);
   if (!outv.ok()) return StateFailed(t, Failure::FromStatus(outv.status()));
+  absl::Status assigned = AssignJsonPath(t, *assign_holder, *eff, ctx);
+  if (!assigned.ok()) return StateFailed(t, Failure::FromStatus(assigned));
   GoTo(t, *next, std::move(*outv));
 }
 
@@ -306,6 +313,8 @@ void Execution::Impl::RunWait(Thread& t) {
   auto outv = ApplyPathField(*t.sj, "OutputPath", *eff, ctx);
   if (!outv.ok()) return StateFailed(t, Failure::FromStatus(outv.status()));
   if (TooBig(*outv)) return StateFailed(t, DataLimit());
+  absl::Status assigned = AssignJsonPath(t, sj, *eff, ctx);
+  if (!assigned.ok()) return StateFailed(t, Failure::FromStatus(assigned));
   if (due <= now) {
     Exit(t, std::move(*outv));
     return;
