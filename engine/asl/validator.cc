@@ -552,6 +552,11 @@ class Validator {
     const std::string& s = value.get_ref<const std::string&>();
     if (s.substr(0, 2) == "$$") {
       Error(path, "ResultPath cannot write to the context object ($$)");
+    } else if (s.size() > 1 && s[0] == '$' &&
+               (std::isalpha(static_cast<unsigned char>(s[1])) ||
+                s[1] == '_')) {
+      Error(path, absl::StrCat("ResultPath \"", s,
+                               "\" cannot write to a variable; use Assign"));
     } else if (std::string why = PathProblem(s, false, limits_, true);
                !why.empty()) {
       Error(path, absl::StrCat("\"", s, "\" is not a valid reference path"),
@@ -1077,7 +1082,29 @@ class Validator {
   void CheckExpressions(const Json& value, const std::string& path) {
     if (value.is_string()) {
       const std::string& text = value.get_ref<const std::string&>();
+      const bool opens = text.starts_with("{%");
+      const bool closes = text.size() >= 2 && text.ends_with("%}");
+      if (opens != closes || (opens && text.size() < 4)) {
+        Error(path, absl::StrCat("\"", text,
+                                 "\" is not a JSONata expression: write "
+                                 "\"{% <expression> %}\""));
+        return;
+      }
       if (!IsJsonataExpression(text)) return;
+      std::string_view body = JsonataBody(text);
+      auto space_run = [](std::string_view b, bool) {
+        size_t n = 0;
+        while (n < b.size() && std::isspace(static_cast<unsigned char>(b[n]))) {
+          ++n;
+        }
+        return n;
+      };
+      if (space_run(body, true) > 1) {
+        Error(path, absl::StrCat("JSONata expression \"", text,
+                                 "\" has extra white space after \"{%\"; "
+                                 "write \"{% <expression> %}\""));
+        return;
+      }
       absl::Status s = CheckJsonataSyntax(text);
       if (!s.ok()) {
         Error(path, absl::StrCat("JSONata expression ", text,
@@ -1107,16 +1134,19 @@ class Validator {
       std::string name = key;
       if (!jsonata && name.ends_with(".$")) name.resize(name.size() - 2);
       bool ok = !name.empty() &&
-                (std::isalpha(static_cast<unsigned char>(name[0])) ||
-                 name[0] == '_');
+                !std::isdigit(static_cast<unsigned char>(name[0]));
       for (char c : name) {
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') ok = false;
+        if (std::isspace(static_cast<unsigned char>(c)) || c == '.' ||
+            c == '$' || c == '[' || c == ']') {
+          ok = false;
+        }
       }
       if (!ok) {
         Error(LocationMember(path, key),
               absl::StrCat("\"", name, "\" is not a valid variable name "
-                                        "(letters, digits and '_', not "
-                                        "starting with a digit)"));
+                                        "(it must not start with a digit "
+                                        "nor hold spaces, '.', '$' or "
+                                        "brackets)"));
       }
     }
     if (jsonata) {

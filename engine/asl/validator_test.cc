@@ -492,8 +492,7 @@ TEST(ValidatorConformanceTest, ValidatorFixtures) {
         absl::StrSplit(cols[2], ' ', absl::SkipEmpty());
     features[cols[1] + "/" + cols[0]] = {feats.begin(), feats.end()};
   }
-  const std::set<std::string> kSkipped = {"jsonata", "variables",
-                                          "distributed-map"};
+  const std::set<std::string> kSkipped = {"distributed-map"};
   int passed = 0, failed = 0, skipped = 0;
   for (const char* kind : {"valid", "invalid"}) {
     std::vector<fs::path> files;

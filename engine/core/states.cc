@@ -75,6 +75,14 @@ absl::Status Execution::Impl::NumberOrPath(const Thread& t, const char* field,
   asl::EvalEnv env = Env(&ctx);
   auto v = asl::EvalPath(*path, input, env);
   if (!v.ok()) return v.status();
+  // MaxConcurrencyPath also takes a whole number written as a string.
+  if (v->is_string() && std::string_view(path_field) == "MaxConcurrencyPath") {
+    const std::string& text = v->get_ref<const std::string&>();
+    if (!text.empty() && text.size() <= 18 &&
+        text.find_first_not_of("0123456789") == std::string::npos) {
+      *v = std::stoll(text);
+    }
+  }
   if (!WholeNumber(*v, value) || *value < min_value) {
     return Runtime(std::string(path_field) + " '" + *path +
                    "' does not give a valid number: " + DumpJson(*v));
