@@ -29,11 +29,11 @@ StartInfo Info() {
 }
 
 TEST(VariablesTest, JsonPathAssignIsReadByLaterStates) {
-  auto def = Def(R"({"StartAt":"A","States":{
+  auto def = Def(R"json({"StartAt":"A","States":{
     "A":{"Type":"Pass","Result":{"n":41},"Assign":{"n.$":"$.n","k":"lit"},
          "Next":"B"},
     "B":{"Type":"Pass","Parameters":{"n.$":"$n","k.$":"$k",
-         "s.$":"States.MathAdd($n, 1)"},"End":true}}})");
+         "s.$":"States.MathAdd($n, 1)"},"End":true}}})json");
   StepOutput out;
   auto exec = Execution::Start(def, Json::object(), Info(), &out);
   ASSERT_EQ(exec->status(), RunStatus::kSucceeded);
@@ -41,13 +41,13 @@ TEST(VariablesTest, JsonPathAssignIsReadByLaterStates) {
 }
 
 TEST(VariablesTest, JsonataStatesSeeStatesAndVariables) {
-  auto def = Def(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{
+  auto def = Def(R"json({"QueryLanguage":"JSONata","StartAt":"A","States":{
     "A":{"Type":"Pass","Assign":{"x":"{% $states.input.v * 2 %}"},
          "Output":{"old":"{% $states.input.v %}"},"Next":"B"},
     "B":{"Type":"Choice","Choices":[{"Condition":"{% $x > 5 %}","Next":"C",
          "Output":{"big":"{% $x %}","old":"{% $states.input.old %}"}}],
          "Default":"C"},
-    "C":{"Type":"Succeed"}}})");
+    "C":{"Type":"Succeed"}}})json");
   StepOutput out;
   auto exec = Execution::Start(def, Json{{"v", 4}}, Info(), &out);
   ASSERT_EQ(exec->status(), RunStatus::kSucceeded);
@@ -56,7 +56,7 @@ TEST(VariablesTest, JsonataStatesSeeStatesAndVariables) {
 
 // Branches read outer variables; what they assign stays inside.
 TEST(VariablesTest, ParallelAndMapScopes) {
-  auto def = Def(R"({"StartAt":"A","States":{
+  auto def = Def(R"json({"StartAt":"A","States":{
     "A":{"Type":"Pass","Assign":{"x":1},"Next":"P"},
     "P":{"Type":"Parallel","Next":"M","ResultPath":null,"Branches":[
       {"StartAt":"B1","States":{"B1":{"Type":"Pass","Assign":{"x":2,"y":3},
@@ -65,30 +65,30 @@ TEST(VariablesTest, ParallelAndMapScopes) {
     "M":{"Type":"Map","ItemsPath":"$.items","ResultPath":"$.m","Next":"E",
       "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass",
         "Assign":{"x.$":"$"},"Parameters":{"outer.$":"$x"},"End":true}}}},
-    "E":{"Type":"Pass","Parameters":{"x.$":"$x","m.$":"$.m"},"End":true}}})");
+    "E":{"Type":"Pass","Parameters":{"x.$":"$x","m.$":"$.m"},"End":true}}})json");
   StepOutput out;
   auto exec = Execution::Start(def, Json{{"items", {7, 8}}}, Info(), &out);
   ASSERT_EQ(exec->status(), RunStatus::kSucceeded) << exec->cause();
   EXPECT_EQ(exec->output(),
             Json({{"x", 1}, {"m", {{{"outer", 1}}, {{"outer", 1}}}}}));
   // A variable assigned only inside a branch is not visible after it.
-  auto leak = Def(R"({"StartAt":"P","States":{
+  auto leak = Def(R"json({"StartAt":"P","States":{
     "P":{"Type":"Parallel","Next":"E","Branches":[
       {"StartAt":"B","States":{"B":{"Type":"Pass","Assign":{"y":3},
         "End":true}}}]},
-    "E":{"Type":"Pass","Parameters":{"y.$":"$y"},"End":true}}})");
+    "E":{"Type":"Pass","Parameters":{"y.$":"$y"},"End":true}}})json");
   StepOutput out2;
   auto exec2 = Execution::Start(leak, Json::object(), Info(), &out2);
   EXPECT_EQ(exec2->status(), RunStatus::kFailed);
 }
 
 TEST(VariablesTest, VariablesSurviveTheCheckpoint) {
-  auto def = Def(R"({"StartAt":"A","States":{
+  auto def = Def(R"json({"StartAt":"A","States":{
     "A":{"Type":"Pass","Assign":{"who":"ana","n":3},"Next":"T"},
     "T":{"Type":"Task","Resource":"dept:DSF/check","Next":"B"},
     "B":{"Type":"Pass","QueryLanguage":"JSONata",
          "Output":"{% $who & ':' & $string($n + $states.input.r) %}",
-         "End":true}}})");
+         "End":true}}})json");
   StepOutput out;
   auto exec = Execution::Start(def, Json::object(), Info(), &out);
   ASSERT_EQ(exec->status(), RunStatus::kRunning);
@@ -109,18 +109,20 @@ TEST(VariablesTest, VariablesSurviveTheCheckpoint) {
 }
 
 TEST(VariablesTest, QueryErrorsAreCatchable) {
-  auto def = Def(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{
-    "A":{"Type":"Pass","Output":"{% $nothing %}","Next":"Z",
+  auto def = Def(R"json({"QueryLanguage":"JSONata","StartAt":"A","States":{
+    "A":{"Type":"Parallel","Next":"Z","Branches":[{"StartAt":"B",
+         "States":{"B":{"Type":"Pass","Output":"{% $nothing %}",
+         "End":true}}}],
          "Catch":[{"ErrorEquals":["States.QueryEvaluationError"],"Next":"C",
                    "Output":{"e":"{% $states.errorOutput.Error %}"}}]},
     "C":{"Type":"Succeed"},
-    "Z":{"Type":"Succeed"}}})");
+    "Z":{"Type":"Succeed"}}})json");
   StepOutput out;
   auto exec = Execution::Start(def, Json::object(), Info(), &out);
   ASSERT_EQ(exec->status(), RunStatus::kSucceeded);
   EXPECT_EQ(exec->output(), Json({{"e", "States.QueryEvaluationError"}}));
-  auto bad = Def(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{
-    "A":{"Type":"Pass","Output":"{% $number('x') + 1 %}","End":true}}})");
+  auto bad = Def(R"json({"QueryLanguage":"JSONata","StartAt":"A","States":{
+    "A":{"Type":"Pass","Output":"{% $number('x') + 1 %}","End":true}}})json");
   StepOutput out2;
   auto failed = Execution::Start(bad, Json::object(), Info(), &out2);
   ASSERT_EQ(failed->status(), RunStatus::kFailed);
