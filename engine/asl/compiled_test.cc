@@ -148,9 +148,9 @@ TEST(IntrinsicTableTest, OneTableForValidatorAndEvaluator) {
                                      "a string; expected a number"));
   EXPECT_TRUE(internal::CheckIntrinsicArity(*call).ok());
   // A path the JSONPath parser refuses is kept by the lenient parse only.
-  EXPECT_FALSE(internal::ParseIntrinsic("States.Array($field)").ok());
+  EXPECT_FALSE(internal::ParseIntrinsic("States.Array($.)").ok());
   auto lenient =
-      internal::ParseIntrinsic("States.Array($field)", DefaultLimits(), true);
+      internal::ParseIntrinsic("States.Array($.)", DefaultLimits(), true);
   ASSERT_TRUE(lenient.ok());
   EXPECT_EQ(lenient->args[0].parsed_path, nullptr);
   EXPECT_TRUE(internal::CheckIntrinsicSignature(*lenient).ok());

@@ -144,6 +144,8 @@ std::shared_ptr<const Definition> Definition::Build(Json doc,
   DefinitionIndexer indexer(def.get(), &departments, limits);
   def->root_ = indexer.Index(def->doc_);
   def->departments_.assign(departments.begin(), departments.end());
+  def->jsonata_.AddAll(def->doc_);
+  def->jsonata_default_ = DefinitionIsJsonata(def->doc_);
   // Same text as doc_.dump(); invalid UTF-8 (possible from YAML) is replaced
   // instead of throwing.
   def->digest_ =

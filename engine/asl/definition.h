@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/asl/compiled.h"
+#include "engine/asl/query.h"
 #include "engine/asl/limits.h"
 #include "nlohmann/json.hpp"
 
@@ -155,6 +156,12 @@ class Definition {
   }
   // Departments addressed by Task Resources "dept:<DEPT>/<type>", sorted.
   const std::vector<std::string>& departments() const { return departments_; }
+  // Every "{% ... %}" expression of the document, compiled.
+  const JsonataForms& jsonata() const { return jsonata_; }
+  // The top level declares "QueryLanguage": "JSONata" (the default of its
+  // states, nested machines included).
+  bool jsonata_default() const { return jsonata_default_; }
+
   // Hex SHA-256 of the canonical JSON serialisation (doc().dump()).
   const std::string& digest() const { return digest_; }
 
@@ -174,6 +181,8 @@ class Definition {
   std::unordered_map<const Json*, const StateSpec*> spec_by_json_;
   std::vector<std::string> departments_;
   std::string digest_;
+  JsonataForms jsonata_;
+  bool jsonata_default_ = false;
 };
 
 // Location paths (the form of ValidationError::path and LoadedSource::lines).

@@ -27,6 +27,8 @@ using Json = nlohmann::json;
 struct EvalEnv {
   // The context object ("$$"): Execution, State, StateMachine, Task, Map.
   const Json* context = nullptr;
+  // Workflow variables ("$name" paths), an object; null: none.
+  const Json* variables = nullptr;
   // Source of randomness for States.MathRandom and States.UUID: returns
   // uniformly distributed 64-bit values. Supplied by the (deterministic)
   // interpreter from its seeded generator. Must be set when templates may

@@ -31,6 +31,11 @@ namespace {
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
+bool IsVarStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool IsVarChar(char c) { return IsVarStart(c) || (c >= '0' && c <= '9'); }
+
 // Recursive-descent parser over one path or filter expression. Recursion
 // goes through ParseOr and '!' only, each counted against
 // limits.max_expression_depth before it descends.
@@ -98,6 +103,10 @@ class PathParser {
     if (Peek() == '$' && Peek(1) == '$') {
       path->root = PathRoot::kContext;
       pos_ += 2;
+    } else if (Peek() == '$' && IsVarStart(Peek(1))) {
+      path->root = PathRoot::kVariable;
+      pos_ += 1;
+      while (!AtEnd() && IsVarChar(Peek())) path->variable += text_[pos_++];
     } else if (Peek() == '$') {
       path->root = PathRoot::kInput;
       pos_ += 1;
@@ -696,6 +705,12 @@ void SelectJsonPath(const JsonPath& path, const SelectRoots& roots,
     case PathRoot::kCurrent:
       root = roots.current;
       break;
+    case PathRoot::kVariable:
+      if (roots.variables != nullptr && roots.variables->is_object()) {
+        auto it = roots.variables->find(path.variable);
+        if (it != roots.variables->end()) root = &*it;
+      }
+      break;
   }
   if (root == nullptr) return;
   if (!roots.budget->Spend(1)) return;
@@ -731,9 +746,10 @@ void SelectJsonPath(const JsonPath& path, const SelectRoots& roots,
 }
 
 std::string NormalizedPath(const JsonPath& path) {
-  std::string out = path.root == PathRoot::kContext   ? "$$"
-                    : path.root == PathRoot::kCurrent ? "@"
-                                                      : "$";
+  std::string out = path.root == PathRoot::kContext    ? "$$"
+                    : path.root == PathRoot::kCurrent  ? "@"
+                    : path.root == PathRoot::kVariable ? "$" + path.variable
+                                                       : "$";
   for (const PathSegment& seg : path.segments) {
     if (seg.deep) out += "..";
     switch (seg.kind) {
@@ -805,6 +821,7 @@ absl::StatusOr<Json> EvalParsedPathOptional(const JsonPath& path,
   SelectRoots roots;
   roots.input = &input;
   roots.context = env.context;
+  roots.variables = env.variables;
   roots.budget = &budget;
   std::vector<const Json*> matches;
   SelectJsonPath(path, roots, &matches);

@@ -44,6 +44,7 @@ enum class PathRoot {
   kInput,    // "$": the document the path is applied to
   kContext,  // "$$": the context object
   kCurrent,  // "@": the element under test inside a filter expression
+  kVariable,  // "$name": a workflow variable (JsonPath::variable)
 };
 
 // One step of a path: a selector, optionally applied to every descendant
@@ -72,6 +73,7 @@ struct PathSegment {
 struct JsonPath {
   std::string text;
   PathRoot root = PathRoot::kInput;
+  std::string variable;  // kVariable: the name without '$'
   std::vector<PathSegment> segments;
   // True when the path addresses at most one value (a Reference Path).
   bool definite = true;
@@ -127,6 +129,7 @@ struct SelectRoots {
   const Json* input = nullptr;    // "$"
   const Json* context = nullptr;  // "$$" (may be null: treated as {})
   const Json* current = nullptr;  // "@"
+  const Json* variables = nullptr;  // object of workflow variables ("$name")
   // Counts the work; must be set.
   PathBudget* budget = nullptr;
 };

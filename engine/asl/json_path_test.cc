@@ -192,10 +192,10 @@ TEST(PathValidationTest, ValidPaths) {
   for (const char* p :
        {"$", "$.a", "$.a.b", "$['a b']", "$.a[0]", "$.a[-1]", "$.a[*]",
         "$.a[1:3]", "$.a[:2]", "$..x", "$.a[?(@.x > 1)]", "$$",
-        "$$.Execution.Input", "$.a[0,1]", "$.*"}) {
+        "$$.Execution.Input", "$.a[0,1]", "$.*", "$a", "$a.b[0]"}) {
     EXPECT_TRUE(IsValidPath(p)) << p;
   }
-  for (const char* p : {"", "a", "$.", "$[", "$a", "$.a[", "$.a[?(@.x >)]",
+  for (const char* p : {"", "a", "$.", "$[", "$a.", "$.a[", "$.a[?(@.x >)]",
                         "$.a]", "@.a", "$..", "$.a[1:2:0]"}) {
     EXPECT_FALSE(IsValidPath(p)) << "'" << p << "'";
   }

@@ -92,10 +92,53 @@ const FieldSet& CommonFields(std::string_view type) {
   return it == kFields->end() ? kEmpty : it->second;
 }
 
-// Fields that belong to the JSONata query language or to workflow variables.
+// Fields that belong to the JSONata query language.
 bool IsJsonataOnlyField(std::string_view field) {
   return field == "Arguments" || field == "Output" || field == "Items" ||
          field == "Condition";
+}
+
+// Fields that belong to the JSONPath query language.
+bool IsJsonPathOnlyField(std::string_view field) {
+  return field == "InputPath" || field == "OutputPath" ||
+         field == "Parameters" || field == "ResultSelector" ||
+         field == "ResultPath" || field == "Result" || field == "ItemsPath" ||
+         field == "Iterator" ||
+         (field.size() > 4 && field.ends_with("Path"));
+}
+
+// The fields of each state type in the JSONata query language.
+const FieldSet& JsonataFields(std::string_view type) {
+  static const auto* kFields = new std::map<std::string_view, FieldSet>{
+      {"Pass", {"Type", "Comment", "Output", "Assign", "Next", "End"}},
+      {"Task",
+       {"Type", "Comment", "Arguments", "Output", "Assign", "Retry", "Catch",
+        "Next", "End", "Resource", "TimeoutSeconds", "HeartbeatSeconds",
+        "Credentials"}},
+      {"Choice",
+       {"Type", "Comment", "Choices", "Default", "Output", "Assign"}},
+      {"Wait",
+       {"Type", "Comment", "Output", "Assign", "Next", "End", "Seconds",
+        "Timestamp"}},
+      {"Succeed", {"Type", "Comment", "Output"}},
+      {"Fail", {"Type", "Comment", "Error", "Cause"}},
+      {"Parallel",
+       {"Type", "Comment", "Arguments", "Output", "Assign", "Retry", "Catch",
+        "Next", "End", "Branches"}},
+      {"Map",
+       {"Type", "Comment", "Output", "Assign", "Retry", "Catch", "Next",
+        "End", "ItemProcessor", "Items", "ItemSelector", "MaxConcurrency",
+        "ToleratedFailureCount", "ToleratedFailurePercentage", "ItemReader",
+        "ItemBatcher", "ResultWriter", "Label"}},
+  };
+  static const FieldSet kEmpty;
+  auto it = kFields->find(type);
+  return it == kFields->end() ? kEmpty : it->second;
+}
+
+// State types whose JSONPath form accepts Assign.
+bool AssignsVariables(std::string_view type) {
+  return type != "Succeed" && type != "Fail";
 }
 
 // Choice comparison operators and the JSON type of their operand.
@@ -329,6 +372,7 @@ class Validator {
         ExpectSeconds(value, path, /*min=*/1);
       } else if (key == "QueryLanguage") {
         CheckQueryLanguage(value, path);
+        jsonata_default_ = value.is_string() && value == "JSONata";
       } else if (!kTopFields.count(key)) {
         UnknownField(key, path, "the top level of a definition", &kTopFields);
       }
@@ -397,14 +441,12 @@ class Validator {
   void UnknownField(const std::string& key, const std::string& path,
                     const std::string& where, const FieldSet* allowed = nullptr,
                     bool list = true) {
-    if (key == "Assign") {
-      Error(path,
-            "field \"Assign\" is not supported: workflow variables are not "
-            "implemented (JSONPath query language only)");
-    } else if (IsJsonataOnlyField(key)) {
+    if (IsJsonataOnlyField(key)) {
       Error(path, absl::StrCat("field \"", key,
-                               "\" belongs to the JSONata query language, "
-                               "which is not supported (JSONPath only)"));
+                               "\" belongs to the JSONata query language; "
+                               "this state uses JSONPath"),
+            "set \"QueryLanguage\": \"JSONata\" on the state or the "
+            "definition");
     } else {
       std::string hint;
       if (allowed != nullptr) {
@@ -427,13 +469,11 @@ class Validator {
     if (!value.is_string()) {
       Error(path, absl::StrCat("QueryLanguage must be a string, not ",
                                TypeName(value)));
-    } else if (value == "JSONata") {
-      Error(path,
-            "QueryLanguage \"JSONata\" is not supported; only \"JSONPath\" "
-            "is implemented");
-    } else if (value != "JSONPath") {
-      Error(path, absl::StrCat("QueryLanguage must be \"JSONPath\", not \"",
-                               value.get<std::string>(), "\""));
+    } else if (value != "JSONPath" && value != "JSONata") {
+      Error(path, absl::StrCat(
+                      "QueryLanguage must be \"JSONPath\" or \"JSONata\", "
+                      "not \"",
+                      value.get<std::string>(), "\""));
     }
   }
 
@@ -512,6 +552,11 @@ class Validator {
     const std::string& s = value.get_ref<const std::string&>();
     if (s.substr(0, 2) == "$$") {
       Error(path, "ResultPath cannot write to the context object ($$)");
+    } else if (s.size() > 1 && s[0] == '$' &&
+               (std::isalpha(static_cast<unsigned char>(s[1])) ||
+                s[1] == '_')) {
+      Error(path, absl::StrCat("ResultPath \"", s,
+                               "\" cannot write to a variable; use Assign"));
     } else if (std::string why = PathProblem(s, false, limits_, true);
                !why.empty()) {
       Error(path, absl::StrCat("\"", s, "\" is not a valid reference path"),
@@ -788,10 +833,21 @@ class Validator {
                                                "Map"})));
       return;
     }
+    const bool jsonata = StateIsJsonata(state, jsonata_default_);
+    if (jsonata) return ValidateJsonataState(name, type, state, path, machine);
     for (const auto& [key, value] : state.items()) {
       std::string child = LocationMember(path, key);
       if (key == "QueryLanguage") {
         CheckQueryLanguage(value, child);
+        if (jsonata_default_ && value == "JSONPath") {
+          Error(child,
+                "a state cannot use JSONPath when the definition's "
+                "QueryLanguage is JSONata");
+        }
+        continue;
+      }
+      if (key == "Assign" && AssignsVariables(type)) {
+        ValidateAssign(value, child, /*jsonata=*/false);
         continue;
       }
       if (!allowed.count(key)) {
@@ -824,6 +880,279 @@ class Validator {
     }
     if (auto it = state.find("Retry"); it != state.end()) {
       ValidateRetry(*it, LocationMember(path, "Retry"));
+    }
+  }
+
+  // A state in the JSONata query language: its fields, its expressions
+  // (parsed, errors with their position), transitions and nested machines.
+  void ValidateJsonataState(const std::string& name, const std::string& type,
+                            const Json& state, const std::string& path,
+                            MachineInfo* machine) {
+    const FieldSet& allowed = JsonataFields(type);
+    for (const auto& [key, value] : state.items()) {
+      std::string child = LocationMember(path, key);
+      if (key == "QueryLanguage") {
+        CheckQueryLanguage(value, child);
+        if (jsonata_default_ && value == "JSONPath") {
+          Error(child,
+                "a state cannot use JSONPath when the definition's "
+                "QueryLanguage is JSONata");
+        }
+        continue;
+      }
+      if (!allowed.count(key)) {
+        if (IsJsonPathOnlyField(key) || CommonFields(type).count(key)) {
+          Error(child,
+                absl::StrCat("field \"", key,
+                             "\" belongs to the JSONPath query language; "
+                             "this state uses JSONata"),
+                JsonataHint(key));
+        } else {
+          UnknownField(key, child, absl::StrCat("a JSONata ", type, " state"),
+                       &allowed);
+        }
+        continue;
+      }
+      if (key == "Comment") {
+        ExpectString(value, child);
+      } else if (key == "Assign") {
+        ValidateAssign(value, child, /*jsonata=*/true);
+      } else if (key == "Output" || key == "Arguments" ||
+                 key == "ItemSelector" || key == "Items") {
+        CheckExpressions(value, child);
+      } else if (key == "Seconds" || key == "TimeoutSeconds" ||
+                 key == "HeartbeatSeconds" || key == "MaxConcurrency" ||
+                 key == "ToleratedFailureCount") {
+        if (!value.is_string()) {
+          if (key == "Seconds" || key == "MaxConcurrency" ||
+              key == "ToleratedFailureCount") {
+            ExpectNonNegativeInt(value, child);
+          } else {
+            ExpectSeconds(value, child, 1);
+          }
+        } else {
+          ExpectExpression(value, child);
+        }
+      } else if (key == "ToleratedFailurePercentage") {
+        if (value.is_string()) {
+          ExpectExpression(value, child);
+        } else if (!value.is_number() || value.get<double>() < 0 ||
+                   value.get<double>() > 100) {
+          Error(child, "must be a number between 0 and 100");
+        }
+      } else if (key == "Timestamp" || key == "Error" || key == "Cause") {
+        if (ExpectString(value, child)) {
+          const std::string& text = value.get_ref<const std::string&>();
+          if (IsJsonataExpression(text)) {
+            CheckExpressions(value, child);
+          } else if (key == "Timestamp" && !IsTimestamp(text)) {
+            Error(child, absl::StrCat("\"", text,
+                                      "\" is not an RFC 3339 timestamp"));
+          }
+        }
+      } else if (key == "Resource") {
+        ValidateResource(value, child);
+      } else if (key == "Label") {
+        ExpectString(value, child);
+      } else if (key == "ItemReader") {
+        ValidateItemReader(value, child);
+      } else if (key == "ItemBatcher") {
+        ValidateItemBatcher(value, child);
+      } else if (key == "ResultWriter") {
+        ValidateResultWriter(value, child);
+      }
+    }
+    if (type == "Pass" || type == "Task" || type == "Wait" ||
+        type == "Parallel" || type == "Map") {
+      ValidateTransition(name, state, path, machine);
+    } else if (type == "Succeed" || type == "Fail") {
+      machine->terminal.insert(name);
+    }
+    if (type == "Wait" && state.contains("Seconds") ==
+                              state.contains("Timestamp")) {
+      Error(path, "a JSONata Wait state needs exactly one of Seconds or "
+                  "Timestamp");
+    } else if (type == "Choice") {
+      ValidateJsonataChoice(name, state, path, machine);
+    } else if (type == "Parallel") {
+      ValidateParallel(state, path);
+    } else if (type == "Map") {
+      const int depth = machine_depth_;
+      if (auto it = state.find("ItemProcessor"); it != state.end()) {
+        ValidateMachine(*it, LocationMember(path, "ItemProcessor"),
+                        /*processor=*/true, depth + 1);
+      } else {
+        Error(path, "missing required field \"ItemProcessor\"");
+      }
+      machine_depth_ = depth;
+    }
+    if (auto it = state.find("Catch"); it != state.end()) {
+      ValidateCatch(name, *it, LocationMember(path, "Catch"), machine,
+                    /*jsonata=*/true);
+    }
+    if (auto it = state.find("Retry"); it != state.end()) {
+      ValidateRetry(*it, LocationMember(path, "Retry"));
+    }
+  }
+
+  static std::string JsonataHint(const std::string& key) {
+    if (key == "Parameters") return "use \"Arguments\" in JSONata states";
+    if (key == "ResultSelector" || key == "ResultPath" ||
+        key == "OutputPath" || key == "Result") {
+      return "use \"Output\" (with $states.result) in JSONata states";
+    }
+    if (key == "InputPath") return "read $states.input in an expression";
+    if (key == "ItemsPath") return "use \"Items\" in JSONata states";
+    if (key == "Iterator") return "use \"ItemProcessor\"";
+    if (key.ends_with("Path")) {
+      return absl::StrCat("use \"", key.substr(0, key.size() - 4),
+                          "\" with a {% %} expression in JSONata states");
+    }
+    return {};
+  }
+
+  void ValidateJsonataChoice(const std::string& name, const Json& state,
+                             const std::string& path, MachineInfo* machine) {
+    auto choices = state.find("Choices");
+    std::string choices_path = LocationMember(path, "Choices");
+    if (choices == state.end()) {
+      Error(path, "missing required field \"Choices\"");
+    } else if (!choices->is_array() || choices->empty()) {
+      Error(choices_path, "Choices must be a non-empty array of rules");
+    } else {
+      static const FieldSet kRuleFields = {"Condition", "Next", "Assign",
+                                           "Output", "Comment"};
+      for (size_t i = 0; i < choices->size(); ++i) {
+        std::string rp = LocationIndex(choices_path, i);
+        const Json& rule = (*choices)[i];
+        if (!ExpectObject(rule, rp, "a Choice rule")) continue;
+        if (!rule.contains("Condition")) {
+          Error(rp, "missing required field \"Condition\"");
+        }
+        for (const auto& [key, value] : rule.items()) {
+          std::string p = LocationMember(rp, key);
+          if (key == "Condition") {
+            if (!value.is_boolean()) ExpectExpression(value, p);
+          } else if (key == "Next") {
+            if (ExpectNonEmptyString(value, p)) {
+              machine->targets.emplace_back(p, value.get<std::string>());
+              machine->edges[name].push_back(value.get<std::string>());
+            }
+          } else if (key == "Assign") {
+            ValidateAssign(value, p, /*jsonata=*/true);
+          } else if (key == "Output") {
+            CheckExpressions(value, p);
+          } else if (key == "Comment") {
+            ExpectString(value, p);
+          } else if (IsJsonPathOnlyField(key) || key == "Variable" ||
+                     key == "And" || key == "Or" || key == "Not" ||
+                     ComparisonOperators().count(key)) {
+            Error(p, absl::StrCat("field \"", key,
+                                  "\" belongs to the JSONPath query "
+                                  "language; JSONata rules use "
+                                  "\"Condition\""));
+          } else {
+            UnknownField(key, p, "a JSONata Choice rule", &kRuleFields);
+          }
+        }
+        if (!rule.contains("Next")) Error(rp, "missing required field \"Next\"");
+      }
+    }
+    if (auto def = state.find("Default"); def != state.end()) {
+      std::string p = LocationMember(path, "Default");
+      if (ExpectNonEmptyString(*def, p)) {
+        machine->targets.emplace_back(p, def->get<std::string>());
+        machine->edges[name].push_back(def->get<std::string>());
+      }
+    }
+  }
+
+  // A field that must be a whole "{% %}" expression.
+  void ExpectExpression(const Json& value, const std::string& path) {
+    if (!value.is_string() ||
+        !IsJsonataExpression(value.get_ref<const std::string&>())) {
+      Error(path, "must be a JSONata expression \"{% ... %}\"");
+      return;
+    }
+    CheckExpressions(value, path);
+  }
+
+  // Parses every "{% %}" string inside `value`; a syntax error is reported
+  // at its location with JSONata's code and position.
+  void CheckExpressions(const Json& value, const std::string& path) {
+    if (value.is_string()) {
+      const std::string& text = value.get_ref<const std::string&>();
+      const bool opens = text.starts_with("{%");
+      const bool closes = text.size() >= 2 && text.ends_with("%}");
+      if (opens != closes || (opens && text.size() < 4)) {
+        Error(path, absl::StrCat("\"", text,
+                                 "\" is not a JSONata expression: write "
+                                 "\"{% <expression> %}\""));
+        return;
+      }
+      if (!IsJsonataExpression(text)) return;
+      std::string_view body = JsonataBody(text);
+      auto space_run = [](std::string_view b, bool) {
+        size_t n = 0;
+        while (n < b.size() && std::isspace(static_cast<unsigned char>(b[n]))) {
+          ++n;
+        }
+        return n;
+      };
+      if (space_run(body, true) > 1) {
+        Error(path, absl::StrCat("JSONata expression \"", text,
+                                 "\" has extra white space after \"{%\"; "
+                                 "write \"{% <expression> %}\""));
+        return;
+      }
+      absl::Status s = CheckJsonataSyntax(text);
+      if (!s.ok()) {
+        Error(path, absl::StrCat("JSONata expression ", text,
+                                 " does not parse: ", s.message()));
+      }
+    } else if (value.is_object()) {
+      for (const auto& [k, v] : value.items()) {
+        CheckExpressions(v, LocationMember(path, k));
+      }
+    } else if (value.is_array()) {
+      for (size_t i = 0; i < value.size(); ++i) {
+        CheckExpressions(value[i], LocationIndex(path, i));
+      }
+    }
+  }
+
+  // Assign: an object of variable names. JSONPath: a payload template
+  // ("name.$" members); JSONata: values with "{% %}" expressions.
+  void ValidateAssign(const Json& value, const std::string& path,
+                      bool jsonata) {
+    if (!value.is_object()) {
+      Error(path, absl::StrCat("Assign must be an object, not ",
+                               TypeName(value)));
+      return;
+    }
+    for (const auto& [key, v] : value.items()) {
+      std::string name = key;
+      if (!jsonata && name.ends_with(".$")) name.resize(name.size() - 2);
+      bool ok = !name.empty() &&
+                !std::isdigit(static_cast<unsigned char>(name[0]));
+      for (char c : name) {
+        if (std::isspace(static_cast<unsigned char>(c)) || c == '.' ||
+            c == '$' || c == '[' || c == ']') {
+          ok = false;
+        }
+      }
+      if (!ok) {
+        Error(LocationMember(path, key),
+              absl::StrCat("\"", name, "\" is not a valid variable name "
+                                        "(it must not start with a digit "
+                                        "nor hold spaces, '.', '$' or "
+                                        "brackets)"));
+      }
+    }
+    if (jsonata) {
+      CheckExpressions(value, path);
+    } else {
+      ValidateTemplate(value, path);
     }
   }
 
@@ -1326,7 +1655,8 @@ class Validator {
   }
 
   void ValidateCatch(const std::string& name, const Json& catchers,
-                     const std::string& path, MachineInfo* machine) {
+                     const std::string& path, MachineInfo* machine,
+                     bool jsonata = false) {
     if (!catchers.is_array()) {
       Error(path, absl::StrCat("Catch must be an array of catchers, not ",
                                TypeName(catchers)));
@@ -1353,8 +1683,15 @@ class Validator {
             machine->targets.emplace_back(p, value.get<std::string>());
             machine->edges[name].push_back(value.get<std::string>());
           }
-        } else if (key == "ResultPath") {
+        } else if (key == "ResultPath" && !jsonata) {
           ExpectResultPath(value, p);
+        } else if (key == "Assign") {
+          ValidateAssign(value, p, jsonata);
+        } else if (key == "Output" && jsonata) {
+          CheckExpressions(value, p);
+        } else if (jsonata && key == "ResultPath") {
+          Error(p, "field \"ResultPath\" belongs to the JSONPath query "
+                   "language; this state uses JSONata");
         } else {
           static const FieldSet kCatcherFields = {"ErrorEquals", "Next",
                                                   "ResultPath", "Comment"};
@@ -1428,6 +1765,8 @@ class Validator {
         }
       } else if (key == "Variable") {
         ExpectPath(value, p, /*allow_null=*/false);
+      } else if (key == "Assign" && top) {
+        ValidateAssign(value, p, /*jsonata=*/false);
       } else if (key == "And" || key == "Or" || key == "Not") {
         booleans.push_back(key);
       } else if (auto op = ops.find(key); op != ops.end()) {
@@ -1533,6 +1872,8 @@ class Validator {
   // states are being checked.
   int state_count_ = 0;
   int machine_depth_ = 0;
+  // The definition declares "QueryLanguage": "JSONata".
+  bool jsonata_default_ = false;
   // Every state name seen so far -> its location.
   std::map<std::string, std::string> all_states_;
 };

@@ -91,6 +91,9 @@ ExecutionCheckpoint Execution::Impl::ToCheckpoint(int64_t history_seq) const {
     ct->set_heartbeat_s(t.heartbeat_s);
     ct->set_child_join(t.child_join);
     ct->set_held(Pack(t.held));
+    // Only threads that have variables carry the field, so checkpoints of
+    // cases without variables keep their bytes.
+    if (!t.vars.is_null()) ct->set_variables(Pack(t.vars));
   }
   for (const auto& [id, j] : joins) {
     CheckpointJoin* cj = cp.add_joins();
@@ -191,6 +194,12 @@ absl::Status Execution::Impl::FromCheckpoint(const ExecutionCheckpoint& cp) {
     t.heartbeat_s = ct.heartbeat_s();
     t.child_join = ct.child_join();
     if (absl::Status s = Unpack(ct.held(), &t.held); !s.ok()) return s;
+    if (!ct.variables().empty()) {
+      if (absl::Status s = Unpack(ct.variables(), &t.vars); !s.ok()) return s;
+      if (!t.vars.is_object() && !t.vars.is_null()) {
+        return absl::DataLossError("checkpoint variables are not an object");
+      }
+    }
     threads.emplace(t.id, std::move(t));
   }
   for (const CheckpointJoin& cj : cp.joins()) {

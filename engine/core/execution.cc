@@ -82,6 +82,7 @@ uint64_t Execution::Impl::NextRandom() { return SplitMix64(&rng); }
 asl::EvalEnv Execution::Impl::Env(const Json* ctx) {
   asl::EvalEnv env;
   env.context = ctx;
+  env.variables = cur_vars;
   env.random = [this] { return NextRandom(); };
   return env;
 }
@@ -117,7 +118,10 @@ bool Execution::Impl::UsesContext(const Json* sj) {
 
 bool Execution::Impl::Mentions(const Json& v) {
   if (v.is_string()) {
-    return v.get_ref<const std::string&>().find("$$") != std::string::npos;
+    const std::string& s = v.get_ref<const std::string&>();
+    return s.find("$$") != std::string::npos ||
+           (asl::IsJsonataExpression(s) &&
+            s.find("context") != std::string::npos);
   }
   if (v.is_object()) {
     for (const auto& [key, value] : v.items()) {

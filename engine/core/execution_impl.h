@@ -31,6 +31,7 @@
 
 #include "engine/asl/errors.h"
 #include "engine/asl/expr.h"
+#include "engine/asl/query.h"
 #include "engine/core/execution.h"
 
 namespace onewindow::core {
@@ -89,6 +90,10 @@ struct Thread {
   int64_t heartbeat_s = 0;
   int64_t child_join = 0;
   Json held;  // a Wait state's output, until its timer fires
+  // Workflow variables visible here (an object, or null for none): a child
+  // thread starts with a copy of its parent's, so what it assigns stays in
+  // its own scope.
+  Json vars;
 };
 
 struct Join {
@@ -145,6 +150,8 @@ struct Execution::Impl {
   std::set<std::string> fresh_tasks;
   std::set<std::string> fresh_timers;
   int64_t launched_this_call = 0;
+  // The variables of the thread whose state is being evaluated (Env()).
+  const Json* cur_vars = nullptr;
 
   // ---- helpers (execution.cc) ----
   uint64_t NextRandom();
@@ -197,6 +204,31 @@ struct Execution::Impl {
   void RunChoice(Thread& t);
   void RunWait(Thread& t);
   void RunTask(Thread& t);
+
+  // ---- the JSONata query language and variables (query_states.cc) ----
+  bool IsJsonata(const Thread& t) const;
+  // $states for a JSONata expression of `t`'s state.
+  Json States(const Thread& t, const Json& ctx, const Json* result,
+              const Json* error_output);
+  asl::JsonataScope Scope(const Json& states, std::string field);
+  // Evaluates the Assign of `holder` (a state, Choice rule or catcher) and,
+  // for JSONata, its Output (default `dflt`); then stores the variables.
+  // JSONPath: Assign's paths read `value` (the state's result or input).
+  absl::StatusOr<Json> AssignAndOutput(Thread& t, const Json& holder,
+                                       const Json& states, Json dflt);
+  absl::Status AssignJsonPath(Thread& t, const Json& holder,
+                              const Json& value, const Json& ctx);
+  void AttemptJsonata(Thread& t);
+  void RunJsonataPass(Thread& t);
+  void RunJsonataChoice(Thread& t);
+  void RunJsonataWait(Thread& t);
+  void RunJsonataFail(Thread& t);
+  void RunJsonataFanout(Thread& t, bool map);
+  void RunJsonataTask(Thread& t);
+  absl::StatusOr<int64_t> JsonataNumber(const Thread& t, const Json& states,
+                                        const char* field, int64_t min_value,
+                                        int64_t dflt);
+  void CompleteJsonata(Thread& t, Json result);
 
   // ---- Parallel and Map (fanout.cc) ----
   void RunParallel(Thread& t);

@@ -19,6 +19,8 @@ Failure Execution::Impl::DataLimit() {
 // The state's work produced `result`: ResultSelector (Task, Parallel,
 // Map), ResultPath, OutputPath, then on to the next state.
 void Execution::Impl::Complete(Thread& t, Json result, bool select) {
+  cur_vars = &t.vars;
+  if (IsJsonata(t)) return CompleteJsonata(t, std::move(result));
   Json ctx = Context(t, nullptr);
   if (select) {
     auto sel = Template(*t.sj, "ResultSelector", result, ctx);
@@ -31,6 +33,8 @@ void Execution::Impl::Complete(Thread& t, Json result, bool select) {
   }
   auto outv = ApplyPathField(*t.sj, "OutputPath", *placed, ctx);
   if (!outv.ok()) return StateFailed(t, Failure::FromStatus(outv.status()));
+  absl::Status assigned = AssignJsonPath(t, *t.sj, result, ctx);
+  if (!assigned.ok()) return StateFailed(t, Failure::FromStatus(assigned));
   Exit(t, std::move(*outv));
 }
 
@@ -124,7 +128,21 @@ void Execution::Impl::StateFailed(Thread& t, Failure f) {
       }
       const std::string* next = StrField(catcher, "Next");
       if (next == nullptr) break;
-      absl::StatusOr<Json> placed = PlaceResult(catcher, t.input, f.ToJson());
+      cur_vars = &t.vars;
+      absl::StatusOr<Json> placed;
+      if (IsJsonata(t)) {
+        Json error_output = f.ToJson();
+        Json states =
+            States(t, Context(t, nullptr), nullptr, &error_output);
+        placed = AssignAndOutput(t, catcher, states, error_output);
+      } else {
+        placed = PlaceResult(catcher, t.input, f.ToJson());
+        if (placed.ok()) {
+          Json ctx = Context(t, nullptr);
+          absl::Status assigned = AssignJsonPath(t, catcher, f.ToJson(), ctx);
+          if (!assigned.ok()) placed = assigned;
+        }
+      }
       if (!placed.ok()) {
         return ThreadFailed(t, Failure::FromStatus(placed.status()));
       }

@@ -158,6 +158,7 @@ void Execution::Impl::LaunchChildren(Join& j) {
     c.join = j.id;
     c.slot = i;
     c.input = std::move(j.inputs[i]);
+    c.vars = parent.vars;
     j.inputs[i] = nullptr;  // no longer needed
     if (c.machine != nullptr) {
       c.state = c.machine->start_at;

@@ -75,6 +75,14 @@ absl::Status Execution::Impl::NumberOrPath(const Thread& t, const char* field,
   asl::EvalEnv env = Env(&ctx);
   auto v = asl::EvalPath(*path, input, env);
   if (!v.ok()) return v.status();
+  // MaxConcurrencyPath also takes a whole number written as a string.
+  if (v->is_string() && std::string_view(path_field) == "MaxConcurrencyPath") {
+    const std::string& text = v->get_ref<const std::string&>();
+    if (!text.empty() && text.size() <= 18 &&
+        text.find_first_not_of("0123456789") == std::string::npos) {
+      *v = std::stoll(text);
+    }
+  }
   if (!WholeNumber(*v, value) || *value < min_value) {
     return Runtime(std::string(path_field) + " '" + *path +
                    "' does not give a valid number: " + DumpJson(*v));
@@ -125,6 +133,8 @@ size_t Execution::Impl::RetrierCount(const Thread& t) const {
 }
 
 void Execution::Impl::Attempt(Thread& t) {
+  cur_vars = &t.vars;
+  if (IsJsonata(t)) return AttemptJsonata(t);
   const std::string* type = StrField(*t.sj, "Type");
   const std::string ty = type ? *type : "";
   if (ty == "Pass") {
@@ -217,17 +227,20 @@ void Execution::Impl::RunChoice(Thread& t) {
   auto eff = EffectiveInput(t, ctx);
   if (!eff.ok()) return StateFailed(t, Failure::FromStatus(eff.status()));
   const std::string* next = nullptr;
+  const Json* assign_holder = t.sj;
   auto cit = t.sj->find("Choices");
   if (cit != t.sj->end() && cit->is_array()) {
     for (const Json& choice : *cit) {
       if (!choice.is_object()) continue;
       Json rule = choice;
       rule.erase("Next");
+      rule.erase("Assign");
       asl::EvalEnv env = Env(&ctx);
       auto m = asl::EvalChoiceRule(rule, *eff, env);
       if (!m.ok()) return StateFailed(t, Failure::FromStatus(m.status()));
       if (*m) {
         next = StrField(choice, "Next");
+        assign_holder = &choice;
         break;
       }
     }
@@ -242,6 +255,8 @@ void Execution::Impl::RunChoice(Thread& t) {
   }
   auto outv = ApplyPathField(*t.sj, "OutputPath", *eff, ctx);
   if (!outv.ok()) return StateFailed(t, Failure::FromStatus(outv.status()));
+  absl::Status assigned = AssignJsonPath(t, *assign_holder, *eff, ctx);
+  if (!assigned.ok()) return StateFailed(t, Failure::FromStatus(assigned));
   GoTo(t, *next, std::move(*outv));
 }
 
@@ -306,6 +321,8 @@ void Execution::Impl::RunWait(Thread& t) {
   auto outv = ApplyPathField(*t.sj, "OutputPath", *eff, ctx);
   if (!outv.ok()) return StateFailed(t, Failure::FromStatus(outv.status()));
   if (TooBig(*outv)) return StateFailed(t, DataLimit());
+  absl::Status assigned = AssignJsonPath(t, sj, *eff, ctx);
+  if (!assigned.ok()) return StateFailed(t, Failure::FromStatus(assigned));
   if (due <= now) {
     Exit(t, std::move(*outv));
     return;
