@@ -188,6 +188,11 @@ TEST(WorkerAsyncTest, CancelledTaskIsFlaggedAndItsAnswerDropped) {
   ASSERT_TRUE(WaitFor([&] { return holder.size() == 2; }));
   ASSERT_TRUE(server.engine().PushCancel("gone", "case cancelled: withdrawn"));
   ASSERT_TRUE(WaitFor([&] { return worker.stats().tasks_cancelled == 1; }));
+  // The count goes up just before the callback runs: wait for both.
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return !cancels.empty();
+  }));
   {
     std::lock_guard<std::mutex> lock(mu);
     ASSERT_EQ(cancels.size(), 1u);
