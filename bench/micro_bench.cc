@@ -289,6 +289,44 @@ void BM_ExecutionWholeCase(benchmark::State& state) {
 }
 BENCHMARK(BM_ExecutionWholeCase);
 
+
+// One Pass state shaping the case data, in each query language: the cost of
+// a typical JSONata state against its JSONPath twin (a whole execution:
+// start, the Pass, succeed).
+constexpr char kPassJsonPath[] = R"json({"StartAt": "Shape", "States": {
+  "Shape": {"Type": "Pass", "End": true,
+    "Parameters": {"name.$": "$.applicant.name",
+                   "seats.$": "$.premises.seats",
+                   "area.$": "$.premises.floor_area_m2",
+                   "tags.$": "States.Array($.applicant.name, 'food')"}}}})json";
+constexpr char kPassJsonata[] = R"json({"QueryLanguage": "JSONata",
+  "StartAt": "Shape", "States": {
+  "Shape": {"Type": "Pass", "End": true,
+    "Output": {"name": "{% $states.input.applicant.name %}",
+               "seats": "{% $states.input.premises.seats %}",
+               "area": "{% $states.input.premises.floor_area_m2 %}",
+               "tags": "{% [$states.input.applicant.name, 'food'] %}"}}}})json";
+
+void BM_PassState(benchmark::State& state, const char* text) {
+  auto def = onewindow::asl::Definition::Compile(text);
+  if (!def.ok()) {
+    state.SkipWithError(def.status().ToString().c_str());
+    return;
+  }
+  const StartInfo info = Info();
+  for (auto _ : state) {
+    StepOutput out;
+    auto exec = Execution::Start(*def, Input(), info, &out);
+    if (exec->status() != onewindow::core::RunStatus::kSucceeded) {
+      state.SkipWithError("did not succeed");
+      break;
+    }
+    benchmark::DoNotOptimize(out);
+  }
+}
+BENCHMARK_CAPTURE(BM_PassState, jsonpath, kPassJsonPath);
+BENCHMARK_CAPTURE(BM_PassState, jsonata, kPassJsonata);
+
 // An execution waiting on the last two opinions (the common open state).
 std::unique_ptr<Execution> MidCase() {
   StepOutput out;
