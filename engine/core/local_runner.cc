@@ -214,6 +214,10 @@ absl::StatusOr<LocalRunResult> RunLocal(
           s = exec->CompleteTask(task.task_id, std::move(result), now, &out);
         }
       }
+    } else if (exec->has_pending_launch()) {
+      // A wide fan-out starts its children over several turns, as the
+      // engine's shard does between commits.
+      s = exec->Continue(now, &out);
     } else {
       World::Due next;
       if (!world.Next(&next)) {

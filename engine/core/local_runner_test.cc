@@ -35,6 +35,21 @@ TEST(LocalRunnerTest, EchoContractObjectAndScalarInput) {
   EXPECT_EQ(r->output, Json({{"input", "dsf"}, {"dept", "HelloWorld"}}));
 }
 
+// A Map wider than one launch batch starts the rest on later turns.
+TEST(LocalRunnerTest, WideMapRunsEveryIteration) {
+  auto def = Def(R"({"StartAt":"Each","States":{
+    "Each":{"Type":"Map","ItemsPath":"$.items","End":true,
+      "ItemProcessor":{"StartAt":"Do","States":{
+        "Do":{"Type":"Task","Resource":"dept:X/do","End":true}}}}}})");
+  Json items = Json::array();
+  for (int i = 0; i < 4000; ++i) items.push_back(i);
+  auto r = RunLocal(def, {{"items", items}}, Echo());
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->succeeded);
+  ASSERT_EQ(r->output.size(), 4000u);
+  EXPECT_EQ(r->output[3999], Json({{"input", 3999}, {"dept", "X/do"}}));
+}
+
 TEST(LocalRunnerTest, FailingDepartment) {
   auto def = Def(R"({"StartAt":"A","States":{
     "A":{"Type":"Task","Resource":"arn:aws:states:::dept:fail-x","End":true}}})");
