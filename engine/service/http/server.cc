@@ -892,6 +892,10 @@ class HttpSession final : public Connection,
   template <typename Req, typename Resp>
   void Unary(const Req& req,
              void (Api::*fn)(const Caller&, const Req&, Done<Resp>));
+  // A POST on /cases/{id}/...: the body's case_id, if any, must be `id`.
+  template <typename Req, typename Resp>
+  void UnaryForCase(const std::string& id,
+                    void (Api::*fn)(const Caller&, const Req&, Done<Resp>));
 
   void ServeApi(const std::vector<std::string>& rest);
   void ServeStatic();
@@ -1016,6 +1020,21 @@ std::optional<Caller> HttpSession::Authenticate(bool token_in_query) {
   }
   principal_ = c->principal;
   return *c;
+}
+
+template <typename Req, typename Resp>
+void HttpSession::UnaryForCase(
+    const std::string& id,
+    void (Api::*fn)(const Caller&, const Req&, Done<Resp>)) {
+  Req req;
+  if (!ParseBody(&req)) return;
+  if (!req.case_id().empty() && req.case_id() != id) {
+    SendStatus(absl::InvalidArgumentError(
+        "case_id: the body names another case than the path"));
+    return;
+  }
+  req.set_case_id(id);
+  Unary(req, fn);
 }
 
 template <typename Req, typename Resp>
@@ -1291,30 +1310,14 @@ void HttpSession::ServeApi(const std::vector<std::string>& rest) {
       static const RouteInfo r{"/api/v1/cases/{id}/cancel", {}};
       route_ = r.name;
       if (!Allow({V::post}, "POST") || !CheckQuery(r)) return;
-      v1::CancelCaseRequest req;
-      if (!ParseBody(&req)) return;
-      if (!req.case_id().empty() && req.case_id() != id) {
-        SendStatus(absl::InvalidArgumentError(
-            "case_id: the body names another case than the path"));
-        return;
-      }
-      req.set_case_id(id);
-      Unary(req, &Api::CancelCase);
+      UnaryForCase(id, &Api::CancelCase);
       return;
     }
     if (n == 3 && is(2, "documents")) {
       static const RouteInfo r{"/api/v1/cases/{id}/documents", {}};
       route_ = r.name;
       if (!Allow({V::post}, "POST") || !CheckQuery(r)) return;
-      v1::AddDocumentsRequest req;
-      if (!ParseBody(&req)) return;
-      if (!req.case_id().empty() && req.case_id() != id) {
-        SendStatus(absl::InvalidArgumentError(
-            "case_id: the body names another case than the path"));
-        return;
-      }
-      req.set_case_id(id);
-      Unary(req, &Api::AddDocuments);
+      UnaryForCase(id, &Api::AddDocuments);
       return;
     }
     if (n == 3 && is(2, "events")) {
