@@ -197,15 +197,14 @@ TEST_F(HostileTest, YamlAliasBombIsRefusedQuickly) {
     prev = c;
   }
   bomb += "StartAt: P\nStates: {P: {Type: Pass, End: true}}\n";
-  const auto t0 = std::chrono::steady_clock::now();
+  // Deploy's 20 s deadline turns a stall into DEADLINE_EXCEEDED, which the
+  // code check below refuses: the expansion must be bounded, not slow.
   grpc::Status s = Deploy("bomb", bomb);
   EXPECT_TRUE(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
               s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED)
       << s.error_code() << " " << s.error_message();
   EXPECT_NE(s.error_message().find("alias"), std::string::npos)
       << s.error_message();
-  // Bounded work, not a stall: well inside the 20 s deadline.
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15));
 }
 
 TEST_F(HostileTest, HugeWaitFailsTheCaseInsteadOfSucceedingAtOnce) {
