@@ -245,6 +245,34 @@ TEST_F(HostileTest, HugeMapFailsWithACatchableErrorAndOthersMoveOn) {
   EXPECT_EQ(WaitEnd(other.case_id()).status(), v1::CASE_STATUS_SUCCEEDED);
 }
 
+TEST_F(HostileTest, EndlessChoiceLoopStopsAtTheHistoryLimit) {
+  // Two Choice states sending the case round forever without waiting: the
+  // history bound (and the states-per-call bound) end it on the shard
+  // thread, and the case fails with a cause naming the setting.
+  ASSERT_TRUE(Deploy("spin", R"({"StartAt": "A", "States": {
+    "A": {"Type": "Choice", "Default": "E", "Choices": [
+      {"Variable": "$.go", "BooleanEquals": true, "Next": "B"}]},
+    "B": {"Type": "Choice", "Default": "E", "Choices": [
+      {"Variable": "$.go", "BooleanEquals": true, "Next": "A"}]},
+    "E": {"Type": "Succeed"}}})")
+                  .ok());
+  v1::SubmitCaseResponse sub;
+  ASSERT_TRUE(Submit("spin", R"({"go": true})", &sub).ok());
+  v1::Case c = WaitEnd(sub.case_id());
+  EXPECT_EQ(c.status(), v1::CASE_STATUS_FAILED);
+  EXPECT_EQ(c.error(), "States.Runtime");
+  EXPECT_NE(c.cause().find("max_history_events (100000)"), std::string::npos)
+      << c.cause();
+  EXPECT_LE(c.history_seq(), 100005);
+  // The engine still serves.
+  v1::SubmitCaseResponse other;
+  ASSERT_TRUE(Submit("one", "{}", &other).ok());
+  v1::Task t = TakeOne("DSF");
+  ASSERT_FALSE(t.token().empty());
+  ASSERT_TRUE(Complete(t.token(), "{}").ok());
+  EXPECT_EQ(WaitEnd(other.case_id()).status(), v1::CASE_STATUS_SUCCEEDED);
+}
+
 TEST_F(HostileTest, ReusedRequestIdWithOtherDataIsAlreadyExists) {
   v1::SubmitCaseResponse a, b;
   ASSERT_TRUE(Submit("one", R"({"x":1})", &a, "counter-9-1").ok());

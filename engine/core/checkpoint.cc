@@ -66,6 +66,7 @@ ExecutionCheckpoint Execution::Impl::ToCheckpoint(int64_t history_seq) const {
   cp.set_rng(rng);
   cp.set_next_task(next_task);
   cp.set_next_timer(next_timer);
+  cp.set_events_emitted(events_emitted);
   cp.set_next_thread(next_thread);
   cp.set_next_join(next_join);
   for (const auto& [id, t] : threads) {
@@ -158,6 +159,7 @@ absl::Status Execution::Impl::FromCheckpoint(const ExecutionCheckpoint& cp) {
   rng = cp.rng();
   next_task = cp.next_task();
   next_timer = cp.next_timer();
+  events_emitted = cp.events_emitted();
   next_thread = cp.next_thread();
   next_join = cp.next_join();
   for (const CheckpointThread& ct : cp.threads()) {

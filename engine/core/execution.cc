@@ -25,6 +25,7 @@ ExecutionLimits DefaultLimits() {
   l.set_max_open_tasks(10000);
   l.set_launch_batch(1000);
   l.set_max_wait_seconds(10LL * 366 * 24 * 3600);
+  l.set_max_history_events(100000);
   return l;
 }
 
@@ -153,6 +154,7 @@ bool Execution::Impl::TooBig(const Json& v) const {
 
 Event& Execution::Impl::Emit(EventType type, const std::string& state,
                              std::string task_id) {
+  ++events_emitted;
   Event& e = out->events.emplace_back();
   e.type = type;
   e.state = state;

@@ -131,6 +131,7 @@ struct Execution::Impl {
   uint64_t rng = 0;
   int64_t next_task = 1;
   int64_t next_timer = 1;
+  int64_t events_emitted = 0;  // history events so far (max_history_events)
   int64_t next_thread = 1;
   int64_t next_join = 1;
   std::map<int64_t, Thread> threads;
@@ -193,6 +194,9 @@ struct Execution::Impl {
                             bool* found);
   void Enqueue(Thread& t, Phase phase);
   void Run();
+  // Fails the execution once it has emitted more than max_history_events
+  // (true then).
+  bool HistoryExceeded();
   size_t RetrierCount(const Thread& t) const;
   void Attempt(Thread& t);
   void RunPass(Thread& t);

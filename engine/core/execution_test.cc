@@ -767,5 +767,88 @@ TEST(ExecutionTest, LoopWithoutWaitingIsStopped) {
   EXPECT_EQ(exec->error(), "States.Runtime");
 }
 
+// ---- history bound -----------------------------------------------------------
+
+TEST(ExecutionTest, ChoiceLoopStopsAtTheHistoryLimit) {
+  // Two Choice states sending each other round: no task or timer ever ends
+  // the call, so only the bounds do.
+  auto def = Def(R"({"StartAt":"A","States":{
+    "A":{"Type":"Choice","Choices":[
+      {"Variable":"$.go","BooleanEquals":true,"Next":"B"}],"Default":"E"},
+    "B":{"Type":"Choice","Choices":[
+      {"Variable":"$.go","BooleanEquals":true,"Next":"A"}],"Default":"E"},
+    "E":{"Type":"Succeed"}}})");
+  StartInfo info = Info();
+  info.limits.set_max_history_events(1000);
+  StepOutput out;
+  auto exec = Execution::Start(def, {{"go", true}}, info, &out);
+  EXPECT_EQ(exec->status(), RunStatus::kFailed);
+  EXPECT_EQ(exec->error(), "States.Runtime");
+  EXPECT_THAT(exec->cause(),
+              ::testing::HasSubstr("more than max_history_events (1000)"));
+  // Stopped at the bound (plus the failure's own events), not later.
+  EXPECT_LE(out.events.size(), 1005u);
+  EXPECT_GE(out.events.size(), 1000u);
+  EXPECT_EQ(EventTypes(out).back(), "ExecutionFailed");
+}
+
+TEST(ExecutionTest, HistoryLimitCountsAcrossCallsAndCheckpoints) {
+  // A loop that waits each round: every call is short, the history grows.
+  auto def = Def(R"({"StartAt":"W","States":{
+    "W":{"Type":"Wait","Seconds":1,"Next":"P"},
+    "P":{"Type":"Choice","Choices":[
+      {"Variable":"$.stop","IsPresent":true,"Next":"E"}],"Default":"W"},
+    "E":{"Type":"Succeed"}}})");
+  StartInfo info = Info();
+  info.limits.set_max_history_events(200);
+  StepOutput out;
+  auto exec = Execution::Start(def, Json::object(), info, &out);
+  int64_t now = kT0;
+  int64_t events = static_cast<int64_t>(out.events.size());
+  int rounds = 0;
+  while (exec->status() == RunStatus::kRunning && rounds < 1000) {
+    ASSERT_THAT(out.set_timers, SizeIs(1));
+    std::string timer = out.set_timers[0].timer_id;
+    now += 1000;
+    if (rounds == 20) {
+      // Rebuilt from its checkpoint half-way: the count goes on from there.
+      auto again = Execution::FromCheckpoint(def, exec->Checkpoint(events));
+      ASSERT_TRUE(again.ok()) << again.status();
+      exec = *std::move(again);
+    }
+    out = StepOutput();
+    ASSERT_TRUE(exec->FireTimer(timer, now, &out).ok());
+    events += static_cast<int64_t>(out.events.size());
+    ++rounds;
+  }
+  EXPECT_EQ(exec->status(), RunStatus::kFailed);
+  EXPECT_EQ(exec->error(), "States.Runtime");
+  EXPECT_THAT(exec->cause(), ::testing::HasSubstr("max_history_events (200)"));
+  EXPECT_GT(events, 200);
+  EXPECT_LE(events, 210);
+  EXPECT_THAT(out.set_timers, IsEmpty());
+}
+
+TEST(ExecutionTest, NoHistoryLimitWhenZero) {
+  auto def = Def(R"({"StartAt":"W","States":{
+    "W":{"Type":"Wait","Seconds":1,"Next":"P"},
+    "P":{"Type":"Choice","Choices":[
+      {"Variable":"$.stop","IsPresent":true,"Next":"E"}],"Default":"W"},
+    "E":{"Type":"Succeed"}}})");
+  StartInfo info = Info();
+  info.limits.set_max_history_events(0);
+  StepOutput out;
+  auto exec = Execution::Start(def, Json::object(), info, &out);
+  int64_t now = kT0;
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_THAT(out.set_timers, SizeIs(1));
+    std::string timer = out.set_timers[0].timer_id;
+    out = StepOutput();
+    now += 1000;
+    ASSERT_TRUE(exec->FireTimer(timer, now, &out).ok());
+  }
+  EXPECT_EQ(exec->status(), RunStatus::kRunning);
+}
+
 }  // namespace
 }  // namespace onewindow::core

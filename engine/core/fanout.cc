@@ -62,12 +62,13 @@ void Execution::Impl::RunMap(Thread& t) {
         t, Failure::Of(kStatesLimitExceeded,
                        "the Map has " + std::to_string(items.size()) +
                            " items, over the limit of " +
-                           std::to_string(max_items) + " items per Map state"));
+                           std::to_string(max_items) +
+                           " items per Map state (max_map_items)"));
   }
   int64_t maxc = 0;
   bool found = false;
-  absl::Status s = NumberOrPath(t, "MaxConcurrency", "MaxConcurrencyPath",
-                                *eff, ctx, 0, &maxc, &found);
+  absl::Status s = NumberOrPath(t, "MaxConcurrency", "MaxConcurrencyPath", *eff,
+                                ctx, 0, &maxc, &found);
   if (!s.ok()) return StateFailed(t, Failure::FromStatus(s));
   int64_t tol_count = -1;
   s = NumberOrPath(t, "ToleratedFailureCount", "ToleratedFailureCountPath",
@@ -76,8 +77,8 @@ void Execution::Impl::RunMap(Thread& t) {
   if (!found) tol_count = -1;
   double tol_pct = -1;
   if (sj.contains("ToleratedFailurePercentage")) {
-    if (!AnyNumber(sj["ToleratedFailurePercentage"], &tol_pct) ||
-        tol_pct < 0 || tol_pct > 100) {
+    if (!AnyNumber(sj["ToleratedFailurePercentage"], &tol_pct) || tol_pct < 0 ||
+        tol_pct > 100) {
       return StateFailed(t, Failure::Of(asl::kStatesRuntime,
                                         "ToleratedFailurePercentage is "
                                         "not a valid percentage"));
@@ -88,10 +89,10 @@ void Execution::Impl::RunMap(Thread& t) {
     auto v = asl::EvalPath(*p, *eff, env);
     if (!v.ok()) return StateFailed(t, Failure::FromStatus(v.status()));
     if (!AnyNumber(*v, &tol_pct) || tol_pct < 0 || tol_pct > 100) {
-      return StateFailed(
-          t, Failure::Of(asl::kStatesRuntime,
-                         "ToleratedFailurePercentagePath '" + *p +
-                             "' does not give a valid percentage"));
+      return StateFailed(t,
+                         Failure::Of(asl::kStatesRuntime,
+                                     "ToleratedFailurePercentagePath '" + *p +
+                                         "' does not give a valid percentage"));
     }
   }
   const char* selector_field = sj.contains("ItemSelector") ? "ItemSelector"

@@ -149,6 +149,7 @@ absl::StatusOr<LocalRunResult> RunLocal(
   info.state_machine_name = "local";
   info.start_ms = options.start_ms;
   info.seed = options.seed;
+  info.limits = options.limits;
 
   World world;
   StepOutput out;

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/asl/definition.h"
+#include "engine/core/execution.h"
 #include "nlohmann/json.hpp"
 
 namespace onewindow::core {
@@ -48,6 +49,8 @@ struct LocalRunOptions {
   // Commands (task answers and timer firings) after which a run that has not
   // ended stops with RESOURCE_EXHAUSTED: a guard against endless loops.
   int64_t max_steps = 1000000;
+  // The execution's limits, as the engine's defaults unless set.
+  ExecutionLimits limits = DefaultLimits();
 };
 
 struct LocalRunResult {

@@ -65,9 +65,10 @@ absl::Status Execution::Impl::AssignJsonPath(Thread& t, const Json& holder,
   asl::EvalEnv env = Env(&ctx);
   auto v = asl::EvalPayloadTemplate(*it, value, env);
   if (!v.ok()) return v.status();
-  if (TooBig(*v)) return asl::AslError(asl::kStatesDataLimitExceeded,
-                                       "The assigned variables exceed the "
-                                       "maximum payload size");
+  if (TooBig(*v))
+    return asl::AslError(asl::kStatesDataLimitExceeded,
+                         "The assigned variables exceed the "
+                         "maximum payload size");
   StoreVars(t, std::move(*v));
   return absl::OkStatus();
 }
@@ -169,9 +170,9 @@ void Execution::Impl::RunJsonataFail(Thread& t) {
       if (!v.ok()) return StateFailed(t, Failure::FromStatus(v.status()));
       if (!v->is_string()) {
         return StateFailed(
-            t, Failure::FromStatus(QueryError(
-                   std::string("The field '") + field +
-                   "' does not give a string: " + DumpJson(*v))));
+            t, Failure::FromStatus(
+                   QueryError(std::string("The field '") + field +
+                              "' does not give a string: " + DumpJson(*v))));
       }
       value = v->get<std::string>();
     }
@@ -253,10 +254,9 @@ void Execution::Impl::RunJsonataWait(Thread& t) {
             ? asl::ParseTimestampMs(v.get<std::string>())
             : absl::StatusOr<int64_t>(absl::InvalidArgumentError("bad"));
     if (!ms.ok()) {
-      return StateFailed(
-          t, Failure::FromStatus(QueryError(
-                 "The Timestamp of state '" + t.state +
-                 "' is not a valid timestamp: " + DumpJson(v))));
+      return StateFailed(t, Failure::FromStatus(QueryError(
+                                "The Timestamp of state '" + t.state +
+                                "' is not a valid timestamp: " + DumpJson(v))));
     }
     due = *ms;
   }
@@ -310,10 +310,9 @@ void Execution::Impl::RunJsonataFanout(Thread& t, bool map) {
     items = std::move(*v);
   }
   if (!items.is_array()) {
-    return StateFailed(
-        t, Failure::FromStatus(QueryError(
-               "The Items of state '" + t.state +
-               "' do not give an array: " + DumpJson(items))));
+    return StateFailed(t, Failure::FromStatus(QueryError(
+                              "The Items of state '" + t.state +
+                              "' do not give an array: " + DumpJson(items))));
   }
   const int64_t max_items = info.limits.max_map_items();
   if (max_items > 0 && static_cast<int64_t>(items.size()) > max_items) {
@@ -321,7 +320,8 @@ void Execution::Impl::RunJsonataFanout(Thread& t, bool map) {
         t, Failure::Of(kStatesLimitExceeded,
                        "the Map has " + std::to_string(items.size()) +
                            " items, over the limit of " +
-                           std::to_string(max_items) + " items per Map state"));
+                           std::to_string(max_items) +
+                           " items per Map state (max_map_items)"));
   }
   auto maxc = JsonataNumber(t, states, "MaxConcurrency", 0, 0);
   if (!maxc.ok()) return StateFailed(t, Failure::FromStatus(maxc.status()));
@@ -373,7 +373,7 @@ void Execution::Impl::RunJsonataTask(Thread& t) {
         t, Failure::Of(kStatesLimitExceeded,
                        "the case already has " + std::to_string(tasks.size()) +
                            " tasks outstanding, the limit of open tasks per "
-                           "case (" +
+                           "case (max_open_tasks_per_case = " +
                            std::to_string(max_tasks) + ")"));
   }
   std::string task_id = "t";

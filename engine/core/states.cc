@@ -98,15 +98,31 @@ void Execution::Impl::Enqueue(Thread& t, Phase phase) {
   queue.push_back(t.id);
 }
 
+bool Execution::Impl::HistoryExceeded() {
+  const int64_t max_events = info.limits.max_history_events();
+  if (max_events <= 0 || events_emitted <= max_events ||
+      status != RunStatus::kRunning) {
+    return false;
+  }
+  ExecutionFailed(Failure::Of(asl::kStatesRuntime,
+                              "the history reached " +
+                                  std::to_string(events_emitted) +
+                                  " events, more than max_history_events (" +
+                                  std::to_string(max_events) + ")"));
+  return true;
+}
+
 void Execution::Impl::Run() {
   int64_t steps = 0;
   const int64_t max_steps = info.limits.max_states_per_call();
   while (!queue.empty() && status == RunStatus::kRunning) {
+    if (HistoryExceeded()) break;
     if (max_steps > 0 && ++steps > max_steps) {
-      ExecutionFailed(Failure::Of(
-          asl::kStatesRuntime,
-          "more than " + std::to_string(max_steps) +
-              " states ran without waiting on a task or timer"));
+      ExecutionFailed(
+          Failure::Of(asl::kStatesRuntime,
+                      "more than " + std::to_string(max_steps) +
+                          " states ran without waiting on a task or timer "
+                          "(max_states_per_call)"));
       break;
     }
     int64_t id = queue.front();
@@ -124,6 +140,7 @@ void Execution::Impl::Run() {
       Attempt(t);
     }
   }
+  HistoryExceeded();
   if (status != RunStatus::kRunning) queue.clear();
 }
 
@@ -185,9 +202,8 @@ void Execution::Impl::RunSucceed(Thread& t) {
 
 // Error/Cause from a literal, a path or an intrinsic function.
 absl::Status Execution::Impl::FailField(const Thread& t, const char* field,
-                                        const char* path_field,
-                                        const Json& ctx, std::string* value,
-                                        bool* present) {
+                                        const char* path_field, const Json& ctx,
+                                        std::string* value, bool* present) {
   *present = false;
   if (const std::string* lit = StrField(*t.sj, field)) {
     *value = *lit;
@@ -340,7 +356,7 @@ void Execution::Impl::RunTask(Thread& t) {
         t, Failure::Of(kStatesLimitExceeded,
                        "the case already has " + std::to_string(tasks.size()) +
                            " tasks outstanding, the limit of open tasks per "
-                           "case (" +
+                           "case (max_open_tasks_per_case = " +
                            std::to_string(max_tasks) + ")"));
   }
   std::string task_id = "t";  // (operator+ here trips GCC 12 -Wrestrict)
@@ -354,8 +370,8 @@ void Execution::Impl::RunTask(Thread& t) {
   }
   int64_t timeout = 0, heartbeat = 0;
   bool found = false;
-  absl::Status s = NumberOrPath(t, "TimeoutSeconds", "TimeoutSecondsPath",
-                                *eff, ctx, 1, &timeout, &found);
+  absl::Status s = NumberOrPath(t, "TimeoutSeconds", "TimeoutSecondsPath", *eff,
+                                ctx, 1, &timeout, &found);
   if (s.ok()) {
     s = NumberOrPath(t, "HeartbeatSeconds", "HeartbeatSecondsPath", *eff, ctx,
                      1, &heartbeat, &found);

@@ -47,7 +47,7 @@ absl::Status Bad(const std::string& message) {
 }
 
 absl::StatusOr<int64_t> ParseInt(std::string_view text, int64_t lo,
-                                  int64_t hi) {
+                                 int64_t hi) {
   const std::string range =
       "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
   int64_t v = 0;
@@ -67,9 +67,9 @@ absl::StatusOr<int64_t> ParseInt(std::string_view text, int64_t lo,
 
 absl::StatusOr<bool> ParseBool(std::string_view text) {
   static const std::map<std::string, bool, std::less<>> kWords = {
-      {"true", true},   {"false", false}, {"yes", true}, {"no", false},
-      {"on", true},     {"off", false},   {"1", true},   {"0", false},
-      {"True", true},   {"False", false}, {"TRUE", true}, {"FALSE", false}};
+      {"true", true}, {"false", false}, {"yes", true},  {"no", false},
+      {"on", true},   {"off", false},   {"1", true},    {"0", false},
+      {"True", true}, {"False", false}, {"TRUE", true}, {"FALSE", false}};
   auto it = kWords.find(text);
   if (it == kWords.end()) {
     return Bad("expected true or false, got '" + std::string(text) + "'");
@@ -92,7 +92,8 @@ absl::Status CheckAddress(std::string_view text) {
   const std::string port = a.substr(colon + 1);
   if (!host.empty() && host.front() == '[') {
     if (host.back() != ']' || host.size() < 3) {
-      return Bad("'" + a + "': an IPv6 host goes in brackets, e.g. [::1]:50051");
+      return Bad("'" + a +
+                 "': an IPv6 host goes in brackets, e.g. [::1]:50051");
     }
   } else {
     if (host.empty()) {
@@ -115,8 +116,7 @@ absl::Status CheckAddress(std::string_view text) {
 using Setter = std::function<absl::Status(Config*, std::string_view)>;
 
 Setter Text(std::string Config::*member, bool may_be_empty) {
-  return [member, may_be_empty](Config* c,
-                                std::string_view v) -> absl::Status {
+  return [member, may_be_empty](Config* c, std::string_view v) -> absl::Status {
     if (!may_be_empty && v.empty()) return Bad("must not be empty");
     if (v.find('\0') != std::string_view::npos) {
       return Bad("holds a NUL character");
@@ -127,8 +127,7 @@ Setter Text(std::string Config::*member, bool may_be_empty) {
 }
 
 Setter Address(std::string Config::*member, bool may_be_empty) {
-  return [member, may_be_empty](Config* c,
-                                std::string_view v) -> absl::Status {
+  return [member, may_be_empty](Config* c, std::string_view v) -> absl::Status {
     if (v.empty()) {
       if (!may_be_empty) return Bad("must not be empty");
     } else if (absl::Status s = CheckAddress(v); !s.ok()) {
@@ -205,9 +204,8 @@ const std::vector<FieldDef>& Defs() {
         "principals and their token hashes (YAML); SIGHUP re-reads it. "
         "Empty: no authentication (loopback only, unless insecure)",
         Kind::kText, Text(&Config::auth_file, true));
-    add("insecure", "",
-        "allow a non-loopback address without an auth file", Kind::kBool,
-        [](Config* c, std::string_view v) -> absl::Status {
+    add("insecure", "", "allow a non-loopback address without an auth file",
+        Kind::kBool, [](Config* c, std::string_view v) -> absl::Status {
           absl::StatusOr<bool> b = ParseBool(v);
           if (!b.ok()) return b.status();
           c->insecure = *b;
@@ -225,8 +223,8 @@ const std::vector<FieldDef>& Defs() {
         "empty: no HTTP",
         Kind::kText, Address(&Config::http_listen, true));
     add("backup.dir", "DIR",
-        "scheduled backups go to DIR/<UTC timestamp>; empty: none",
-        Kind::kText, [](Config* c, std::string_view v) -> absl::Status {
+        "scheduled backups go to DIR/<UTC timestamp>; empty: none", Kind::kText,
+        [](Config* c, std::string_view v) -> absl::Status {
           if (v.find('\0') != std::string_view::npos) {
             return Bad("holds a NUL character");
           }
@@ -257,6 +255,22 @@ const std::vector<FieldDef>& Defs() {
         "running cases accepted; beyond it submissions get "
         "RESOURCE_EXHAUSTED",
         Kind::kNumber, Number(&Config::max_open_cases, 1, 1'000'000'000));
+    add("max_map_items", "N",
+        "items one Map state of a new case may have; beyond it the state "
+        "fails with States.LimitExceeded (1-1000000)",
+        Kind::kNumber, Number(&Config::max_map_items, 1, 1'000'000));
+    add("max_open_tasks_per_case", "N",
+        "tasks one new case may have outstanding at once; beyond it the "
+        "state fails with States.LimitExceeded (1-1000000)",
+        Kind::kNumber, Number(&Config::max_open_tasks_per_case, 1, 1'000'000));
+    add("max_states_per_call", "N",
+        "states a new case may run without waiting on a task or timer; "
+        "beyond it the case fails with States.Runtime (100-10000000)",
+        Kind::kNumber, Number(&Config::max_states_per_call, 100, 10'000'000));
+    add("max_history_events", "N",
+        "history events one new case may have; beyond it the case fails "
+        "with States.Runtime (1000-100000000)",
+        Kind::kNumber, Number(&Config::max_history_events, 1000, 100'000'000));
     add("max_resident_cases", "N",
         "running cases kept in memory; the least recently used others are "
         "rebuilt from the store when needed",
@@ -301,9 +315,8 @@ class FileErrors {
  public:
   explicit FileErrors(const std::string& file) : file_(file) {}
   absl::Status At(const YAML::Mark& mark, const std::string& msg) const {
-    return absl::InvalidArgumentError(file_ + ":" +
-                                      std::to_string(mark.line + 1) + ": " +
-                                      msg);
+    return absl::InvalidArgumentError(
+        file_ + ":" + std::to_string(mark.line + 1) + ": " + msg);
   }
 
  private:
@@ -331,8 +344,10 @@ absl::Status ApplyMap(const YAML::Node& map, const std::string& prefix,
     if (prefix.empty() && key == "backup") {
       if (v.IsNull()) continue;
       if (!v.IsMap()) {
-        return err.At(v.Mark(), "backup: expected a map {dir, every, keep}, "
-                                "got " + std::string(Describe(v)));
+        return err.At(v.Mark(),
+                      "backup: expected a map {dir, every, keep}, "
+                      "got " +
+                          std::string(Describe(v)));
       }
       if (absl::Status s = ApplyMap(v, "backup.", err, config); !s.ok()) {
         return s;
@@ -349,8 +364,8 @@ absl::Status ApplyMap(const YAML::Node& map, const std::string& prefix,
                  Dashed(d.doc.key.substr(prefix.size()));
       }
       if (prefix.empty()) known += ", backup";
-      return err.At(k.Mark(), "unknown key '" + written + "' (known: " +
-                                  known + ")");
+      return err.At(k.Mark(),
+                    "unknown key '" + written + "' (known: " + known + ")");
     }
     std::string text;
     if (v.IsNull()) {
@@ -358,21 +373,20 @@ absl::Status ApplyMap(const YAML::Node& map, const std::string& prefix,
         return err.At(k.Mark(), written + ": needs a value");
       }
     } else if (!v.IsScalar()) {
-      return err.At(v.Mark(),
-                    written + ": expected " +
-                        (def->kind == Kind::kNumber ? "a number"
-                         : def->kind == Kind::kBool ? "true or false"
-                                                    : "text") +
-                        ", got " + Describe(v));
+      return err.At(v.Mark(), written + ": expected " +
+                                  (def->kind == Kind::kNumber ? "a number"
+                                   : def->kind == Kind::kBool ? "true or false"
+                                                              : "text") +
+                                  ", got " + Describe(v));
     } else {
       text = v.Scalar();
       // Quoted text where a number or a boolean belongs is a wrong type.
       if (def->kind != Kind::kText && v.Tag() == "!") {
-        return err.At(v.Mark(),
-                      written + ": expected " +
-                          (def->kind == Kind::kNumber ? "a number"
-                                                      : "true or false") +
-                          ", got quoted text \"" + text + "\"");
+        return err.At(
+            v.Mark(),
+            written + ": expected " +
+                (def->kind == Kind::kNumber ? "a number" : "true or false") +
+                ", got quoted text \"" + text + "\"");
       }
     }
     if (absl::Status s = def->set(config, text); !s.ok()) {
@@ -410,8 +424,8 @@ class JsonFormatter final : public spdlog::formatter {
     using namespace std::chrono;
     const auto since = msg.time.time_since_epoch();
     const time_t secs = duration_cast<seconds>(since).count();
-    const int ms = static_cast<int>(
-        duration_cast<milliseconds>(since).count() % 1000);
+    const int ms =
+        static_cast<int>(duration_cast<milliseconds>(since).count() % 1000);
     tm t{};
     gmtime_r(&secs, &t);
     char ts[96];
@@ -462,10 +476,10 @@ absl::Status ParseConfig(std::string_view text, const std::string& file,
                          Config* config) {
   const FileErrors err(file);
   if (text.size() > kMaxConfigFileBytes) {
-    return absl::InvalidArgumentError(
-        file + ": " + std::to_string(text.size()) +
-        " bytes, more than the limit of " +
-        std::to_string(kMaxConfigFileBytes));
+    return absl::InvalidArgumentError(file + ": " +
+                                      std::to_string(text.size()) +
+                                      " bytes, more than the limit of " +
+                                      std::to_string(kMaxConfigFileBytes));
   }
   YAML::Node root;
   try {
@@ -537,9 +551,9 @@ absl::Status CheckConfig(const Config& c) {
   if (!c.backup.dir.empty()) {
     const fs::path data = Normal(c.data_dir), backups = Normal(c.backup.dir);
     if (Inside(backups, data)) {
-      return absl::InvalidArgumentError(
-          "backup.dir " + c.backup.dir + " is inside data-dir " + c.data_dir +
-          ": give them separate directories");
+      return absl::InvalidArgumentError("backup.dir " + c.backup.dir +
+                                        " is inside data-dir " + c.data_dir +
+                                        ": give them separate directories");
     }
     if (Inside(data, backups)) {
       return absl::InvalidArgumentError(
@@ -622,9 +636,11 @@ absl::StatusOr<int64_t> ParseDuration(std::string_view text) {
 std::string FormatDuration(int64_t ms) {
   if (ms <= 0) return "0s";
   std::string out;
-  const std::pair<int64_t, const char*> units[] = {
-      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"},
-      {1, "ms"}};
+  const std::pair<int64_t, const char*> units[] = {{86'400'000, "d"},
+                                                   {3'600'000, "h"},
+                                                   {60'000, "m"},
+                                                   {1000, "s"},
+                                                   {1, "ms"}};
   for (const auto& [scale, name] : units) {
     if (ms >= scale) {
       out += std::to_string(ms / scale) + name;

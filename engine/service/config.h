@@ -63,6 +63,12 @@ struct Config {
   int64_t max_queued_per_shard = 20'000;
   int max_calls_per_principal = 512;
   int max_streams_per_principal = 64;
+  // Limits of each new case's execution (a running case keeps those it
+  // started with).
+  int64_t max_map_items = 10'000;
+  int64_t max_open_tasks_per_case = 10'000;
+  int64_t max_states_per_call = 250'000;
+  int64_t max_history_events = 100'000;
 };
 
 // One setting: its key in the file ("data_dir", "backup.every"), its flag

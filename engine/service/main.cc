@@ -216,6 +216,10 @@ EngineOptions EngineOptionsFrom(const Config& cfg) {
   eo.max_open_cases = cfg.max_open_cases;
   eo.max_resident_cases = cfg.max_resident_cases;
   eo.max_queued_per_shard = static_cast<size_t>(cfg.max_queued_per_shard);
+  eo.limits.set_max_map_items(cfg.max_map_items);
+  eo.limits.set_max_open_tasks(cfg.max_open_tasks_per_case);
+  eo.limits.set_max_states_per_call(cfg.max_states_per_call);
+  eo.limits.set_max_history_events(cfg.max_history_events);
   eo.rules_factory =
       onewindow::scheduler::MakeManifestRulesFactory(cfg.calendar_dir);
   return eo;

@@ -5,7 +5,7 @@ and the definitions in workflows/, instead of copying files into the repo.
     make_corpus.py OUT_DIR [CONFORMANCE_DIR]
 
 Writes OUT_DIR/<target>/<hash> for the targets json, yaml, validator,
-jsonpath, intrinsics and compiled. CONFORMANCE_DIR defaults to
+jsonpath, intrinsics, compiled, jsonata and interpreter. CONFORMANCE_DIR defaults to
 $OW_CONFORMANCE_DIR or ../shared/conformance beside the repository.
 """
 import hashlib
@@ -105,6 +105,7 @@ def main():
         seed(out, "validator", text)
         seed(out, "yaml", to_yaml(doc))
         seed(out, "compiled", text + "\0" + inp)
+        seed(out, "interpreter", text + "\0" + inp)
         found = []
         strings(doc, found)
         for s in found:
@@ -127,6 +128,7 @@ def main():
                 doc = json.loads(read(dp))
             except ValueError:
                 continue
+            seed(out, "interpreter", read(dp) + "\0" + inp)
             found = []
             strings(doc, found)
             for s in found:
@@ -147,7 +149,7 @@ def main():
          '[{"s":"aXb"},{"s":"c"}]')
     seed(out, "intrinsics", "States.ArrayUnique(States.Array(1, 1.0, '1'))\n{}")
     for target in ("json", "yaml", "validator", "jsonpath", "intrinsics",
-                   "compiled", "jsonata"):
+                   "compiled", "jsonata", "interpreter"):
         d = os.path.join(out, target)
         n = len(os.listdir(d)) if os.path.isdir(d) else 0
         print(f"{target}: {n} seeds")

@@ -5,7 +5,7 @@
 #
 # --short runs each target 60 s (for CI); SECONDS runs each that long
 # (default 600). TARGETs: json yaml validator jsonpath intrinsics compiled
-# (default: all that exist).
+# jsonata interpreter (default: all that exist).
 #
 # Environment:
 #   OW_FUZZ_BUILD  build folder (default: build-fuzz in the repository)
@@ -55,9 +55,12 @@ for t in "${targets[@]}"; do build_targets+=(--target "fuzz_$t"); done
 cmake --build "$build" -j"${BUILD_JOBS:-2}" "${build_targets[@]}" >"$build/build.log" 2>&1 ||
   { tail -40 "$build/build.log" >&2; exit 2; }
 
-if [ ! -d "$build/corpus" ]; then
-  python3 "$here/make_corpus.py" "$build/corpus" >/dev/null || exit 2
-fi
+for t in "${targets[@]}"; do
+  if [ ! -d "$build/corpus/$t" ]; then
+    python3 "$here/make_corpus.py" "$build/corpus" >/dev/null || exit 2
+    break
+  fi
+done
 mkdir -p "$build/artifacts" "$build/logs"
 
 max_len() {
