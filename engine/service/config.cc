@@ -598,6 +598,10 @@ std::string ConfigToYaml(const Config& c) {
   num("max-queued-per-shard", c.max_queued_per_shard);
   num("max-calls-per-principal", c.max_calls_per_principal);
   num("max-streams-per-principal", c.max_streams_per_principal);
+  num("max-map-items", c.max_map_items);
+  num("max-open-tasks-per-case", c.max_open_tasks_per_case);
+  num("max-states-per-call", c.max_states_per_call);
+  num("max-history-events", c.max_history_events);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

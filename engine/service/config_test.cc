@@ -73,6 +73,10 @@ max-resident-cases: 500
 max-queued-per-shard: 77
 max-calls-per-principal: 9
 max-streams-per-principal: 5
+max-map-items: 200
+max-open-tasks-per-case: 300
+max-states-per-call: 4000
+max-history-events: 5000
 )",
                          &c);
   ASSERT_TRUE(s.ok()) << s;
@@ -98,6 +102,10 @@ max-streams-per-principal: 5
   EXPECT_EQ(c.max_queued_per_shard, 77);
   EXPECT_EQ(c.max_calls_per_principal, 9);
   EXPECT_EQ(c.max_streams_per_principal, 5);
+  EXPECT_EQ(c.max_map_items, 200);
+  EXPECT_EQ(c.max_open_tasks_per_case, 300);
+  EXPECT_EQ(c.max_states_per_call, 4000);
+  EXPECT_EQ(c.max_history_events, 5000);
   EXPECT_TRUE(CheckConfig(c).ok()) << CheckConfig(c);
 }
 

@@ -8,7 +8,9 @@
 //              [--http-listen ADDR] [--backup-dir DIR --backup-every 6h
 //              --backup-keep N] [--max-open-cases N] [--max-resident-cases N]
 //              [--max-queued-per-shard N] [--max-calls-per-principal N]
-//              [--max-streams-per-principal N]
+//              [--max-streams-per-principal N] [--max-map-items N]
+//              [--max-open-tasks-per-case N] [--max-states-per-call N]
+//              [--max-history-events N]
 //
 // Every setting is a key of the YAML config file (engine/service/config.h,
 // deploy/onewindow.yaml); flags override the file. --check-config prints
