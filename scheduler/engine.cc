@@ -131,8 +131,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
     if (!st.ok()) return st.status();
     e->store_ = std::move(*st);
   }
-  e->registry_ = std::make_unique<WorkflowRegistry>(e->store_.get(),
-                                                    e->options_.rules_factory);
+  e->registry_ = std::make_unique<WorkflowRegistry>(
+      e->store_.get(), e->options_.rules_factory, e->options_.asl_limits);
   Engine* raw = e.get();
   e->dispatcher_ = std::make_unique<Dispatcher>(
       e->clock_, [raw](const onewindow::v1::Task& t) { raw->Redeliver(t); },
@@ -384,7 +384,8 @@ void Engine::SubmitCase(const onewindow::v1::SubmitCaseRequest& request,
     }
   }
   absl::StatusOr<json> input =
-      ParsePayload(request.input_json(), "input_json", kDefaultMaxJsonDepth);
+      ParsePayload(request.input_json(), "input_json",
+                   options_.asl_limits.max_json_depth);
   if (!input.ok()) {
     done(input.status());
     return;
@@ -694,7 +695,8 @@ void Engine::CompleteTask(const std::string& token,
     return;
   }
   absl::StatusOr<json> result =
-      ParsePayload(result_json, "result_json", kDefaultMaxJsonDepth);
+      ParsePayload(result_json, "result_json",
+                   options_.asl_limits.max_json_depth);
   if (!result.ok()) {
     done(result.status());
     return;

@@ -47,6 +47,9 @@ struct EngineOptions {
   int shards = 2;
   // Cap on a case input or a task result, bytes.
   int64_t max_payload_bytes = 256 * 1024;
+  // Bounds on definitions (max_json_depth, max_definition_bytes,
+  // max_states) and on the nesting of payloads (max_json_depth).
+  asl::Limits asl_limits = asl::DefaultLimits();
   // Commands queued per shard before SubmitCase answers RESOURCE_EXHAUSTED.
   size_t max_queued_per_shard = 20000;
   // Open (running) cases the engine accepts, over all shards; SubmitCase

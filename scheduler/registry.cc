@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <set>
 
 #include "engine/store/records.h"
@@ -11,8 +12,10 @@ namespace {
 
 onewindow::v1::DefinitionFormat ToProto(asl::SourceFormat f,
                                         const std::string& text) {
-  if (f == asl::SourceFormat::kJson) return onewindow::v1::DEFINITION_FORMAT_JSON;
-  if (f == asl::SourceFormat::kYaml) return onewindow::v1::DEFINITION_FORMAT_YAML;
+  if (f == asl::SourceFormat::kJson)
+    return onewindow::v1::DEFINITION_FORMAT_JSON;
+  if (f == asl::SourceFormat::kYaml)
+    return onewindow::v1::DEFINITION_FORMAT_YAML;
   size_t i = text.find_first_not_of(" \t\r\n");
   return (i != std::string::npos && text[i] == '{')
              ? onewindow::v1::DEFINITION_FORMAT_JSON
@@ -69,13 +72,12 @@ asl::SourceFormat SourceFormatFromProto(onewindow::v1::DefinitionFormat f) {
 
 absl::Status WorkflowRegistry::CheckName(const std::string& name) {
   if (name.empty() || name.size() > 80) {
-    return absl::InvalidArgumentError(
-        "name: must be 1 to 80 characters, got " +
-        std::to_string(name.size()));
+    return absl::InvalidArgumentError("name: must be 1 to 80 characters, got " +
+                                      std::to_string(name.size()));
   }
   for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-          c == '_' || c == '.')) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+          c == '.')) {
       return absl::InvalidArgumentError(
           "name: \"" + name +
           "\" may hold only letters, digits, '-', '_' and '.'");
@@ -84,15 +86,36 @@ absl::Status WorkflowRegistry::CheckName(const std::string& name) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Each bound at least its default.
+asl::Limits AtLeastDefaults(asl::Limits l) {
+  const asl::Limits& d = asl::DefaultLimits();
+  l.max_json_depth = std::max(l.max_json_depth, d.max_json_depth);
+  l.max_definition_bytes =
+      std::max(l.max_definition_bytes, d.max_definition_bytes);
+  l.max_states = std::max(l.max_states, d.max_states);
+  return l;
+}
+
+}  // namespace
+
+WorkflowRegistry::WorkflowRegistry(store::Store* store, RulesFactory rules,
+                                   const asl::Limits& limits)
+    : store_(store),
+      rules_(std::move(rules)),
+      limits_(limits),
+      load_limits_(AtLeastDefaults(limits)) {}
+
 absl::StatusOr<DeployedWorkflow> WorkflowRegistry::Compile(
     const store::WorkflowRecord& w) const {
-  auto def = asl::Definition::Compile(w.definition(),
-                                      SourceFormatFromProto(w.format()));
+  auto def = asl::Definition::Compile(
+      w.definition(), SourceFormatFromProto(w.format()), load_limits_);
   if (!def.ok()) return def.status();
   absl::StatusOr<std::shared_ptr<const ServiceRules>> rules =
-      rules_ ? rules_(w.manifest_source())
-             : absl::StatusOr<std::shared_ptr<const ServiceRules>>(
-                   DefaultRules());
+      rules_
+          ? rules_(w.manifest_source())
+          : absl::StatusOr<std::shared_ptr<const ServiceRules>>(DefaultRules());
   if (!rules.ok()) return rules.status();
   return DeployedWorkflow{w, *def, *rules};
 }
@@ -106,8 +129,8 @@ absl::Status WorkflowRegistry::Load() {
         if (!d.ok()) {
           inner = absl::DataLossError(
               "stored workflow " + w.name() + "@" +
-              std::to_string(w.version()) + " no longer compiles: " +
-              std::string(d.status().message()));
+              std::to_string(w.version()) +
+              " no longer compiles: " + std::string(d.status().message()));
           return false;
         }
         loaded[w.name()][w.version()] = std::move(*d);
@@ -122,17 +145,16 @@ absl::Status WorkflowRegistry::Load() {
 
 absl::StatusOr<DeployResult> WorkflowRegistry::Deploy(
     const std::string& name, const std::string& text, asl::SourceFormat format,
-    const std::string& description, int64_t now_ms,
-    const std::string& manifest, const std::string& deployed_by,
-    const std::string& deployed_role) {
+    const std::string& description, int64_t now_ms, const std::string& manifest,
+    const std::string& deployed_by, const std::string& deployed_role) {
   if (absl::Status s = CheckName(name); !s.ok()) return s;
   if (text.empty()) {
     return absl::InvalidArgumentError("definition: empty");
   }
-  auto def = asl::Definition::Compile(text, format);
+  auto def = asl::Definition::Compile(text, format, limits_);
   if (!def.ok()) {
-    return absl::InvalidArgumentError(
-        "definition is not valid: " + std::string(def.status().message()));
+    return absl::InvalidArgumentError("definition is not valid: " +
+                                      std::string(def.status().message()));
   }
   std::vector<std::string> errors;
   CheckResources((*def)->doc(), "$", &errors);
@@ -145,9 +167,9 @@ absl::StatusOr<DeployResult> WorkflowRegistry::Deploy(
     return absl::InvalidArgumentError(msg);
   }
   absl::StatusOr<std::shared_ptr<const ServiceRules>> rules =
-      rules_ ? rules_(manifest)
-             : absl::StatusOr<std::shared_ptr<const ServiceRules>>(
-                   DefaultRules());
+      rules_
+          ? rules_(manifest)
+          : absl::StatusOr<std::shared_ptr<const ServiceRules>>(DefaultRules());
   if (!rules.ok()) {
     return absl::InvalidArgumentError("service manifest is not valid: " +
                                       std::string(rules.status().message()));
@@ -160,8 +182,8 @@ absl::StatusOr<DeployResult> WorkflowRegistry::Deploy(
     const std::string both = digest + "\n" + manifest;
     SHA256(reinterpret_cast<const unsigned char*>(both.data()), both.size(),
            md);
-    digest = store::Hex(std::string_view(reinterpret_cast<char*>(md),
-                                         sizeof(md)));
+    digest =
+        store::Hex(std::string_view(reinterpret_cast<char*>(md), sizeof(md)));
   }
 
   std::lock_guard deploy_lock(deploy_mu_);

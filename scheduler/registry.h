@@ -40,8 +40,9 @@ struct DeployResult {
 
 // Turns a manifest's text (empty: none) into rules. INVALID_ARGUMENT naming
 // the field and line at fault.
-using RulesFactory = std::function<absl::StatusOr<std::shared_ptr<const ServiceRules>>(
-    const std::string& manifest_text)>;
+using RulesFactory =
+    std::function<absl::StatusOr<std::shared_ptr<const ServiceRules>>(
+        const std::string& manifest_text)>;
 
 // Rules of a service without a manifest: prefix OW, no deadline, Saturday
 // and Sunday off (UTC), any input.
@@ -49,22 +50,22 @@ std::shared_ptr<const ServiceRules> DefaultRules();
 
 class WorkflowRegistry {
  public:
-  WorkflowRegistry(store::Store* store, RulesFactory rules)
-      : store_(store), rules_(std::move(rules)) {}
+  // `limits` bound definitions deployed from now on; stored versions are
+  // loaded with each bound at least its default, so that lowering a bound
+  // never stops the engine from starting with what it already runs.
+  WorkflowRegistry(store::Store* store, RulesFactory rules,
+                   const asl::Limits& limits = asl::DefaultLimits());
 
   // Loads and compiles every stored version.
   absl::Status Load();
 
   // Validates and stores `text` (with its manifest) as the next version of
   // `name`. INVALID_ARGUMENT naming the definition paths at fault.
-  absl::StatusOr<DeployResult> Deploy(const std::string& name,
-                                      const std::string& text,
-                                      asl::SourceFormat format,
-                                      const std::string& description,
-                                      int64_t now_ms,
-                                      const std::string& manifest = "",
-                                      const std::string& deployed_by = "",
-                                      const std::string& deployed_role = "");
+  absl::StatusOr<DeployResult> Deploy(
+      const std::string& name, const std::string& text,
+      asl::SourceFormat format, const std::string& description, int64_t now_ms,
+      const std::string& manifest = "", const std::string& deployed_by = "",
+      const std::string& deployed_role = "");
 
   // `version` 0 = latest. NOT_FOUND for an unknown name or version.
   absl::StatusOr<DeployedWorkflow> Get(const std::string& name,
@@ -78,10 +79,13 @@ class WorkflowRegistry {
   static absl::Status CheckName(const std::string& name);
 
  private:
-  absl::StatusOr<DeployedWorkflow> Compile(const store::WorkflowRecord& w) const;
+  absl::StatusOr<DeployedWorkflow> Compile(
+      const store::WorkflowRecord& w) const;
 
   store::Store* const store_;
   const RulesFactory rules_;
+  const asl::Limits limits_;       // new deployments
+  const asl::Limits load_limits_;  // stored versions
   mutable std::shared_mutex mu_;
   std::mutex deploy_mu_;  // serialises deploys
   // name -> version -> workflow

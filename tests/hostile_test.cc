@@ -273,6 +273,96 @@ TEST_F(HostileTest, EndlessChoiceLoopStopsAtTheHistoryLimit) {
   EXPECT_EQ(WaitEnd(other.case_id()).status(), v1::CASE_STATUS_SUCCEEDED);
 }
 
+TEST_F(HostileTest, ConfiguredLimitsApplyAndAreNamed) {
+  // A second engine with every configurable bound lowered: each refusal
+  // names the configured value, not the default.
+  TempDir dir;
+  const std::string log = (dir.path() / "server.log").string();
+  Server tight(dir.path() / "data", log,
+               {"--max-json-depth", "16", "--max-definition-states", "3",
+                "--max-history-events", "1000", "--max-map-items", "5"});
+  ASSERT_TRUE(tight.Start()) << ReadFile(log);
+  auto ctx = [] {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::seconds(20));
+    return c;
+  };
+  auto deploy = [&](const std::string& name, const std::string& def) {
+    v1::DeployWorkflowRequest req;
+    req.set_name(name);
+    req.set_definition(def);
+    v1::DeployWorkflowResponse resp;
+    return tight.workflows().DeployWorkflow(ctx().get(), req, &resp);
+  };
+  auto submit = [&](const std::string& service, const std::string& input,
+                    v1::SubmitCaseResponse* resp) {
+    v1::SubmitCaseRequest req;
+    req.set_service(service);
+    req.set_input_json(input);
+    return tight.cases().SubmitCase(ctx().get(), req, resp);
+  };
+  auto wait_end = [&](const std::string& id) {
+    v1::Case c;
+    WaitFor(
+        [&] {
+          v1::GetCaseRequest req;
+          req.set_case_id(id);
+          v1::GetCaseResponse resp;
+          if (!tight.cases().GetCase(ctx().get(), req, &resp).ok()) {
+            return false;
+          }
+          c = resp.case_();
+          return c.status() != v1::CASE_STATUS_RUNNING;
+        },
+        std::chrono::seconds(30));
+    return c;
+  };
+
+  // Definition states: four states where three are allowed.
+  grpc::Status s = deploy("four", R"({"StartAt": "A", "States": {
+    "A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "C"},
+    "C": {"Type": "Pass", "Next": "D"}, "D": {"Type": "Succeed"}}})");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("3"), std::string::npos)
+      << s.error_message();
+
+  // Case data 20 deep where 16 is the bound.
+  ASSERT_TRUE(deploy("pass", R"({"StartAt": "P", "States": {
+    "P": {"Type": "Pass", "End": true}}})")
+                  .ok());
+  v1::SubmitCaseResponse sub;
+  s = submit("pass", "{\"a\": " + Deep(20) + "}", &sub);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("limit of 16"), std::string::npos)
+      << s.error_message();
+  ASSERT_TRUE(submit("pass", "{\"a\": " + Deep(10) + "}", &sub).ok());
+  EXPECT_EQ(wait_end(sub.case_id()).status(), v1::CASE_STATUS_SUCCEEDED);
+
+  // Map items: six where five are allowed.
+  ASSERT_TRUE(deploy("map", R"({"StartAt": "M", "States": {
+    "M": {"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "I",
+      "States": {"I": {"Type": "Pass", "End": true}}}}}})")
+                  .ok());
+  ASSERT_TRUE(submit("map", "[1, 2, 3, 4, 5, 6]", &sub).ok());
+  v1::Case c = wait_end(sub.case_id());
+  EXPECT_EQ(c.status(), v1::CASE_STATUS_FAILED);
+  EXPECT_NE(c.cause().find("max_map_items"), std::string::npos) << c.cause();
+
+  // History events: a loop of two Choice states.
+  ASSERT_TRUE(deploy("spin", R"({"StartAt": "A", "States": {
+    "A": {"Type": "Choice", "Default": "E", "Choices": [
+      {"Variable": "$.go", "BooleanEquals": true, "Next": "A"}]},
+    "E": {"Type": "Succeed"}}})")
+                  .ok());
+  ASSERT_TRUE(submit("spin", R"({"go": true})", &sub).ok());
+  c = wait_end(sub.case_id());
+  EXPECT_EQ(c.status(), v1::CASE_STATUS_FAILED);
+  EXPECT_NE(c.cause().find("max_history_events (1000)"), std::string::npos)
+      << c.cause();
+  EXPECT_LE(c.history_seq(), 1005);
+}
+
 TEST_F(HostileTest, ReusedRequestIdWithOtherDataIsAlreadyExists) {
   v1::SubmitCaseResponse a, b;
   ASSERT_TRUE(Submit("one", R"({"x":1})", &a, "counter-9-1").ok());
@@ -303,10 +393,10 @@ TEST_F(HostileTest, ForgedTokenIsNotFound) {
 TEST_F(HostileTest, OwctlRefusesADeepDataFileWithoutCrashing) {
   const auto file = dir_.path() / "deep.json";
   std::ofstream(file) << Deep(100'000);
-  const std::string cmd = std::string(OWCTL_PATH) + " --addr " +
-                          server_->addr() + " case submit --service one --data " +
-                          file.string() + " > " +
-                          (dir_.path() / "owctl.out").string() + " 2>&1";
+  const std::string cmd =
+      std::string(OWCTL_PATH) + " --addr " + server_->addr() +
+      " case submit --service one --data " + file.string() + " > " +
+      (dir_.path() / "owctl.out").string() + " 2>&1";
   const int rc = std::system(cmd.c_str());
   ASSERT_TRUE(WIFEXITED(rc));
   EXPECT_NE(WEXITSTATUS(rc), 0);

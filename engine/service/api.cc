@@ -117,8 +117,7 @@ void Api::VerifyCase(const Caller& c, const v1::VerifyCaseRequest& r,
 void Api::AddDocuments(const Caller& c, const v1::AddDocumentsRequest& r,
                        Done<v1::AddDocumentsResponse> done) {
   if (Deny(Authorize(c, Op::kAddDocuments), done)) return;
-  std::vector<v1::DocumentRef> docs(r.documents().begin(),
-                                    r.documents().end());
+  std::vector<v1::DocumentRef> docs(r.documents().begin(), r.documents().end());
   engine_->AddDocuments(r.case_id(), std::move(docs), ActorOf(c),
                         [done = std::move(done)](absl::StatusOr<v1::Case> res) {
                           if (!res.ok()) {
@@ -163,7 +162,8 @@ void Api::GetBoard(const Caller& c, const v1::GetBoardRequest&,
 absl::Status Api::CanWatch(const Caller& c, const v1::WatchCaseRequest& r) {
   if (absl::Status s = Authorize(c, Op::kReadCases); !s.ok()) return s;
   if (!r.case_id().empty()) {
-    absl::StatusOr<std::string> id = scheduler::Engine::CheckCaseId(r.case_id());
+    absl::StatusOr<std::string> id =
+        scheduler::Engine::CheckCaseId(r.case_id());
     if (!id.ok()) return id.status();
   }
   return absl::OkStatus();
@@ -181,8 +181,9 @@ void Api::ValidateWorkflow(const Caller& c,
   }
   engine_->RunOnReader([this, r, done = std::move(done)] {
     v1::ValidateWorkflowResponse resp;
-    auto loaded = asl::LoadSource(r.definition(),
-                                  scheduler::SourceFormatFromProto(r.format()));
+    const asl::Limits& limits = engine_->options().asl_limits;
+    auto loaded = asl::LoadSource(
+        r.definition(), scheduler::SourceFormatFromProto(r.format()), limits);
     if (!loaded.ok()) {
       resp.set_valid(false);
       auto* e = resp.add_errors();
@@ -191,7 +192,7 @@ void Api::ValidateWorkflow(const Caller& c,
       done(std::move(resp));
       return;
     }
-    std::vector<asl::ValidationError> errors = asl::Validate(*loaded);
+    std::vector<asl::ValidationError> errors = asl::Validate(*loaded, limits);
     bool valid = errors.empty();
     for (const auto& err : errors) {
       auto* e = resp.add_errors();
@@ -285,8 +286,7 @@ void Api::ActivateTasks(const Caller& c, const v1::ActivateTasksRequest& r,
   engine_->ActivateTasks(
       r.department(), r.max_tasks(), r.lease_ms(),
       r.worker().empty() ? c.principal : r.worker(),
-      [done = std::move(done)](
-          absl::StatusOr<std::vector<v1::Task>> res) {
+      [done = std::move(done)](absl::StatusOr<std::vector<v1::Task>> res) {
         if (!res.ok()) {
           done(res.status());
           return;

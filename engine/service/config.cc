@@ -271,6 +271,18 @@ const std::vector<FieldDef>& Defs() {
         "history events one new case may have; beyond it the case fails "
         "with States.Runtime (1000-100000000)",
         Kind::kNumber, Number(&Config::max_history_events, 1000, 100'000'000));
+    add("max_json_depth", "N",
+        "nesting depth of case data, task results and definitions; deeper "
+        "is INVALID_ARGUMENT naming the limit (8-1000)",
+        Kind::kNumber, Number(&Config::max_json_depth, 8, 1000));
+    add("max_definition_bytes", "N",
+        "size of a definition deployed or validated, bytes (1024-16777216)",
+        Kind::kNumber,
+        Number(&Config::max_definition_bytes, 1024, 16 << 20));
+    add("max_definition_states", "N",
+        "states in one definition, all branches and Map processors "
+        "together (1-100000)",
+        Kind::kNumber, Number(&Config::max_definition_states, 1, 100'000));
     add("max_resident_cases", "N",
         "running cases kept in memory; the least recently used others are "
         "rebuilt from the store when needed",
@@ -602,6 +614,9 @@ std::string ConfigToYaml(const Config& c) {
   num("max-open-tasks-per-case", c.max_open_tasks_per_case);
   num("max-states-per-call", c.max_states_per_call);
   num("max-history-events", c.max_history_events);
+  num("max-json-depth", c.max_json_depth);
+  num("max-definition-bytes", c.max_definition_bytes);
+  num("max-definition-states", c.max_definition_states);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -69,6 +69,11 @@ struct Config {
   int64_t max_open_tasks_per_case = 10'000;
   int64_t max_states_per_call = 250'000;
   int64_t max_history_events = 100'000;
+  // Bounds on what callers send: JSON nesting (case data, task results,
+  // definitions), definition size and state count.
+  int64_t max_json_depth = 128;
+  int64_t max_definition_bytes = 1 << 20;
+  int64_t max_definition_states = 10'000;
 };
 
 // One setting: its key in the file ("data_dir", "backup.every"), its flag

@@ -10,7 +10,8 @@
 //              [--max-queued-per-shard N] [--max-calls-per-principal N]
 //              [--max-streams-per-principal N] [--max-map-items N]
 //              [--max-open-tasks-per-case N] [--max-states-per-call N]
-//              [--max-history-events N]
+//              [--max-history-events N] [--max-json-depth N]
+//              [--max-definition-bytes N] [--max-definition-states N]
 //
 // Every setting is a key of the YAML config file (engine/service/config.h,
 // deploy/onewindow.yaml); flags override the file. --check-config prints
@@ -140,12 +141,11 @@ int LoadSettings(int argc, char** argv, Config* cfg) {
   for (size_t i = 0; i < fields.size(); ++i) {
     const auto& f = fields[i];
     if (f.value_name.empty()) {
-      options[i] = app.add_flag_function(f.flag, [&switches, i](int64_t n) {
-        switches[i] = n > 0;
-      }, f.help);
+      options[i] = app.add_flag_function(
+          f.flag, [&switches, i](int64_t n) { switches[i] = n > 0; }, f.help);
     } else {
-      options[i] = app.add_option(f.flag, values[i], f.help)
-                       ->type_name(f.value_name);
+      options[i] =
+          app.add_option(f.flag, values[i], f.help)->type_name(f.value_name);
     }
   }
   CLI11_PARSE(app, argc, argv);
@@ -222,6 +222,10 @@ EngineOptions EngineOptionsFrom(const Config& cfg) {
   eo.limits.set_max_open_tasks(cfg.max_open_tasks_per_case);
   eo.limits.set_max_states_per_call(cfg.max_states_per_call);
   eo.limits.set_max_history_events(cfg.max_history_events);
+  eo.asl_limits.max_json_depth = static_cast<int>(cfg.max_json_depth);
+  eo.asl_limits.max_definition_bytes =
+      static_cast<size_t>(cfg.max_definition_bytes);
+  eo.asl_limits.max_states = static_cast<int>(cfg.max_definition_states);
   eo.rules_factory =
       onewindow::scheduler::MakeManifestRulesFactory(cfg.calendar_dir);
   return eo;
@@ -294,8 +298,8 @@ int main(int argc, char** argv) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(cfg.listen, creds, &port);
-  builder.SetMaxReceiveMessageSize(
-      static_cast<int>(std::max<int64_t>(4 << 20, cfg.max_payload_bytes * 2)));
+  builder.SetMaxReceiveMessageSize(static_cast<int>(std::max<int64_t>(
+      {4 << 20, cfg.max_payload_bytes * 2, cfg.max_definition_bytes * 2})));
   builder.RegisterService(&cases);
   builder.RegisterService(&workflows);
   builder.RegisterService(&adapters);
@@ -316,7 +320,8 @@ int main(int argc, char** argv) {
     onewindow::service::http::HttpOptions ho;
     ho.listen = cfg.http_listen;
     ho.max_body_bytes = static_cast<size_t>(
-        std::max<int64_t>(1 << 20, cfg.max_payload_bytes + (64 << 10)));
+        std::max<int64_t>({1 << 20, cfg.max_payload_bytes + (64 << 10),
+                           cfg.max_definition_bytes + (64 << 10)}));
     auto started = onewindow::service::http::HttpServer::Start(
         ho, &sctx, &metrics, [&draining] { return !draining.load(); });
     if (!started.ok()) {
