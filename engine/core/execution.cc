@@ -438,6 +438,8 @@ absl::Status Execution::HeartbeatTask(std::string_view task_id, int64_t now_ms,
   // heartbeat_s passed the same check when the task was scheduled.
   t.heartbeat_timer = x.ArmTimer(TimerKind::kHeartbeat, t.id,
                                  due.ok() ? *due : now_ms);
+  // Heartbeats are history too: a worker beating forever meets the bound.
+  x.HistoryExceeded();
   x.End();
   return absl::OkStatus();
 }

@@ -829,6 +829,30 @@ TEST(ExecutionTest, HistoryLimitCountsAcrossCallsAndCheckpoints) {
   EXPECT_THAT(out.set_timers, IsEmpty());
 }
 
+TEST(ExecutionTest, EndlessHeartbeatsMeetTheHistoryLimit) {
+  auto def = Def(R"({"StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":"dept:A/a","HeartbeatSeconds":60,
+         "End":true}}})");
+  StartInfo info = Info();
+  info.limits.set_max_history_events(100);
+  StepOutput out;
+  auto exec = Execution::Start(def, Json::object(), info, &out);
+  ASSERT_THAT(out.dispatch, SizeIs(1));
+  const std::string task = out.dispatch[0].task_id;
+  int beats = 0;
+  while (exec->status() == RunStatus::kRunning && beats < 1000) {
+    StepOutput o;
+    ASSERT_TRUE(exec->HeartbeatTask(task, kT0 + beats, &o).ok());
+    ++beats;
+    if (exec->status() != RunStatus::kRunning) {
+      EXPECT_THAT(o.cancel_tasks, ::testing::Contains(task));
+    }
+  }
+  EXPECT_EQ(exec->status(), RunStatus::kFailed);
+  EXPECT_THAT(exec->cause(), ::testing::HasSubstr("max_history_events (100)"));
+  EXPECT_LT(beats, 100);
+}
+
 TEST(ExecutionTest, NoHistoryLimitWhenZero) {
   auto def = Def(R"({"StartAt":"W","States":{
     "W":{"Type":"Wait","Seconds":1,"Next":"P"},

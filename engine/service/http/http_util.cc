@@ -314,7 +314,9 @@ absl::Status FromJson(std::string_view body, google::protobuf::Message* m) {
   if (JsonDepth(body) < 0) {
     return absl::InvalidArgumentError(
         "request body: JSON nested deeper than " +
-        std::to_string(kMaxJsonDepth) + " levels (max_json_depth)");
+        std::to_string(kMaxJsonDepth) +
+        " levels (the bound on request bodies; case data is text in "
+        "input_json and meets max_json_depth)");
   }
   google::protobuf::util::JsonParseOptions o;
   o.ignore_unknown_fields = false;
