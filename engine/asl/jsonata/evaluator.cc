@@ -89,9 +89,15 @@ absl::Status Evaluator::Charge(uint64_t steps) {
   return absl::OkStatus();
 }
 
+// Stack depth is measured between frame addresses: the address of a local
+// would do in a plain build, but under AddressSanitizer's use-after-return
+// detection locals live on a separate fake stack.
+const char* Evaluator::FrameAddress() {
+  return static_cast<const char*>(__builtin_frame_address(0));
+}
+
 absl::Status Evaluator::CheckStack() {
-  char here = 0;
-  const char* p = &here;
+  const char* p = FrameAddress();
   size_t used = stack_base_ > p ? static_cast<size_t>(stack_base_ - p) : 0;
   if (used > max_stack_used_) max_stack_used_ = used;
   if (used > limits_.max_stack_bytes) {
@@ -146,8 +152,7 @@ absl::StatusOr<int64_t> Evaluator::NowMillis() {
 // ---- Entry -----------------------------------------------------------------
 
 absl::StatusOr<std::optional<Json>> Evaluator::Run(const Json* input) {
-  char base = 0;
-  stack_base_ = &base;
+  stack_base_ = FrameAddress();
   Value in = input != nullptr ? Value::FromJson(*input) : Value();
   if (in.IsArray()) {
     auto wrapper = SequenceOf(in);
@@ -174,9 +179,9 @@ absl::StatusOr<std::optional<Json>> Evaluator::Run(const Json* input) {
 absl::StatusOr<Value> Evaluator::Eval(const Node& n, const Value& input,
                                       Frame* env) {
   // Kept small: this frame is on the stack once per level of nesting.
-  char here = 0;
+  const char* here = FrameAddress();
   size_t used =
-      stack_base_ > &here ? static_cast<size_t>(stack_base_ - &here) : 0;
+      stack_base_ > here ? static_cast<size_t>(stack_base_ - here) : 0;
   if (used > max_stack_used_) max_stack_used_ = used;
   if (++steps_ > limits_.max_steps || used > limits_.max_stack_bytes)
     return BudgetError();

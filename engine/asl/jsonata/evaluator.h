@@ -288,6 +288,8 @@ class Evaluator final : public CallContext {
   uint64_t steps_ = 0;
   int call_depth_ = 0;
   const char* stack_base_ = nullptr;
+  // The caller's frame address (not inlined, so it is a frame of its own).
+  __attribute__((noinline)) static const char* FrameAddress();
   size_t max_stack_used_ = 0;
   Frame* call_env_ = nullptr;  // scope of the function call being applied
   size_t result_bytes_ = 0;
