@@ -452,8 +452,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.seed = size;
   // Tighter than the engine's defaults, which only cost fuzzing time here
   // (the bounds work the same).
-  options.limits.set_max_states_per_call(5000);
-  options.limits.set_max_history_events(20000);
+  options.limits.set_max_states_per_call(1000);
+  options.limits.set_max_history_events(5000);
   options.limits.set_max_map_items(500);
   auto first = core::RunLocal(def, input, options);
   std::string a = Outcome(first);

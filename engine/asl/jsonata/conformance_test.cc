@@ -90,6 +90,11 @@ TEST(ConformanceTest, Partition) {
       {R"({"fst": [0, 1, 2, 3], "snd": 2})", "[[0, 1], [2, 3]]"},
       {R"({"fst": [0, 1, 2, 3], "snd": 3})", "[[0, 1, 2], [3]]"},
       {R"({"fst": [0, 1, 2, 3], "snd": 4})", "[[0, 1, 2, 3]]"},
+      // Sizes beyond any array, and beyond size_t: one chunk.
+      {R"({"fst": [0, 1, 2, 3], "snd": 9223372036854775807})",
+       "[[0, 1, 2, 3]]"},
+      {R"({"fst": [0, 1], "snd": 29223372036854775807})", "[[0, 1]]"},
+      {R"({"fst": [0, 1], "snd": 1e300})", "[[0, 1]]"},
   };
   for (const C& c : cases) {
     Json input = {{"FunctionInput", Json::parse(c.input)}};

@@ -2,8 +2,10 @@
 // $random, $uuid, $hash.
 #include "engine/asl/jsonata/step_functions.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 
@@ -35,7 +37,12 @@ absl::StatusOr<std::optional<Json>> Partition(Args args, CallContext&) {
             "The chunk size of $partition must be a positive integer, got ",
             size.dump()));
   }
-  size_t chunk = static_cast<size_t>(size.get<double>());
+  // A chunk at least as large as the array is the whole array (and a size
+  // beyond size_t, 2^64 say, must not be converted).
+  const double wanted = size.get<double>();
+  const size_t chunk = wanted >= static_cast<double>(array.size())
+                           ? std::max<size_t>(array.size(), 1)
+                           : static_cast<size_t>(wanted);
   Json out = Json::array();
   Json current = Json::array();
   for (const Json& item : array) {
@@ -108,8 +115,22 @@ absl::StatusOr<std::optional<Json>> RandomFn(Args args, CallContext& ctx) {
           "D3137", absl::StrCat("The seed of $random must be an integer, got ",
                                 seed.dump()));
     }
-    uint64_t r = SplitMix(
-        static_cast<uint64_t>(static_cast<int64_t>(seed.get<double>())));
+    // The seed's bits: an integer as it is, a larger integral double
+    // (beyond int64) by its representation, never an out-of-range cast.
+    uint64_t bits = 0;
+    if (seed.is_number_integer()) {
+      bits = static_cast<uint64_t>(seed.get<int64_t>());
+    } else if (seed.is_number_unsigned()) {
+      bits = seed.get<uint64_t>();
+    } else {
+      const double d = seed.get<double>();
+      if (std::fabs(d) < 9.2e18) {
+        bits = static_cast<uint64_t>(static_cast<int64_t>(d));
+      } else {
+        std::memcpy(&bits, &d, sizeof bits);
+      }
+    }
+    uint64_t r = SplitMix(bits);
     return std::optional<Json>(static_cast<double>(r >> 11) /
                                9007199254740992.0);
   }

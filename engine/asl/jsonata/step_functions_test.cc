@@ -38,6 +38,10 @@ TEST_F(StepFunctionsTest, Partition) {
   EXPECT_EQ(Eval("$partition([1], 0)"), "error D3137");
   EXPECT_EQ(Eval("$partition([1], 1.5)"), "error D3137");
   EXPECT_EQ(Eval("$partition('a', 1)"), Norm(R"([["a"]])"));
+  // A chunk size beyond size_t is one chunk, not an out-of-range cast.
+  EXPECT_EQ(Eval("$partition([1, 2], 29223372036854775807)"),
+            Norm("[[1, 2]]"));
+  EXPECT_EQ(Eval("$partition([1, 2], 1e300)"), Norm("[[1, 2]]"));
 }
 
 TEST_F(StepFunctionsTest, Range) {
@@ -58,6 +62,15 @@ TEST_F(StepFunctionsTest, RandomAndUuid) {
   double r = std::stod(seeded);
   EXPECT_GE(r, 0);
   EXPECT_LT(r, 1);
+  // Seeds beyond int64 (as a JSON integer or a double) are seeds too.
+  for (const char* big : {"$random(18446744073709551615)", "$random(1e300)",
+                          "$random(-1e300)"}) {
+    std::string v = Eval(big);
+    EXPECT_EQ(v, Eval(big)) << big;
+    ASSERT_NE(v.rfind("error", 0), 0u) << big << ": " << v;
+    EXPECT_GE(std::stod(v), 0) << big;
+    EXPECT_LT(std::stod(v), 1) << big;
+  }
   uint64_t state = 7;
   bindings_.random = [&state] {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
