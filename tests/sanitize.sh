@@ -23,10 +23,11 @@ tests=(asl_test jsonata_test core_test store_test manifest_test render_test
 [ $# -gt 0 ] && tests=("$@")
 
 t0=$SECONDS
+mkdir -p "$build"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DOW_SANITIZE=ON \
-  -DOW_JEMALLOC=OFF -DOW_BUILD_BENCH=OFF >"$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log" >&2; exit 2; }
+  -DOW_JEMALLOC=OFF -DOW_BUILD_BENCH=OFF >"$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log" >&2; exit 2; }
 targets=(onewindowd)
 for t in "${tests[@]}"; do targets+=(--target "$t"); done
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" \
