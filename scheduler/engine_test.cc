@@ -77,10 +77,9 @@ class EngineTest : public ::testing::Test {
     req.set_service(service);
     req.set_input_json(input);
     req.set_request_id(request_id);
-    return Wait<SubmitResult>(
-        [&](Engine::Done<SubmitResult> d) {
-          engine_->SubmitCase(req, Actor{"clerk-1", "counter"}, d);
-        });
+    return Wait<SubmitResult>([&](Engine::Done<SubmitResult> d) {
+      engine_->SubmitCase(req, Actor{"clerk-1", "counter"}, d);
+    });
   }
   absl::Status Complete(const std::string& token, const std::string& result,
                         const std::string& department = "") {
@@ -119,10 +118,9 @@ class EngineTest : public ::testing::Test {
   }
   absl::StatusOr<onewindow::v1::Case> Cancel(const std::string& id,
                                              const std::string& reason) {
-    return Wait<onewindow::v1::Case>(
-        [&](Engine::Done<onewindow::v1::Case> d) {
-          engine_->CancelCase(id, reason, Actor{"clerk-1", "counter"}, d);
-        });
+    return Wait<onewindow::v1::Case>([&](Engine::Done<onewindow::v1::Case> d) {
+      engine_->CancelCase(id, reason, Actor{"clerk-1", "counter"}, d);
+    });
   }
   // Activates until `n` tasks of `dept` arrive (they appear after commit).
   std::vector<onewindow::v1::Task> Take(const std::string& dept, int n) {
@@ -166,9 +164,9 @@ TEST_F(EngineTest, CaseFansOutToThreeDepartmentsAndSucceeds) {
     ASSERT_EQ(tasks.size(), 1u) << dept;
     EXPECT_EQ(tasks[0].case_id(), sub->case_id);
     EXPECT_EQ(json::parse(tasks[0].input_json())["applicant"], "A. Chan");
-    ASSERT_TRUE(Complete(tasks[0].token(),
-                         json{{"dept", dept}, {"ok", true}}.dump())
-                    .ok());
+    ASSERT_TRUE(
+        Complete(tasks[0].token(), json{{"dept", dept}, {"ok", true}}.dump())
+            .ok());
   }
   auto c = WaitForStatus(sub->case_id, onewindow::v1::CASE_STATUS_SUCCEEDED);
   ASSERT_EQ(c.status(), onewindow::v1::CASE_STATUS_SUCCEEDED);
@@ -366,8 +364,7 @@ TEST_F(EngineTest, TaskTimeoutIsCaughtAndWithdrawsTheTask) {
   for (int i = 0; i < 3; ++i) {
     clock_.Advance(3'000);
     auto hb = Wait<int64_t>([&](Engine::Done<int64_t> d) {
-      engine_->Heartbeat(t[0].token(), 0, "", Actor{"dept-1", "department"},
-                         d);
+      engine_->Heartbeat(t[0].token(), 0, "", Actor{"dept-1", "department"}, d);
     });
     ASSERT_TRUE(hb.ok()) << hb.status();
   }
@@ -401,13 +398,45 @@ TEST_F(EngineTest, WaitTimerIsDurableAndFiresAtOnceWhenOverdueAtRestart) {
   ASSERT_TRUE(Complete(t[0].token(), "{}").ok());
   // Now waiting 60 s. Stop the engine, let the time pass, start again.
   Reopen();
-  EXPECT_EQ(Get(sub->case_id)->status(),
-            onewindow::v1::CASE_STATUS_RUNNING);
+  EXPECT_EQ(Get(sub->case_id)->status(), onewindow::v1::CASE_STATUS_RUNNING);
   engine_.reset();
   clock_.Advance(61'000);
   Open();
   auto c = WaitForStatus(sub->case_id, onewindow::v1::CASE_STATUS_SUCCEEDED);
   EXPECT_EQ(c.status(), onewindow::v1::CASE_STATUS_SUCCEEDED);
+}
+
+TEST_F(EngineTest, LoweredDefinitionBoundsRefuseNewDeploysButLoadStoredOnes) {
+  Deploy("licence", kThreeDepts);  // under the default bounds
+  engine_.reset();
+  EngineOptions o;
+  o.data_dir = dir_.string();
+  o.clock = &clock_;
+  o.sync = false;
+  o.asl_limits.max_states = 2;
+  o.asl_limits.max_json_depth = 8;
+  auto e = Engine::Open(std::move(o));
+  ASSERT_TRUE(e.ok()) << e.status();  // the stored version still loads
+  engine_ = std::move(*e);
+  auto sub = Submit("licence", "{}");
+  EXPECT_TRUE(sub.ok()) << sub.status();
+  // A new version above the lowered bound is refused, naming it.
+  std::string v2 = kThreeDepts;
+  v2.replace(v2.find("\"Done\": {\"Type\": \"Succeed\"}"),
+             std::string("\"Done\": {\"Type\": \"Succeed\"}").size(),
+             "\"Done\": {\"Type\": \"Pass\", \"Result\": 2, \"End\": true}");
+  auto next = engine_->registry().Deploy("licence", v2,
+                                         asl::SourceFormat::kAuto, "", 0);
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(next.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(next.status().message().find("2"), absl::string_view::npos)
+      << next.status();
+  // Case data deeper than the lowered depth is refused, naming it.
+  auto deep = Submit("licence", R"({"a": [[[[[[[[[[1]]]]]]]]]]})");
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(deep.status().message().find("limit of 8"), absl::string_view::npos)
+      << deep.status();
 }
 
 TEST_F(EngineTest, SubmitAnswersResourceExhaustedAtTheOpenCaseLimit) {

@@ -88,13 +88,14 @@ absl::Status WorkflowRegistry::CheckName(const std::string& name) {
 
 namespace {
 
-// Each bound at least its default.
-asl::Limits AtLeastDefaults(asl::Limits l) {
-  const asl::Limits& d = asl::DefaultLimits();
-  l.max_json_depth = std::max(l.max_json_depth, d.max_json_depth);
-  l.max_definition_bytes =
-      std::max(l.max_definition_bytes, d.max_definition_bytes);
-  l.max_states = std::max(l.max_states, d.max_states);
+// Stored versions were accepted once under some configured bound; they
+// load under the highest values the settings allow (see
+// engine/service/config.cc), so no later change of the bounds can stop the
+// engine from loading what it runs.
+asl::Limits LoadLimits(asl::Limits l) {
+  l.max_json_depth = std::max(l.max_json_depth, 1000);
+  l.max_definition_bytes = std::max(l.max_definition_bytes, size_t{16} << 20);
+  l.max_states = std::max(l.max_states, 100'000);
   return l;
 }
 
@@ -105,7 +106,7 @@ WorkflowRegistry::WorkflowRegistry(store::Store* store, RulesFactory rules,
     : store_(store),
       rules_(std::move(rules)),
       limits_(limits),
-      load_limits_(AtLeastDefaults(limits)) {}
+      load_limits_(LoadLimits(limits)) {}
 
 absl::StatusOr<DeployedWorkflow> WorkflowRegistry::Compile(
     const store::WorkflowRecord& w) const {

@@ -50,8 +50,8 @@ std::shared_ptr<const ServiceRules> DefaultRules();
 
 class WorkflowRegistry {
  public:
-  // `limits` bound definitions deployed from now on; stored versions are
-  // loaded with each bound at least its default, so that lowering a bound
+  // `limits` bound definitions deployed from now on; stored versions load
+  // under the highest bounds the settings allow, so that lowering a bound
   // never stops the engine from starting with what it already runs.
   WorkflowRegistry(store::Store* store, RulesFactory rules,
                    const asl::Limits& limits = asl::DefaultLimits());
