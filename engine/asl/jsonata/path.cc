@@ -57,6 +57,12 @@ absl::StatusOr<Value> Evaluator::EvalPath(const Node& n, const Value& input,
     if (step.tuple) is_tuple = true;
     if (i == 0 && step.cons_array) {
       OW_JSONATA_ASSIGN_OR_RETURN(result_seq, Eval(step, input_seq, env));
+      // A filter on the constructor can leave one plain value ("[1][0]");
+      // the next step reads a sequence.
+      if (i + 1 < steps.size() && !result_seq.IsUndefined() &&
+          !result_seq.IsArray()) {
+        result_seq = Value::Array(SequenceOf(result_seq));
+      }
     } else if (is_tuple) {
       OW_JSONATA_ASSIGN_OR_RETURN(tuples,
                                   EvalTupleStep(step, input_seq, tuples, env));
@@ -104,6 +110,11 @@ absl::StatusOr<Value> Evaluator::EvalStep(const Node& step,
     OW_JSONATA_ASSIGN_OR_RETURN(Value r, EvalSort(step, input_seq, env));
     if (!step.stages.empty()) return EvalStages(step.stages, r, env);
     return r;
+  }
+  if (!input_seq.IsArray()) {
+    // Steps read sequences; a plain value is a sequence of one.
+    if (input_seq.IsUndefined()) return input_seq;
+    return EvalStep(step, Value::Array(SequenceOf(input_seq)), env, last);
   }
   std::vector<Value> results;
   size_t n = input_seq.size();

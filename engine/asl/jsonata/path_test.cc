@@ -23,6 +23,20 @@ TEST(PathTest, NavigatesObjects) {
       &Address());
 }
 
+TEST(PathTest, StepsAfterAFilteredArrayConstructor) {
+  // The filter leaves one plain value; the next step reads it as a
+  // sequence of one (these crashed the evaluator once).
+  CheckAll(
+      {
+          {"[1][0].x", "undefined"},
+          {"[1][0].$", "1"},
+          {"[{\"x\": 5}][0].x", "5"},
+          {"- [5, 6][1].x", "undefined"},
+          {"[[1, 2]][0].$", "[1, 2]"},
+      },
+      nullptr);
+}
+
 TEST(PathTest, NavigatesArrays) {
   CheckAll(
       {

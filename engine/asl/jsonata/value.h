@@ -218,6 +218,8 @@ inline Value Value::FromJson(const Json& j) {
 }
 
 inline size_t Value::size() const {
+  // Items of an array; any other value has none (its union holds no array).
+  if (type_ != Type::kArray) return 0;
   return json_ ? u_.j->size() : u_.a->items.size();
 }
 
