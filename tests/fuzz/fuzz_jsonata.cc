@@ -66,6 +66,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bindings.clock = [] { return int64_t{1'790'000'000'000}; };
   bindings.random = [] { return 0.25; };
   bindings.Set("states", fuzz::Json{{"input", doc}, {"context", {}}});
-  (void)asl::jsonata::Evaluate(**expr, &doc, bindings, limits);
+  auto r = asl::jsonata::Evaluate(**expr, &doc, bindings, limits);
+  // U1099 is an exception the evaluator let escape (caught at its door so
+  // that the engine stays up): still a defect to find here.
+  if (!r.ok() && r.status().message().substr(0, 5) == "U1099") {
+    std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());
+    fuzz::Require(false, "the evaluator reports errors, it does not throw");
+  }
   return 0;
 }

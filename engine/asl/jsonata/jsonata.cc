@@ -1,6 +1,10 @@
 // Public API of the JSONata engine: compiling, bindings, evaluating.
 #include "engine/asl/jsonata/jsonata.h"
 
+#include <exception>
+#include <new>
+
+#include "absl/strings/str_cat.h"
 #include "engine/asl/jsonata/ast.h"
 #include "engine/asl/jsonata/errors.h"
 #include "engine/asl/jsonata/evaluator.h"
@@ -76,7 +80,18 @@ absl::StatusOr<std::optional<nlohmann::json>> Evaluate(
     const Expression& expression, const nlohmann::json* input,
     const Bindings& bindings, const Limits& limits) {
   internal::Evaluator evaluator(expression.program(), bindings, limits);
-  return evaluator.Run(input);
+  // The evaluator reports errors as statuses. Should a defect still throw
+  // (a container's length_error, say), the caller gets an error for this
+  // expression instead of an exception unwinding through the engine.
+  try {
+    return evaluator.Run(input);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        "U1099: the evaluation ran out of memory");
+  } catch (const std::exception& e) {
+    return absl::InternalError(
+        absl::StrCat("U1099: the evaluation failed: ", e.what()));
+  }
 }
 
 }  // namespace onewindow::asl::jsonata
