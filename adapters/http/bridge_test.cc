@@ -469,9 +469,13 @@ TEST(BridgeTest, ConcurrencyIsBounded) {
         TaskWith(adapter::testing::Tok("c", i), json::object());
   }
   ASSERT_TRUE(engine.engine().Push(batch));
+  // Three requests reach the department and hold there while seven wait
+  // (the bridge can count a request as posting before the department's
+  // handler runs, so both sides are awaited before the release).
   ASSERT_TRUE(WaitFor([&] {
     const BridgeStats s = bridge.stats();
-    return s.posting == 3 && s.queued == 7;
+    std::lock_guard<std::mutex> lock(mu);
+    return s.posting == 3 && s.queued == 7 && active == 3;
   }));
   {
     std::lock_guard<std::mutex> lock(mu);
