@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "engine/asl/json_parse.h"
 #include "engine/core/execution_impl.h"
 #include "engine/core/interp_util.h"
 
@@ -26,6 +27,7 @@ ExecutionLimits DefaultLimits() {
   l.set_launch_batch(1000);
   l.set_max_wait_seconds(10LL * 366 * 24 * 3600);
   l.set_max_history_events(100000);
+  l.set_max_json_depth(128);
   return l;
 }
 
@@ -147,9 +149,24 @@ Json Execution::Impl::Context(const Thread& t, const std::string* token) {
   return c;
 }
 
-bool Execution::Impl::TooBig(const Json& v) const {
+// Both checks walk the value without recursion and stop at the bound, so a
+// value grown deep by ResultPath (a loop placing the input inside itself)
+// is refused before any recursive code (copy, dump, checkpoint) meets it.
+bool Execution::Impl::TooBig(const Json& v) {
+  const int64_t depth_cap = info.limits.max_json_depth();
+  if (depth_cap > 0 && depth_cap < std::numeric_limits<int>::max() &&
+      asl::JsonDepth(v, static_cast<int>(depth_cap)) > depth_cap) {
+    data_limit_cause = "The state output is nested deeper than " +
+                       std::to_string(depth_cap) + " levels (max_json_depth)";
+    return true;
+  }
   const int64_t cap = info.limits.max_payload_bytes();
-  return cap > 0 && JsonSize(v) > static_cast<size_t>(cap);
+  if (cap > 0 && asl::JsonTextSize(v, static_cast<size_t>(cap)) >
+                     static_cast<size_t>(cap)) {
+    data_limit_cause = "The state output exceeds the maximum payload size";
+    return true;
+  }
+  return false;
 }
 
 Event& Execution::Impl::Emit(EventType type, const std::string& state,
@@ -271,8 +288,8 @@ absl::StatusOr<int64_t> Execution::Impl::DueAfter(int64_t seconds,
                             : std::numeric_limits<int64_t>::max() / 1000;
   if (seconds < 0 || seconds > max_s) {
     return Runtime(std::string(what) + " " + std::to_string(seconds) +
-                   " is outside the allowed range 0.." +
-                   std::to_string(max_s) + " seconds");
+                   " is outside the allowed range 0.." + std::to_string(max_s) +
+                   " seconds");
   }
   int64_t due;
   if (__builtin_mul_overflow(seconds, int64_t{1000}, &due) ||
@@ -307,7 +324,7 @@ std::unique_ptr<Execution> Execution::Start(
   started.limits = info.limits;
   const Json& doc = x.def->doc();
   if (x.TooBig(x.input)) {
-    x.ExecutionFailed(Impl::DataLimit());
+    x.ExecutionFailed(x.DataLimit());
   } else {
     int64_t timeout = IntField(doc, "TimeoutSeconds", 0);
     absl::StatusOr<int64_t> due =
@@ -386,7 +403,7 @@ absl::Status Execution::CompleteTask(std::string_view task_id, Json result,
   // The result is the call's own argument: the caller records it.
   x.Emit(sv1::TASK_SUCCEEDED, t.state, id).command = true;
   if (x.TooBig(result)) {
-    x.StateFailed(t, Impl::DataLimit());
+    x.StateFailed(t, x.DataLimit());
   } else {
     x.Complete(t, std::move(result), /*select=*/true);
   }
@@ -427,8 +444,8 @@ absl::Status Execution::HeartbeatTask(std::string_view task_id, int64_t now_ms,
   if (!tid.ok()) return tid.status();
   Thread& t = x.threads.at(*tid);
   if (t.heartbeat_timer.empty()) {
-    return absl::FailedPreconditionError(
-        "task '" + std::string(task_id) + "' has no HeartbeatSeconds");
+    return absl::FailedPreconditionError("task '" + std::string(task_id) +
+                                         "' has no HeartbeatSeconds");
   }
   x.Begin(now_ms, out);
   Event& e = x.Emit(sv1::TASK_HEARTBEAT, t.state, t.task_id);
@@ -436,8 +453,8 @@ absl::Status Execution::HeartbeatTask(std::string_view task_id, int64_t now_ms,
   x.DisarmTimer(&t.heartbeat_timer);
   absl::StatusOr<int64_t> due = x.DueAfter(t.heartbeat_s, "HeartbeatSeconds");
   // heartbeat_s passed the same check when the task was scheduled.
-  t.heartbeat_timer = x.ArmTimer(TimerKind::kHeartbeat, t.id,
-                                 due.ok() ? *due : now_ms);
+  t.heartbeat_timer =
+      x.ArmTimer(TimerKind::kHeartbeat, t.id, due.ok() ? *due : now_ms);
   // Heartbeats are history too: a worker beating forever meets the bound.
   x.HistoryExceeded();
   x.End();
@@ -559,7 +576,8 @@ absl::Status Execution::CanMigrate(const asl::Definition& to) const {
     if (m == nullptr) {
       return absl::FailedPreconditionError(
           "state '" + (t.mpath.empty() ? t.state : t.mpath.back().state) +
-          "' (" + where + t.state + ") has no matching machine in the target "
+          "' (" + where + t.state +
+          ") has no matching machine in the target "
           "version");
     }
     const Json* sj = Impl::StateJson(m, t.state);
@@ -614,8 +632,7 @@ const std::string& Execution::cause() const { return impl_->cause; }
 bool Execution::has_error() const { return impl_->has_error; }
 bool Execution::has_cause() const { return impl_->has_cause; }
 bool Execution::has_pending_launch() const {
-  return !impl_->pending_joins.empty() &&
-         impl_->status == RunStatus::kRunning;
+  return !impl_->pending_joins.empty() && impl_->status == RunStatus::kRunning;
 }
 const asl::Definition& Execution::definition() const { return *impl_->def; }
 int64_t Execution::version() const { return impl_->version; }

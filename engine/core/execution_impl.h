@@ -99,11 +99,11 @@ struct Thread {
 struct Join {
   int64_t id = 0;
   JoinKind kind = JoinKind::kParallel;
-  int64_t parent = 0;            // the thread running the Parallel/Map state
-  std::vector<Json> inputs;      // input of each branch / iteration
-  std::vector<Json> results;     // output of each, in order
-  int64_t next = 0;              // next child to start
-  int64_t done = 0;              // children finished (or failed, tolerated)
+  int64_t parent = 0;         // the thread running the Parallel/Map state
+  std::vector<Json> inputs;   // input of each branch / iteration
+  std::vector<Json> results;  // output of each, in order
+  int64_t next = 0;           // next child to start
+  int64_t done = 0;           // children finished (or failed, tolerated)
   int64_t failed = 0;
   int64_t max_concurrency = 0;   // 0 = unlimited
   int64_t tolerated_count = -1;  // -1 = not set
@@ -161,7 +161,10 @@ struct Execution::Impl {
   bool UsesContext(const Json* sj);
   static bool Mentions(const Json& v);
   Json Context(const Thread& t, const std::string* token);
-  bool TooBig(const Json& v) const;
+  // True when `v` is over the payload size or nesting bound (DataLimit()
+  // then names which).
+  bool TooBig(const Json& v);
+  std::string data_limit_cause;
   Event& Emit(EventType type, const std::string& state = std::string(),
               std::string task_id = std::string());
   std::string ArmTimer(TimerKind kind, int64_t thread, int64_t due_ms);
@@ -220,8 +223,8 @@ struct Execution::Impl {
   // JSONPath: Assign's paths read `value` (the state's result or input).
   absl::StatusOr<Json> AssignAndOutput(Thread& t, const Json& holder,
                                        const Json& states, Json dflt);
-  absl::Status AssignJsonPath(Thread& t, const Json& holder,
-                              const Json& value, const Json& ctx);
+  absl::Status AssignJsonPath(Thread& t, const Json& holder, const Json& value,
+                              const Json& ctx);
   void AttemptJsonata(Thread& t);
   void RunJsonataPass(Thread& t);
   void RunJsonataChoice(Thread& t);
@@ -248,7 +251,8 @@ struct Execution::Impl {
   void CancelEverything();
 
   // ---- completion and failure (failure.cc) ----
-  static Failure DataLimit();
+  // The failure for the last TooBig() that was true.
+  Failure DataLimit() const;
   void Complete(Thread& t, Json result, bool select);
   void Exit(Thread& t, Json output);
   void GoTo(Thread& t, const std::string& next, Json output);

@@ -43,8 +43,9 @@ std::vector<std::string> EventTypes(const StepOutput& out) {
 }
 
 bool HasEvent(const StepOutput& out, const std::string& type) {
-  return std::any_of(out.events.begin(), out.events.end(),
-                     [&](const Event& e) { return EventTypeName(e.type) == type; });
+  return std::any_of(out.events.begin(), out.events.end(), [&](const Event& e) {
+    return EventTypeName(e.type) == type;
+  });
 }
 
 // ---- Pass / Choice / Succeed / Fail ----------------------------------------
@@ -601,10 +602,10 @@ Trace Drive(std::shared_ptr<const asl::Definition> def, bool restore,
   auto absorb = [&](StepOutput& o) {
     for (const Event& e : o.events) {
       trace.events.push_back(
-          std::string(EventTypeName(e.type)) + "|" + e.state + "|" +
-          e.task_id + "|" + e.value.dump() + "|" + e.error + "|" + e.cause +
-          "|" + std::to_string(e.index) + "|" + std::to_string(e.attempt) +
-          "|" + std::to_string(e.number) + "|" + e.text);
+          std::string(EventTypeName(e.type)) + "|" + e.state + "|" + e.task_id +
+          "|" + e.value.dump() + "|" + e.error + "|" + e.cause + "|" +
+          std::to_string(e.index) + "|" + std::to_string(e.attempt) + "|" +
+          std::to_string(e.number) + "|" + e.text);
     }
     for (const TaskSpec& t : o.dispatch) tasks.push_back(t);
     for (const std::string& c : o.cancel_tasks) {
@@ -767,7 +768,8 @@ TEST(ExecutionTest, LoopWithoutWaitingIsStopped) {
   EXPECT_EQ(exec->error(), "States.Runtime");
 }
 
-// ---- history bound -----------------------------------------------------------
+// ---- history bound
+// -----------------------------------------------------------
 
 TEST(ExecutionTest, ChoiceLoopStopsAtTheHistoryLimit) {
   // Two Choice states sending each other round: no task or timer ever ends
@@ -851,6 +853,34 @@ TEST(ExecutionTest, EndlessHeartbeatsMeetTheHistoryLimit) {
   EXPECT_EQ(exec->status(), RunStatus::kFailed);
   EXPECT_THAT(exec->cause(), ::testing::HasSubstr("max_history_events (100)"));
   EXPECT_LT(beats, 100);
+}
+
+TEST(ExecutionTest, ValueGrownDeepByResultPathMeetsTheDepthBound) {
+  // Each round places the input inside itself one level deeper; without a
+  // depth bound the value reaches tens of thousands of levels before the
+  // size bound, and every copy and dump of it recurses that deep.
+  auto def = Def(R"({"StartAt":"W","States":{
+    "W":{"Type":"Wait","Seconds":1,"Next":"P"},
+    "P":{"Type":"Pass","ResultPath":"$.new.x","Next":"C"},
+    "C":{"Type":"Choice","Choices":[
+      {"Variable":"$.stop","IsPresent":true,"Next":"E"}],"Default":"W"},
+    "E":{"Type":"Succeed"}}})");
+  StepOutput out;
+  auto exec = Execution::Start(def, {{"a", 1}}, Info(), &out);
+  int64_t now = kT0;
+  int rounds = 0;
+  while (exec->status() == RunStatus::kRunning && rounds < 1000) {
+    ASSERT_THAT(out.set_timers, SizeIs(1));
+    std::string timer = out.set_timers[0].timer_id;
+    out = StepOutput();
+    now += 1000;
+    ASSERT_TRUE(exec->FireTimer(timer, now, &out).ok());
+    ++rounds;
+  }
+  EXPECT_EQ(exec->status(), RunStatus::kFailed);
+  EXPECT_EQ(exec->error(), "States.DataLimitExceeded");
+  EXPECT_THAT(exec->cause(), ::testing::HasSubstr("max_json_depth"));
+  EXPECT_LE(rounds, 70);  // two levels a round, 128 levels allowed
 }
 
 TEST(ExecutionTest, NoHistoryLimitWhenZero) {

@@ -11,9 +11,11 @@ namespace onewindow::core {
 
 namespace sv1 = onewindow::store::v1;
 
-Failure Execution::Impl::DataLimit() {
+Failure Execution::Impl::DataLimit() const {
   return Failure::Of(asl::kStatesDataLimitExceeded,
-                     "The state output exceeds the maximum payload size");
+                     data_limit_cause.empty()
+                         ? "The state output exceeds the maximum payload size"
+                         : data_limit_cause);
 }
 
 // The state's work produced `result`: ResultSelector (Task, Parallel,
@@ -132,8 +134,7 @@ void Execution::Impl::StateFailed(Thread& t, Failure f) {
       absl::StatusOr<Json> placed;
       if (IsJsonata(t)) {
         Json error_output = f.ToJson();
-        Json states =
-            States(t, Context(t, nullptr), nullptr, &error_output);
+        Json states = States(t, Context(t, nullptr), nullptr, &error_output);
         placed = AssignAndOutput(t, catcher, states, error_output);
       } else {
         placed = PlaceResult(catcher, t.input, f.ToJson());

@@ -223,6 +223,7 @@ EngineOptions EngineOptionsFrom(const Config& cfg) {
   eo.limits.set_max_states_per_call(cfg.max_states_per_call);
   eo.limits.set_max_history_events(cfg.max_history_events);
   eo.asl_limits.max_json_depth = static_cast<int>(cfg.max_json_depth);
+  eo.limits.set_max_json_depth(cfg.max_json_depth);
   eo.asl_limits.max_definition_bytes =
       static_cast<size_t>(cfg.max_definition_bytes);
   eo.asl_limits.max_states = static_cast<int>(cfg.max_definition_states);
