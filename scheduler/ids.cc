@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 
 namespace onewindow::scheduler {
 namespace {
@@ -80,12 +81,24 @@ bool ParseToken(std::string_view token, TokenParts* p) {
 }
 
 std::string NewNonce() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-    // The generator failed (no entropy source): refuse to hand out guessable
-    // tokens.
-    std::abort();
+  // The generator's bytes are drawn 4 KiB at a time per thread: one call
+  // per nonce cost more than the rest of a task's hand-out. Each nonce still
+  // takes 16 bytes no other nonce uses.
+  constexpr size_t kPool = 4096;
+  thread_local unsigned char pool[kPool];
+  thread_local size_t used = kPool;
+  if (used + 16 > kPool) {
+    if (RAND_bytes(pool, kPool) != 1) {
+      // The generator failed (no entropy source): refuse to hand out
+      // guessable tokens.
+      std::abort();
+    }
+    used = 0;
   }
+  unsigned char bytes[16];
+  std::memcpy(bytes, pool + used, sizeof(bytes));
+  OPENSSL_cleanse(pool + used, sizeof(bytes));
+  used += sizeof(bytes);
   static const char* kDigits = "0123456789abcdef";
   std::string out;
   for (unsigned char c : bytes) {

@@ -140,8 +140,13 @@ bool Execution::Impl::Mentions(const Json& v) {
 }
 
 Json Execution::Impl::Context(const Thread& t, const std::string* token) {
+  const bool uses = UsesContext(t.sj);
+  // A JSONPath state reads the context only through "$$" in its own
+  // fields: most states never do, so none is built for them. JSONata can
+  // reach it through $states as a whole, so it always gets one.
+  if (!uses && !IsJsonata(t)) return Json::object();
   Json c = base_context;
-  if (UsesContext(t.sj)) c["Execution"]["Input"] = input;
+  if (uses) c["Execution"]["Input"] = input;
   c["State"] = {{"Name", t.state},
                 {"EnteredTime", FormatIsoMs(t.entered_ms)},
                 {"RetryCount", t.retry_count}};

@@ -1,5 +1,6 @@
 #include "engine/store/records.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -458,22 +459,62 @@ HistoryEvent ToApiEvent(const StoredEvent& e) {
   return out;
 }
 
-std::string ChainHash(std::string_view prev, const StoredEvent& e) {
-  std::string buf;
-  if (prev.size() == kHashBytes) {
-    buf.assign(prev);
-  } else {
-    buf.assign(kHashBytes, '\0');
+namespace {
+
+// SHA-256 through one fetched algorithm and one context per thread: the
+// one-shot SHA256() looks the algorithm up again on every call, which cost
+// more than hashing an event.
+class Sha256 {
+ public:
+  Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)),
+             ctx_(EVP_MD_CTX_new()) {}
+  ~Sha256() {
+    EVP_MD_CTX_free(ctx_);
+    EVP_MD_free(md_);
   }
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  // Hash of a || b; false when the library refuses (never expected).
+  bool Digest(std::string_view a, std::string_view b,
+              unsigned char out[kHashBytes]) {
+    unsigned int n = 0;
+    return md_ != nullptr && ctx_ != nullptr &&
+           EVP_DigestInit_ex(ctx_, md_, nullptr) == 1 &&
+           EVP_DigestUpdate(ctx_, a.data(), a.size()) == 1 &&
+           EVP_DigestUpdate(ctx_, b.data(), b.size()) == 1 &&
+           EVP_DigestFinal_ex(ctx_, out, &n) == 1 && n == kHashBytes;
+  }
+
+ private:
+  EVP_MD* md_;
+  EVP_MD_CTX* ctx_;
+};
+
+}  // namespace
+
+std::string ChainHash(std::string_view prev, const StoredEvent& e) {
+  static const std::string kZero(kHashBytes, '\0');
+  thread_local Sha256 sha;
+  thread_local std::string body;
+  body.clear();
   if (e.hash().empty()) {
-    e.AppendToString(&buf);
+    e.AppendToString(&body);
   } else {
     StoredEvent copy = e;
     copy.clear_hash();
-    copy.AppendToString(&buf);
+    copy.AppendToString(&body);
   }
   unsigned char md[kHashBytes];
-  SHA256(reinterpret_cast<const unsigned char*>(buf.data()), buf.size(), md);
+  const std::string_view head =
+      prev.size() == kHashBytes ? prev : std::string_view(kZero);
+  if (!sha.Digest(head, body, md)) {
+    // Fall back on the one-shot call rather than chain a wrong hash.
+    std::string buf(head);
+    buf += body;
+    SHA256(reinterpret_cast<const unsigned char*>(buf.data()), buf.size(), md);
+  }
+  if (body.capacity() > (1 << 20)) std::string().swap(body);
   return std::string(reinterpret_cast<const char*>(md), sizeof(md));
 }
 
