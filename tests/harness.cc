@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -71,7 +73,40 @@ int Process::Wait(std::chrono::milliseconds timeout) {
   return -1;
 }
 
+// A port below the kernel's ephemeral range that binds now. Ports from the
+// ephemeral range (what binding port 0 returns) are also handed to outgoing
+// connections, so under a parallel run another test's client could take one
+// between this pick and the server's bind; below the range only another
+// pick can, and picks are random over thousands of ports and never repeat
+// within a process.
 int FreePort() {
+  static std::mutex mu;
+  static std::set<int> given;
+  static std::mt19937 rng(std::random_device{}());
+  int low = 32768;
+  if (std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range"); in) {
+    in >> low;
+  }
+  const int hi = std::max(low - 1, 10001);
+  const int lo = std::max(10000, hi - 12000);
+  std::lock_guard<std::mutex> lock(mu);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int port = std::uniform_int_distribution<int>(lo, hi)(rng);
+    if (given.count(port) > 0) continue;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) break;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    close(fd);
+    if (ok) {
+      given.insert(port);
+      return port;
+    }
+  }
+  // Nothing free below the range: let the kernel choose.
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -80,7 +115,7 @@ int FreePort() {
   bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
   socklen_t len = sizeof(a);
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
+  const int port = ntohs(a.sin_port);
   close(fd);
   return port;
 }
