@@ -212,6 +212,33 @@ TEST_P(StoreTest, HistoryPagesByEventAcrossRowsAndWideCommits) {
   EXPECT_EQ(n, 8);
 }
 
+TEST_P(StoreTest, HistoryRowsAreTheChunksWireForm) {
+  // Rows are written without building a HistoryChunk: their bytes must be
+  // exactly what serializing one would give, for small and large events.
+  auto st = OpenStore();
+  auto b = st->NewBatch();
+  std::vector<StoredEvent> events;
+  for (int i = 1; i <= 300; ++i) {
+    StoredEvent e = Event(i);
+    e.set_value_json(
+        std::string(static_cast<size_t>(i % 3 == 0 ? 70000 : i), 'v'));
+    e.set_hash(std::string(32, static_cast<char>(i)));
+    events.push_back(std::move(e));
+  }
+  PutHistory(b.get(), "FL-2026-000004-5", events);
+  ASSERT_TRUE(st->Commit(b.get()).ok());
+  for (int64_t first : {1, 257}) {
+    HistoryChunk want;
+    for (int64_t s = first; s < std::min<int64_t>(first + 256, 301); ++s) {
+      *want.add_stored() = events[static_cast<size_t>(s - 1)];
+    }
+    absl::StatusOr<std::string> got =
+        st->Get(kCfHistory, HistoryKey("FL-2026-000004-5", first));
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, want.SerializeAsString()) << first;
+  }
+}
+
 TEST_P(StoreTest, IndexEntriesFollowTheCase) {
   auto st = OpenStore();
   CaseRecord c = Case("FL-2026-000004-3", v1::CASE_STATUS_RUNNING, "fl", 100);
