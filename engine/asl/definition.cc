@@ -41,8 +41,18 @@ std::string Sha256Hex(std::string_view data) {
 absl::Status ErrorsToStatus(const std::vector<ValidationError>& errors) {
   std::vector<std::string> lines;
   lines.reserve(errors.size());
+  // The first few errors, each with its hint (where limits are named).
+  constexpr size_t kShown = 8;
   for (const ValidationError& e : errors) {
-    lines.push_back(absl::StrCat(e.path, ": ", e.message));
+    if (lines.size() == kShown) {
+      lines.push_back(absl::StrCat("and ", errors.size() - kShown,
+                                   " more (validate the definition for all)"));
+      break;
+    }
+    lines.push_back(e.hint.empty()
+                        ? absl::StrCat(e.path, ": ", e.message)
+                        : absl::StrCat(e.path, ": ", e.message, " (", e.hint,
+                                       ")"));
   }
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }

@@ -66,6 +66,16 @@ const Limits& DefaultLimits();
 std::string LimitMessage(std::string_view name, int64_t limit,
                          std::string_view unit = {});
 
+// `s` itself when it has at most `max_bytes` bytes; else its start and its
+// end with "…[N bytes elided]…" between them, cut on UTF-8 character
+// boundaries, within max_bytes. For messages that quote what a client sent:
+// a 20 KB expression must not come back as a 20 KB message (gRPC carries
+// status messages in headers, which peers bound at a few kilobytes).
+std::string ElideMiddle(std::string_view s, size_t max_bytes);
+
+// Bytes of an error message (ASL diagnostics, gRPC status messages).
+inline constexpr size_t kMaxMessageBytes = 1024;
+
 }  // namespace onewindow::asl
 
 #endif  // ONEWINDOW_ENGINE_ASL_LIMITS_H_

@@ -517,5 +517,39 @@ TEST(ChoiceLimitsTest, NestingAndMatching) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
+TEST(ElideMiddleTest, ShortTextIsKept) {
+  EXPECT_EQ(ElideMiddle("", 10), "");
+  EXPECT_EQ(ElideMiddle("$.a.b", 64), "$.a.b");
+  const std::string exact(1024, 'x');
+  EXPECT_EQ(ElideMiddle(exact, 1024), exact);
+}
+
+TEST(ElideMiddleTest, LongTextKeepsBothEndsWithinTheBound) {
+  const std::string path = "$[?(" + std::string(10'000, '(') + "@.a" +
+                           std::string(10'000, ')') + ")]";
+  const std::string msg = "\"" + path + "\" is not a valid path";
+  const std::string got = ElideMiddle(msg, 1024);
+  EXPECT_LE(got.size(), 1024u);
+  EXPECT_EQ(got.rfind("\"$[?((", 0), 0u) << got;
+  EXPECT_NE(got.find("bytes elided]"), std::string::npos) << got;
+  EXPECT_EQ(got.substr(got.size() - 21), "\" is not a valid path");
+}
+
+TEST(ElideMiddleTest, CutsOnCharacterBoundaries) {
+  // Three-byte characters (飲) everywhere: no cut may split one.
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += "\xE9\xA3\xB2";
+  for (size_t max : {60u, 100u, 101u, 102u, 1024u}) {
+    const std::string got = ElideMiddle(text, max);
+    EXPECT_LE(got.size(), max);
+    const size_t open = got.find("\xE2\x80\xA6[");
+    const size_t close = got.rfind("]\xE2\x80\xA6");
+    ASSERT_NE(open, std::string::npos);
+    ASSERT_NE(close, std::string::npos);
+    EXPECT_EQ(open % 3, 0u) << max;
+    EXPECT_EQ((got.size() - close - 4) % 3, 0u) << max;
+  }
+}
+
 }  // namespace
 }  // namespace onewindow::asl

@@ -383,6 +383,10 @@ class Validator {
  private:
   void Error(std::string path, std::string message, std::string hint = {}) {
     ValidationError e;
+    // Messages quote what the definition says, which may be huge.
+    path = ElideMiddle(path, kMaxMessageBytes);
+    message = ElideMiddle(message, kMaxMessageBytes);
+    hint = ElideMiddle(hint, kMaxMessageBytes);
     e.path = std::move(path);
     e.message = std::move(message);
     e.hint = std::move(hint);
@@ -392,6 +396,10 @@ class Validator {
  public:
   void Warning(std::string path, std::string message, std::string hint) {
     ValidationError e;
+    // Messages quote what the definition says, which may be huge.
+    path = ElideMiddle(path, kMaxMessageBytes);
+    message = ElideMiddle(message, kMaxMessageBytes);
+    hint = ElideMiddle(hint, kMaxMessageBytes);
     e.path = std::move(path);
     e.message = std::move(message);
     e.hint = std::move(hint);

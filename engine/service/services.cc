@@ -6,6 +6,8 @@
 #include <memory>
 #include <mutex>
 
+#include "engine/asl/limits.h"
+
 namespace onewindow::service {
 
 using grpc::CallbackServerContext;
@@ -14,8 +16,13 @@ namespace v1 = onewindow::v1;
 
 grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      std::string(s.message()));
+  // gRPC sends the message in a header, which clients refuse past a few
+  // kilobytes (and then fail the connection's next call too): a message
+  // quoting a huge input is cut in the middle.
+  return grpc::Status(
+      static_cast<grpc::StatusCode>(s.code()),
+      asl::ElideMiddle(std::string_view(s.message().data(), s.message().size()),
+                       4 * asl::kMaxMessageBytes));
 }
 
 namespace {
