@@ -211,7 +211,7 @@ class Daemon {
     const auto until = t0 + timeout;
     while (SteadyClock::now() < until) {
       if (!proc_->running()) return -1;
-      if (PortOpen()) break;
+      if (PortOpen(port_)) break;
       std::this_thread::sleep_for(milliseconds(2));
     }
     auto channel = FastChannel(addr_);
@@ -267,17 +267,6 @@ class Daemon {
   int starts() const { return starts_; }
 
  private:
-  bool PortOpen() const {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port_));
-    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-    close(fd);
-    return ok;
-  }
-
   fs::path data_dir_;
   fs::path log_dir_;
   std::string log_level_;

@@ -73,6 +73,27 @@ int Process::Wait(std::chrono::milliseconds timeout) {
   return -1;
 }
 
+namespace {
+
+sockaddr_in Loopback(int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  return a;
+}
+
+}  // namespace
+
+bool PortOpen(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in a = Loopback(port);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  close(fd);
+  return ok;
+}
+
 // A port below the kernel's ephemeral range that binds now. Ports from the
 // ephemeral range (what binding port 0 returns) are also handed to outgoing
 // connections, so under a parallel run another test's client could take one
@@ -95,10 +116,7 @@ int FreePort() {
     if (given.count(port) > 0) continue;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) break;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port));
+    sockaddr_in a = Loopback(port);
     const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
     close(fd);
     if (ok) {
@@ -108,10 +126,7 @@ int FreePort() {
   }
   // Nothing free below the range: let the kernel choose.
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
+  sockaddr_in a = Loopback(0);
   bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
   socklen_t len = sizeof(a);
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
@@ -174,19 +189,8 @@ bool Server::Start() {
   // Wait for the port to accept, then connect a fresh channel (a channel
   // that saw the port closed would sit in reconnect back-off).
   const int port = std::stoi(addr_.substr(addr_.rfind(':') + 1));
-  bool up = WaitFor(
-      [&] {
-        if (!proc_->running()) return true;
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons(static_cast<uint16_t>(port));
-        bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-        close(fd);
-        return ok;
-      },
-      std::chrono::seconds(30));
+  bool up = WaitFor([&] { return !proc_->running() || PortOpen(port); },
+                    std::chrono::seconds(30));
   if (!up || !proc_->running()) return false;
   Connect();
   // A TLS server does not answer this plaintext channel: the open port is

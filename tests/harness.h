@@ -46,8 +46,12 @@ class Process {
   bool exited_ = false;
 };
 
-// A free TCP port on 127.0.0.1 (bound, read, released).
+// A free TCP port on 127.0.0.1 (bound, read, released), below the kernel's
+// ephemeral range when one is free there.
 int FreePort();
+
+// Whether something accepts TCP connections on 127.0.0.1:port.
+bool PortOpen(int port);
 
 // A fresh directory under the system temp dir, removed on destruction.
 class TempDir {

@@ -75,17 +75,6 @@ std::string Workflow(bool heartbeat) {
   return w;
 }
 
-bool PortOpen(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  close(fd);
-  return ok;
-}
-
 std::string Tail(const std::string& path, size_t n = 4000) {
   const std::string s = ReadFile(path);
   return s.size() > n ? s.substr(s.size() - n) : s;
