@@ -8,6 +8,7 @@
 
 #include "engine/asl/definition.h"
 #include "engine/core/replay.h"
+#include "scheduler/cork.h"
 
 namespace onewindow::scheduler {
 
@@ -332,6 +333,8 @@ void Shard::Commit(Txn* txn) {
   }
   Evict();
   resident_count_ = static_cast<int64_t>(cases_.size());
+  // What this commit sends to one stream leaves in one frame.
+  WriteCork cork;
   for (auto& action : txn->after_commit) action();
   Publish(txn);
 }

@@ -240,6 +240,74 @@ TEST_F(E2eTest, SimulatedDepartmentsFinishEveryCaseAcrossACrash) {
   }
 }
 
+// What one commit hands to one worker stream leaves as one frame: the
+// three tasks a Parallel opens at submit arrive together.
+TEST_F(E2eTest, TasksOneCommitOpensReachAStreamInOneFrame) {
+  v1::DeployWorkflowRequest dreq;
+  dreq.set_name("three-checks");
+  dreq.set_definition(R"({"StartAt": "Checks", "States": {"Checks": {
+      "Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Task",
+          "Resource": "dept:DSF/check-a", "End": true}}},
+        {"StartAt": "B", "States": {"B": {"Type": "Task",
+          "Resource": "dept:DSF/check-b", "End": true}}},
+        {"StartAt": "C", "States": {"C": {"Type": "Task",
+          "Resource": "dept:DSF/check-c", "End": true}}}]}}})");
+  v1::DeployWorkflowResponse dresp;
+  grpc::Status s =
+      server_->workflows().DeployWorkflow(Ctx().get(), dreq, &dresp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto stream = server_->adapters().TaskStream(&ctx);
+  v1::WorkerMessage sub;
+  sub.set_ref(1);
+  sub.mutable_subscribe()->set_department("DSF");
+  sub.mutable_subscribe()->set_batch_frames(true);
+  ASSERT_TRUE(stream->Write(sub));
+  v1::EngineMessage m;
+  ASSERT_TRUE(stream->Read(&m));
+  ASSERT_TRUE(m.has_ack()) << m.DebugString();
+  EXPECT_EQ(m.ack().code(), 0);
+
+  v1::SubmitCaseResponse resp;
+  ASSERT_TRUE(Submit("{}", "frame-1", &resp, "three-checks").ok());
+  ASSERT_TRUE(stream->Read(&m));
+  ASSERT_TRUE(m.has_tasks()) << "one task per frame: " << m.DebugString();
+  ASSERT_EQ(m.tasks().tasks_size(), 3);
+  std::set<std::string> types;
+  v1::WorkerMessage answers;
+  for (const v1::Task& t : m.tasks().tasks()) {
+    EXPECT_EQ(t.case_id(), resp.case_id());
+    types.insert(t.task_type());
+    v1::WorkerMessage* a = answers.mutable_batch()->add_messages();
+    a->set_ref(10 + answers.batch().messages_size());
+    a->mutable_complete()->set_token(t.token());
+    a->mutable_complete()->set_result_json("{}");
+  }
+  EXPECT_EQ(types, (std::set<std::string>{"check-a", "check-b", "check-c"}));
+  // The answers are taken, and the case ends.
+  ASSERT_TRUE(stream->Write(answers));
+  int acked = 0;
+  while (acked < 3 && stream->Read(&m)) {
+    if (m.has_ack()) {
+      EXPECT_EQ(m.ack().code(), 0) << m.ack().message();
+      ++acked;
+    }
+    for (const auto& a : m.acks().acks()) {
+      EXPECT_EQ(a.code(), 0) << a.message();
+      ++acked;
+    }
+  }
+  EXPECT_EQ(acked, 3);
+  EXPECT_TRUE(WaitForEnd(resp.case_id()));
+  EXPECT_EQ(GetCase(resp.case_id()).status(), v1::CASE_STATUS_SUCCEEDED);
+  stream->WritesDone();
+  ctx.TryCancel();
+  (void)stream->Finish();
+}
+
 TEST_F(E2eTest, BadInputGetsTheRightCodeAndNamesTheFault) {
   DeployFoodLicence();
   v1::SubmitCaseResponse resp;

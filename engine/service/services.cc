@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "engine/asl/limits.h"
+#include "scheduler/cork.h"
 
 namespace onewindow::service {
 
@@ -425,7 +426,7 @@ class TaskStreamReactor final
       *m.mutable_task() = std::move(t);
       out_.push_back(std::move(m));
     }
-    WriteLocked();
+    WriteSoonLocked();
   }
 
   void Cancelled(const v1::TaskCancelled& notice) override {
@@ -434,7 +435,7 @@ class TaskStreamReactor final
     v1::EngineMessage m;
     *m.mutable_cancelled() = notice;
     out_.push_back(std::move(m));
-    WriteLocked();
+    WriteSoonLocked();
   }
 
   void OnReadDone(bool ok) override {
@@ -476,6 +477,22 @@ class TaskStreamReactor final
   void OnCancel() override { Detach(); }
 
  private:
+  // Starts a write now, or, on a thread that corks its writes (a shard
+  // sending what it committed), when the cork ends: everything queued by
+  // then leaves together. REQUIRES: mu_ held.
+  void WriteSoonLocked() {
+    if (writing_ || finished_) return;
+    if (scheduler::WriteCork::Defer(outbox_.get(), [outbox = outbox_] {
+          std::lock_guard outbox_lock(outbox->mu);
+          if (outbox->reactor == nullptr) return;
+          std::lock_guard lock(outbox->reactor->mu_);
+          outbox->reactor->WriteLocked();
+        })) {
+      return;
+    }
+    WriteLocked();
+  }
+
   // Takes the next frame from the queue: consecutive tasks (or acks)
   // travel together. REQUIRES: mu_ held.
   void WriteLocked() {
@@ -536,7 +553,7 @@ class TaskStreamReactor final
     std::lock_guard lock(mu_);
     if (finishing_) return;
     out_.push_back(std::move(m));
-    WriteLocked();
+    WriteSoonLocked();
   }
 
   void Handle(const v1::WorkerMessage& msg, bool top) {
