@@ -274,6 +274,7 @@ StateSpec CompileState(std::string name, const Json& state,
       b.json = &choice;
       Json rule = choice;
       rule.erase("Next");
+      rule.erase("Assign");
       b.rule = CompiledChoiceRule::Compile(rule, limits);
       if (const std::string* next = StringAt(choice, "Next")) b.next = *next;
       s.choices.push_back(std::move(b));

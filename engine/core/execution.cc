@@ -140,11 +140,16 @@ bool Execution::Impl::Mentions(const Json& v) {
 }
 
 Json Execution::Impl::Context(const Thread& t, const std::string* token) {
-  const bool uses = UsesContext(t.sj);
+  const bool jsonata = IsJsonata(t);
+  // A JSONPath state's compiled form knows whether it reads "$$"; JSONata
+  // states are also scanned for $states.context.
+  const asl::StateSpec* spec = jsonata ? nullptr : def->Spec(t.sj);
+  const bool uses =
+      spec != nullptr ? spec->mentions_context : UsesContext(t.sj);
   // A JSONPath state reads the context only through "$$" in its own
   // fields: most states never do, so none is built for them. JSONata can
   // reach it through $states as a whole, so it always gets one.
-  if (!uses && !IsJsonata(t)) return Json::object();
+  if (!uses && !jsonata) return Json::object();
   Json c = base_context;
   if (uses) c["Execution"]["Input"] = input;
   c["State"] = {{"Name", t.state},

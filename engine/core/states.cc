@@ -12,10 +12,30 @@ namespace sv1 = onewindow::store::v1;
 
 // ---- data flow -------------------------------------------------------------
 
+// The data-flow fields of a state are read from its compiled form when the
+// definition has one for it (every state does; a Catch element does not),
+// so that no path or template is parsed again per case. A field the
+// compiled form holds as absent is read from the JSON as before, which
+// also gives the same error for a field of the wrong type.
+
 absl::StatusOr<Json> Execution::Impl::ApplyPathField(const Json& sj,
                                                      const char* field,
                                                      const Json& value,
                                                      const Json& ctx) {
+  if (const asl::StateSpec* spec = def->Spec(&sj)) {
+    const std::string_view name(field);
+    const asl::PathField* f = name == "InputPath"    ? &spec->input_path
+                              : name == "OutputPath" ? &spec->output_path
+                                                     : nullptr;
+    if (f != nullptr && f->kind == asl::PathField::Kind::kNull) {
+      return Json::object();
+    }
+    if (f != nullptr && f->kind == asl::PathField::Kind::kPath) {
+      if (f->path.is_root()) return value;
+      asl::EvalEnv env = Env(&ctx);
+      return f->path.Eval(value, env);
+    }
+  }
   auto it = sj.find(field);
   if (it == sj.end()) return value;
   if (it->is_null()) return Json::object();
@@ -35,6 +55,19 @@ absl::StatusOr<Json> Execution::Impl::Template(const Json& sj,
                                                const char* field,
                                                const Json& value,
                                                const Json& ctx) {
+  if (const asl::StateSpec* spec = def->Spec(&sj)) {
+    const std::string_view name(field);
+    const std::optional<asl::CompiledTemplate>* tmpl = nullptr;
+    if (name == "Parameters" && spec->type != asl::StateType::kMap) {
+      tmpl = &spec->parameters;
+    } else if (name == "ResultSelector") {
+      tmpl = &spec->result_selector;
+    }
+    if (tmpl != nullptr && tmpl->has_value()) {
+      asl::EvalEnv env = Env(&ctx);
+      return (*tmpl)->Eval(value, env);
+    }
+  }
   auto it = sj.find(field);
   if (it == sj.end()) return value;
   asl::EvalEnv env = Env(&ctx);
@@ -44,6 +77,14 @@ absl::StatusOr<Json> Execution::Impl::Template(const Json& sj,
 absl::StatusOr<Json> Execution::Impl::PlaceResult(const Json& sj,
                                                   const Json& raw,
                                                   const Json& result) {
+  if (const asl::StateSpec* spec = def->Spec(&sj)) {
+    const asl::PathField& f = spec->result_path;
+    if (f.kind == asl::PathField::Kind::kNull) return raw;
+    if (f.kind == asl::PathField::Kind::kPath) {
+      if (f.path.is_root()) return result;
+      return f.path.ApplyResult(raw, result);
+    }
+  }
   auto it = sj.find("ResultPath");
   if (it == sj.end()) return result;
   if (it->is_null()) return raw;
@@ -245,7 +286,21 @@ void Execution::Impl::RunChoice(Thread& t) {
   const std::string* next = nullptr;
   const Json* assign_holder = t.sj;
   auto cit = t.sj->find("Choices");
-  if (cit != t.sj->end() && cit->is_array()) {
+  const asl::StateSpec* spec = def->Spec(t.sj);
+  if (spec != nullptr && cit != t.sj->end() && cit->is_array()) {
+    // The rules as compiled at deploy (non-object elements are skipped
+    // there as here).
+    for (const asl::ChoiceBranch& b : spec->choices) {
+      asl::EvalEnv env = Env(&ctx);
+      auto m = b.rule.Eval(*eff, env);
+      if (!m.ok()) return StateFailed(t, Failure::FromStatus(m.status()));
+      if (*m) {
+        next = StrField(*b.json, "Next");
+        assign_holder = b.json;
+        break;
+      }
+    }
+  } else if (cit != t.sj->end() && cit->is_array()) {
     for (const Json& choice : *cit) {
       if (!choice.is_object()) continue;
       Json rule = choice;
