@@ -13,9 +13,9 @@
 // engine is not hidden (no coordinated omission).
 //
 // How completion is detected: one WatchCase stream per phase, filtered on
-// the service, tells the driver of every case's status change as it
-// commits; a case's latency runs from its start (due or sent time) to the
-// arrival of its terminal change. No polling, exact to the microsecond of
+// the service (batched frames), tells the driver of every case's status
+// change as it commits; a case's latency runs from its start (due or sent
+// time) to the arrival of its terminal change. No polling, exact to the microsecond of
 // arrival; a change that arrives before its submit's reply is kept until
 // the reply comes.
 //
@@ -379,6 +379,7 @@ class Driver {
     watch_ = std::make_unique<Watch>();
     onewindow::v1::WatchCaseRequest req;
     req.set_service(opts_.service);
+    req.set_batch_frames(true);
     watch_->rpc = stub_->AsyncWatchCase(&watch_->ctx, req, &cq_,
                                         new WatchOp(WatchOp::kStarted));
   }
@@ -406,21 +407,24 @@ class Driver {
       return;
     }
     if (op->kind == WatchOp::kStarted) watch_started_ = true;
-    if (op->kind == WatchOp::kRead && watch_->resp.has_change()) {
-      const auto& c = watch_->resp.change();
-      if (Terminal(c.status())) {
-        const auto recv = Clock::now();
-        auto it = pending_.find(c.case_id());
-        if (it == pending_.end()) {
-          ended_early_[c.case_id()] = {c.status(), recv};
-        } else {
-          Pending p = it->second;
-          pending_.erase(it);
-          Finished(c.case_id(), p, c.status(), recv);
-        }
-      }
+    if (op->kind == WatchOp::kRead) {
+      const auto recv = Clock::now();
+      if (watch_->resp.has_change()) Changed(watch_->resp.change(), recv);
+      for (const auto& c : watch_->resp.changes().changes()) Changed(c, recv);
     }
     watch_->rpc->Read(&watch_->resp, new WatchOp(WatchOp::kRead));
+  }
+
+  void Changed(const onewindow::v1::CaseChange& c, Clock::time_point recv) {
+    if (!Terminal(c.status())) return;
+    auto it = pending_.find(c.case_id());
+    if (it == pending_.end()) {
+      ended_early_[c.case_id()] = {c.status(), recv};
+    } else {
+      Pending p = it->second;
+      pending_.erase(it);
+      Finished(c.case_id(), p, c.status(), recv);
+    }
   }
 
   void Finished(const std::string& id, const Pending& p, CaseStatus status,

@@ -2,7 +2,9 @@
 // in temp directories, SIGKILL for crashes, ow-adapter-sim for departments.
 #include <signal.h>
 
+#include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -43,6 +45,24 @@ class E2eTest : public ::testing::Test {
     grpc::Status s = server_->workflows().DeployWorkflow(Ctx().get(), req, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(resp.version(), 1);
+  }
+
+  // A Parallel of three DSF tasks: "three-checks".
+  void DeployThreeChecks() {
+    v1::DeployWorkflowRequest req;
+    req.set_name("three-checks");
+    req.set_definition(R"({"StartAt": "Checks", "States": {"Checks": {
+        "Type": "Parallel", "End": true, "Branches": [
+          {"StartAt": "A", "States": {"A": {"Type": "Task",
+            "Resource": "dept:DSF/check-a", "End": true}}},
+          {"StartAt": "B", "States": {"B": {"Type": "Task",
+            "Resource": "dept:DSF/check-b", "End": true}}},
+          {"StartAt": "C", "States": {"C": {"Type": "Task",
+            "Resource": "dept:DSF/check-c", "End": true}}}]}}})");
+    v1::DeployWorkflowResponse resp;
+    grpc::Status s =
+        server_->workflows().DeployWorkflow(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
   grpc::Status Submit(const std::string& input, const std::string& request_id,
@@ -243,20 +263,7 @@ TEST_F(E2eTest, SimulatedDepartmentsFinishEveryCaseAcrossACrash) {
 // What one commit hands to one worker stream leaves as one frame: the
 // three tasks a Parallel opens at submit arrive together.
 TEST_F(E2eTest, TasksOneCommitOpensReachAStreamInOneFrame) {
-  v1::DeployWorkflowRequest dreq;
-  dreq.set_name("three-checks");
-  dreq.set_definition(R"({"StartAt": "Checks", "States": {"Checks": {
-      "Type": "Parallel", "End": true, "Branches": [
-        {"StartAt": "A", "States": {"A": {"Type": "Task",
-          "Resource": "dept:DSF/check-a", "End": true}}},
-        {"StartAt": "B", "States": {"B": {"Type": "Task",
-          "Resource": "dept:DSF/check-b", "End": true}}},
-        {"StartAt": "C", "States": {"C": {"Type": "Task",
-          "Resource": "dept:DSF/check-c", "End": true}}}]}}})");
-  v1::DeployWorkflowResponse dresp;
-  grpc::Status s =
-      server_->workflows().DeployWorkflow(Ctx().get(), dreq, &dresp);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  DeployThreeChecks();
 
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
@@ -306,6 +313,156 @@ TEST_F(E2eTest, TasksOneCommitOpensReachAStreamInOneFrame) {
   stream->WritesDone();
   ctx.TryCancel();
   (void)stream->Finish();
+}
+
+// A watcher that reads batched frames gets a case's stored history in one
+// frame; one that does not gets one event per frame. Both get every event,
+// in order, and the stream ends after the last.
+TEST_F(E2eTest, CaseWatchersGetTheHistoryBatchedOnlyWhenTheyAsk) {
+  DeployThreeChecks();
+  v1::SubmitCaseResponse resp;
+  ASSERT_TRUE(Submit("{}", "watch-1", &resp, "three-checks").ok());
+  for (const v1::Task& t : Activate("DSF", 3)) {
+    ASSERT_TRUE(Complete(t.token(), R"({"ok": true})").ok());
+  }
+  ASSERT_TRUE(WaitForEnd(resp.case_id()));
+  const size_t stored = History(resp.case_id()).size();
+  ASSERT_GT(stored, 6u);
+
+  for (const bool batched : {true, false}) {
+    SCOPED_TRACE(batched ? "batched" : "one per frame");
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(20));
+    v1::WatchCaseRequest req;
+    req.set_case_id(resp.case_id());
+    req.set_batch_frames(batched);
+    auto reader = server_->cases().WatchCase(&ctx, req);
+    v1::WatchCaseResponse m;
+    std::vector<int64_t> seqs;
+    int frames = 0;
+    while (reader->Read(&m)) {
+      ++frames;
+      if (m.has_event()) seqs.push_back(m.event().seq());
+      for (const auto& e : m.events().events()) seqs.push_back(e.seq());
+      EXPECT_FALSE(m.has_change() || m.has_changes()) << m.DebugString();
+      if (!batched) EXPECT_TRUE(m.has_event()) << m.DebugString();
+    }
+    grpc::Status s = reader->Finish();
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(seqs.size(), stored);
+    for (size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], int64_t(i + 1));
+    EXPECT_EQ(frames, batched ? 1 : static_cast<int>(stored));
+  }
+}
+
+// A status watcher that reads batched frames sees every case's changes in
+// commit order, each terminal change once, whatever frames carried them.
+TEST_F(E2eTest, BatchedStatusWatchersMissNoChange) {
+  DeployThreeChecks();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  v1::WatchCaseRequest req;
+  req.set_service("three-checks");
+  req.set_batch_frames(true);
+  auto reader = server_->cases().WatchCase(&ctx, req);
+  std::mutex mu;
+  std::map<std::string, std::vector<v1::CaseStatus>> seen;
+  int batches = 0;
+  std::thread read([&] {
+    v1::WatchCaseResponse m;
+    while (reader->Read(&m)) {
+      std::lock_guard lock(mu);
+      if (m.has_changes()) ++batches;
+      if (m.has_change()) seen[m.change().case_id()].push_back(m.change().status());
+      for (const auto& c : m.changes().changes()) {
+        seen[c.case_id()].push_back(c.status());
+      }
+    }
+  });
+  auto seen_count = [&] {
+    std::lock_guard lock(mu);
+    return seen.size();
+  };
+  // The watch is in place once it reports a case submitted after it.
+  int probes = 0;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        v1::SubmitCaseResponse r;
+        EXPECT_TRUE(Submit("{}", "probe-" + std::to_string(probes++), &r,
+                           "three-checks")
+                        .ok());
+        return WaitFor([&] { return seen_count() > 0; },
+                       std::chrono::milliseconds(200));
+      },
+      std::chrono::seconds(15)));
+
+  constexpr int kCases = 20;
+  std::set<std::string> ids;
+  for (int i = 0; i < kCases; ++i) {
+    v1::SubmitCaseResponse r;
+    ASSERT_TRUE(Submit("{}", "batch-" + std::to_string(i), &r,
+                       "three-checks").ok());
+    ids.insert(r.case_id());
+  }
+  // Every task of every case (probes included) reaches one worker stream,
+  // which answers them all in one frame: the engine takes many answers
+  // per commit, and a commit's changes reach the watcher together.
+  const int tasks = 3 * (kCases + probes);
+  grpc::ClientContext wctx;
+  wctx.set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::seconds(60));
+  auto worker = server_->adapters().TaskStream(&wctx);
+  v1::WorkerMessage sub;
+  sub.set_ref(1);
+  sub.mutable_subscribe()->set_department("DSF");
+  sub.mutable_subscribe()->set_max_in_flight(1024);
+  sub.mutable_subscribe()->set_batch_frames(true);
+  ASSERT_TRUE(worker->Write(sub));
+  v1::WorkerMessage answers;
+  v1::EngineMessage em;
+  while (answers.batch().messages_size() < tasks && worker->Read(&em)) {
+    std::vector<v1::Task> got;
+    if (em.has_task()) got.push_back(em.task());
+    for (const auto& t : em.tasks().tasks()) got.push_back(t);
+    for (const v1::Task& t : got) {
+      v1::WorkerMessage* a = answers.mutable_batch()->add_messages();
+      a->mutable_complete()->set_token(t.token());
+      a->mutable_complete()->set_result_json("{}");
+    }
+  }
+  ASSERT_EQ(answers.batch().messages_size(), tasks);
+  ASSERT_TRUE(worker->Write(answers));
+  auto all_ended = [&] {
+    std::lock_guard lock(mu);
+    for (const std::string& id : ids) {
+      auto it = seen.find(id);
+      if (it == seen.end() || it->second.empty() ||
+          it->second.back() != v1::CASE_STATUS_SUCCEEDED) {
+        return false;
+      }
+    }
+    return true;
+  };
+  EXPECT_TRUE(WaitFor(all_ended, std::chrono::seconds(20)));
+  worker->WritesDone();
+  wctx.TryCancel();
+  (void)worker->Finish();
+  ctx.TryCancel();
+  read.join();
+  (void)reader->Finish();
+  std::lock_guard lock(mu);
+  for (const std::string& id : ids) {
+    const auto& st = seen[id];
+    ASSERT_FALSE(st.empty()) << id;
+    EXPECT_EQ(st.front(), v1::CASE_STATUS_RUNNING) << id;
+    EXPECT_EQ(std::count(st.begin(), st.end(), v1::CASE_STATUS_SUCCEEDED), 1)
+        << id;
+    EXPECT_EQ(st.back(), v1::CASE_STATUS_SUCCEEDED) << id;
+  }
+  // Sixty answers in one frame commit in a few batches, and each batch's
+  // terminal changes reach the watcher as one frame.
+  EXPECT_GT(batches, 0);
 }
 
 TEST_F(E2eTest, BadInputGetsTheRightCodeAndNamesTheFault) {

@@ -157,6 +157,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
  public:
   // Most responses waiting to be written before the watcher is cut off.
   static constexpr size_t kMaxQueued = 20000;
+  // Responses per frame when several are waiting (batch_frames).
+  static constexpr int kMaxPerFrame = 256;
 
   WatchReactor(ServiceContext* sc, CallbackServerContext* ctx,
                const v1::WatchCaseRequest& req)
@@ -177,6 +179,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
       return;
     }
     ++sc_->watch_streams;
+    batch_frames_ = req.batch_frames();
     scheduler::WatchHub& hub = sc->api->engine().watch();
     if (req.case_id().empty()) {
       catching_up_ = false;
@@ -202,7 +205,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
       return;
     }
     for (const auto& e : events) QueueEventLocked(e);
-    WriteLocked();
+    WriteSoonLocked();
   }
 
   void OnChange(const v1::CaseChange& change) override {
@@ -210,7 +213,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
     v1::WatchCaseResponse r;
     *r.mutable_change() = change;
     QueueLocked(std::move(r));
-    WriteLocked();
+    WriteSoonLocked();
   }
 
   void OnWriteDone(bool ok) override {
@@ -220,7 +223,6 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
       FinishLocked(grpc::Status::OK);
       return;
     }
-    if (!queue_.empty()) queue_.pop_front();
     WriteLocked();
   }
 
@@ -310,6 +312,26 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
     queue_.push_back(std::move(r));
   }
 
+  // Starts a write now, or when the cork of the thread ends (a shard
+  // publishing what it committed): what one commit publishes to this
+  // watcher then leaves together. REQUIRES: mu_ held.
+  void WriteSoonLocked() {
+    if (done_ || writing_) return;
+    if (batch_frames_ &&
+        scheduler::WriteCork::Defer(alive_.get(), [alive = alive_] {
+          std::lock_guard alive_lock(alive->mu);
+          if (alive->reactor == nullptr) return;
+          std::lock_guard lock(alive->reactor->mu_);
+          alive->reactor->WriteLocked();
+        })) {
+      return;
+    }
+    WriteLocked();
+  }
+
+  // Takes the next frame from the queue: for a client that reads batched
+  // frames, consecutive events (or changes) travel together.
+  // REQUIRES: mu_ held.
   void WriteLocked() {
     if (done_ || writing_) return;
     if (queue_.empty()) {
@@ -320,7 +342,31 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
     if (queue_.front().has_event()) {
       sent_seq_ = queue_.front().event().seq() - 1;
     }
-    StartWrite(&queue_.front());
+    const auto kind = queue_.front().kind_case();
+    const bool several = batch_frames_ && queue_.size() > 1 &&
+                         queue_[1].kind_case() == kind;
+    frame_.Clear();
+    if (several && kind == v1::WatchCaseResponse::kEvent) {
+      auto* batch = frame_.mutable_events();
+      for (int n = 0; n < kMaxPerFrame && !queue_.empty() &&
+                      queue_.front().kind_case() == kind;
+           ++n) {
+        *batch->add_events() = std::move(*queue_.front().mutable_event());
+        queue_.pop_front();
+      }
+    } else if (several && kind == v1::WatchCaseResponse::kChange) {
+      auto* batch = frame_.mutable_changes();
+      for (int n = 0; n < kMaxPerFrame && !queue_.empty() &&
+                      queue_.front().kind_case() == kind;
+           ++n) {
+        *batch->add_changes() = std::move(*queue_.front().mutable_change());
+        queue_.pop_front();
+      }
+    } else {
+      frame_ = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    StartWrite(&frame_);
   }
 
   void FinishLocked(grpc::Status s) {
@@ -335,8 +381,10 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
   uint64_t watch_id_ = 0;
   uint64_t stream_id_ = 0;
   std::mutex mu_;
-  std::deque<v1::WatchCaseResponse> queue_;  // front: being written
+  std::deque<v1::WatchCaseResponse> queue_;  // waiting to be written
+  v1::WatchCaseResponse frame_;              // being written
   std::vector<v1::HistoryEvent> held_;       // live events while catching up
+  bool batch_frames_ = false;
   bool catching_up_ = true;
   bool writing_ = false;
   bool ended_ = false;
