@@ -198,7 +198,9 @@ void Dispatcher::LeaseLocked(Entry* e, Session* holder, int64_t lease_ms) {
   e->task.set_lease_expires_at_ms(e->expires_ms);
   e->lease = leases_.emplace(e->expires_ms, e->task.token());
   e->leased = true;
-  cv_.notify_all();
+  // The expiry thread sleeps until the earliest lease ends (200 ms at
+  // most): wake it only when this lease is now the earliest.
+  if (e->lease == leases_.begin()) cv_.notify_all();
 }
 
 void Dispatcher::PumpLocked(const std::string& name, Department& d) {

@@ -118,7 +118,8 @@ absl::StatusOr<DeployedWorkflow> WorkflowRegistry::Compile(
           ? rules_(w.manifest_source())
           : absl::StatusOr<std::shared_ptr<const ServiceRules>>(DefaultRules());
   if (!rules.ok()) return rules.status();
-  return DeployedWorkflow{w, *def, *rules};
+  return DeployedWorkflow{std::make_shared<const store::WorkflowRecord>(w),
+                          *def, *rules};
 }
 
 absl::Status WorkflowRegistry::Load() {
@@ -194,10 +195,10 @@ absl::StatusOr<DeployResult> WorkflowRegistry::Deploy(
     auto it = workflows_.find(name);
     if (it != workflows_.end() && !it->second.empty()) {
       const DeployedWorkflow& latest = it->second.rbegin()->second;
-      if (latest.record.digest() == digest) {
-        return DeployResult{name, latest.record.version(), false};
+      if (latest.record->digest() == digest) {
+        return DeployResult{name, latest.record->version(), false};
       }
-      version = latest.record.version() + 1;
+      version = latest.record->version() + 1;
     }
   }
   store::WorkflowRecord rec;
@@ -216,7 +217,8 @@ absl::StatusOr<DeployResult> WorkflowRegistry::Deploy(
   store::PutWorkflow(batch.get(), rec);
   if (absl::Status s = store_->Commit(batch.get()); !s.ok()) return s;
   std::unique_lock lock(mu_);
-  workflows_[name][version] = DeployedWorkflow{rec, *def, *rules};
+  workflows_[name][version] = DeployedWorkflow{
+      std::make_shared<const store::WorkflowRecord>(rec), *def, *rules};
   return DeployResult{name, version, true};
 }
 

@@ -26,8 +26,9 @@ namespace onewindow::scheduler {
 // The ASL source format a stored or requested definition format names.
 asl::SourceFormat SourceFormatFromProto(onewindow::v1::DefinitionFormat f);
 
+// Cheap to copy: every part is shared and immutable.
 struct DeployedWorkflow {
-  store::WorkflowRecord record;
+  std::shared_ptr<const store::WorkflowRecord> record;  // never null
   std::shared_ptr<const asl::Definition> definition;
   std::shared_ptr<const ServiceRules> rules;  // never null
 };

@@ -961,7 +961,7 @@ void Shard::ProcessSubmit(Command& command, Txn* txn) {
         d.ok() ? rules.calendar->EndOfDay(*d) : absl::StatusOr<int64_t>(0);
     if (!d.ok() || !end.ok()) {
       reply(absl::FailedPreconditionError(
-          "service " + cmd.workflow.record.name() +
+          "service " + cmd.workflow.record->name() +
           ": its deadline cannot be computed: " +
           std::string((d.ok() ? end.status() : d.status()).message())));
       return;
@@ -976,9 +976,9 @@ void Shard::ProcessSubmit(Command& command, Txn* txn) {
   store::CaseRecord& rec = c->rec;
   rec.set_id(case_id);
   rec.set_layout(2);
-  rec.set_service(cmd.workflow.record.name());
-  rec.set_version(cmd.workflow.record.version());
-  rec.set_first_version(cmd.workflow.record.version());
+  rec.set_service(cmd.workflow.record->name());
+  rec.set_version(cmd.workflow.record->version());
+  rec.set_first_version(cmd.workflow.record->version());
   rec.set_status(onewindow::v1::CASE_STATUS_RUNNING);
   rec.set_request_id(request_id);
   rec.set_created_at_ms(now);

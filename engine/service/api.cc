@@ -26,22 +26,22 @@ scheduler::Actor Api::ActorOf(const Caller& c) {
 
 void Api::ToApi(const scheduler::DeployedWorkflow& w, v1::Workflow* out,
                 bool with_sources) {
-  out->set_name(w.record.name());
-  out->set_version(w.record.version());
-  if (with_sources) out->set_definition(w.record.definition());
-  out->set_format(w.record.format());
-  out->set_description(w.record.description());
-  out->set_deployed_at_ms(w.record.deployed_at_ms());
-  for (const auto& d : w.record.departments()) out->add_departments(d);
-  out->set_digest(w.record.digest());
+  out->set_name(w.record->name());
+  out->set_version(w.record->version());
+  if (with_sources) out->set_definition(w.record->definition());
+  out->set_format(w.record->format());
+  out->set_description(w.record->description());
+  out->set_deployed_at_ms(w.record->deployed_at_ms());
+  for (const auto& d : w.record->departments()) out->add_departments(d);
+  out->set_digest(w.record->digest());
   *out->mutable_manifest() = w.rules->manifest;
   if (with_sources) {
-    out->mutable_manifest()->set_source(w.record.manifest_source());
+    out->mutable_manifest()->set_source(w.record->manifest_source());
   } else {
     out->mutable_manifest()->clear_source();
     out->mutable_manifest()->clear_input_schema_json();
   }
-  out->set_deployed_by(w.record.deployed_by());
+  out->set_deployed_by(w.record->deployed_by());
 }
 
 // ---- cases ----------------------------------------------------------------

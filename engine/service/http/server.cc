@@ -1422,7 +1422,7 @@ void DrawNow(const std::shared_ptr<GraphJob>& job,
     return;
   }
   render::RenderOptions options;
-  options.title = job->name + "@" + std::to_string(wf->record.version());
+  options.title = job->name + "@" + std::to_string(wf->record->version());
   render::Highlight highlight;
   if (job->the_case) {
     highlight = render::HighlightFromHistory(
