@@ -105,13 +105,29 @@ absl::StatusOr<std::string> FormatCaseNumber(std::string_view prefix, int year,
     return absl::InvalidArgumentError(absl::StrCat(
         "case sequence ", sequence, " must be 0..", kMaxCaseSequence));
   }
-  char digits[32];
-  std::snprintf(digits, sizeof digits, "%04d%06lld", year,
-                static_cast<long long>(sequence));
-  std::string_view all(digits);
-  return absl::StrCat(std::string(prefix), "-", std::string(all.substr(0, 4)),
-                      "-", std::string(all.substr(4)), "-",
-                      LuhnCheckDigit(all));
+  // The year's 4 digits, then the sequence's (at least 6, zero-padded).
+  char digits[24];
+  size_t n = 0;
+  for (int div = 1000; div > 0; div /= 10) {
+    digits[n++] = static_cast<char>('0' + year / div % 10);
+  }
+  char seq[20];
+  size_t m = 0;
+  for (int64_t v = sequence; v > 0 || m < 6; v /= 10) {
+    seq[m++] = static_cast<char>('0' + v % 10);
+  }
+  while (m > 0) digits[n++] = seq[--m];
+  const std::string_view all(digits, n);
+  std::string out;
+  out.reserve(prefix.size() + n + 4);
+  out.append(prefix);
+  out.push_back('-');
+  out.append(all.substr(0, 4));
+  out.push_back('-');
+  out.append(all.substr(4));
+  out.push_back('-');
+  out.push_back(static_cast<char>('0' + LuhnCheckDigit(all)));
+  return out;
 }
 
 absl::StatusOr<CaseNumber> ParseCaseNumber(std::string_view text) {

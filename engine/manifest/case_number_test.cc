@@ -38,6 +38,29 @@ TEST(CaseNumberTest, FormatsWithCheckDigitOverYearAndSequence) {
                       std::to_string(LuhnCheckDigit("20261234567")));
 }
 
+TEST(CaseNumberTest, FormatsTheEdgesOfTheRanges) {
+  EXPECT_EQ(*FormatCaseNumber("OW", 2026, 0),
+            "OW-2026-000000-" + std::to_string(LuhnCheckDigit("2026000000")));
+  EXPECT_EQ(*FormatCaseNumber("OW", 1000, 999999),
+            "OW-1000-999999-" + std::to_string(LuhnCheckDigit("1000999999")));
+  EXPECT_EQ(*FormatCaseNumber("OW", 9999, 1000000),
+            "OW-9999-1000000-" + std::to_string(LuhnCheckDigit("99991000000")));
+  EXPECT_EQ(*FormatCaseNumber("OW", 2026, kMaxCaseSequence),
+            "OW-2026-999999999999999-" +
+                std::to_string(LuhnCheckDigit("2026999999999999999")));
+  // Every number formatted reads back as itself.
+  for (int64_t seq : {int64_t{7}, int64_t{10}, int64_t{123456},
+                      int64_t{100000000}, kMaxCaseSequence - 1}) {
+    absl::StatusOr<std::string> text = FormatCaseNumber("FL", 2031, seq);
+    ASSERT_TRUE(text.ok());
+    absl::StatusOr<CaseNumber> back = ParseCaseNumber(*text);
+    ASSERT_TRUE(back.ok()) << *text;
+    EXPECT_EQ(back->sequence, seq);
+    EXPECT_EQ(back->year, 2031);
+    EXPECT_EQ(back->ToString(), *text);
+  }
+}
+
 TEST(CaseNumberTest, FormatRefusesBadParts) {
   EXPECT_EQ(FormatCaseNumber("F", 2026, 1).status().code(),
             absl::StatusCode::kInvalidArgument);
