@@ -106,12 +106,20 @@ void Execution::Impl::RunMap(Thread& t) {
   j.tolerated_count = tol_count;
   j.tolerated_pct = tol_pct;
   j.inputs.reserve(items.size());
+  // The selector as compiled at deploy, when the definition has it.
+  const asl::StateSpec* spec = def->Spec(t.sj);
+  const asl::CompiledTemplate* selector =
+      spec != nullptr && spec->item_selector.has_value()
+          ? &*spec->item_selector
+          : nullptr;
   for (size_t i = 0; i < items.size(); ++i) {
     if (selector_field != nullptr) {
-      Json ictx = ctx;
-      ictx["Map"] = {{"Item", {{"Index", i}, {"Value", items[i]}}}};
-      asl::EvalEnv env = Env(&ictx);
-      auto v = asl::EvalPayloadTemplate(sj[selector_field], *eff, env);
+      // The context is this state's own copy: each item overwrites Map.
+      ctx["Map"] = {{"Item", {{"Index", i}, {"Value", items[i]}}}};
+      asl::EvalEnv env = Env(&ctx);
+      auto v = selector != nullptr
+                   ? selector->Eval(*eff, env)
+                   : asl::EvalPayloadTemplate(sj[selector_field], *eff, env);
       if (!v.ok()) return StateFailed(t, Failure::FromStatus(v.status()));
       j.inputs.push_back(std::move(*v));
     } else {
