@@ -360,6 +360,39 @@ void BM_MapItemSelector(benchmark::State& state) {
 }
 BENCHMARK(BM_MapItemSelector);
 
+// The same Map in JSONata.
+void BM_MapItemSelectorJsonata(benchmark::State& state) {
+  auto def = onewindow::asl::Definition::Compile(R"json({
+    "QueryLanguage": "JSONata",
+    "StartAt": "Each", "States": {"Each": {"Type": "Map", "End": true,
+      "Items": "{% $states.input.premises %}",
+      "ItemSelector": {"no": "{% $states.context.Map.Item.Index %}",
+                       "address": "{% $states.context.Map.Item.Value.address %}",
+                       "owner": "{% $states.input.owner %}"},
+      "ItemProcessor": {"StartAt": "Note", "States": {
+        "Note": {"Type": "Pass", "End": true}}}}}})json");
+  if (!def.ok()) {
+    state.SkipWithError(def.status().ToString().c_str());
+    return;
+  }
+  Json input = {{"owner", "Chan Tai Man"}, {"premises", Json::array()}};
+  for (int i = 0; i < 1000; ++i) {
+    input["premises"].push_back(
+        {{"address", "Rua da Felicidade " + std::to_string(i)}});
+  }
+  const StartInfo info = Info();
+  for (auto _ : state) {
+    StepOutput out;
+    auto exec = Execution::Start(*def, input, info, &out);
+    if (exec->status() != onewindow::core::RunStatus::kSucceeded) {
+      state.SkipWithError("did not succeed");
+      break;
+    }
+    benchmark::DoNotOptimize(out);
+  }
+}
+BENCHMARK(BM_MapItemSelectorJsonata);
+
 // An execution waiting on the last two opinions (the common open state).
 std::unique_ptr<Execution> MidCase() {
   StepOutput out;

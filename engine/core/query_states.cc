@@ -350,10 +350,11 @@ void Execution::Impl::RunJsonataFanout(Thread& t, bool map) {
   j.inputs.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     if (sel != sj.end()) {
-      Json istates = states;
-      istates["context"]["Map"] = {
+      // $states is this state's own copy: each item overwrites
+      // context.Map instead of copying it (with the input) per item.
+      states["context"]["Map"] = {
           {"Item", {{"Index", i}, {"Value", items[i]}}}};
-      auto v = asl::EvalJsonataTemplate(*sel, Scope(istates, "ItemSelector"));
+      auto v = asl::EvalJsonataTemplate(*sel, Scope(states, "ItemSelector"));
       if (!v.ok()) return StateFailed(t, Failure::FromStatus(v.status()));
       j.inputs.push_back(std::move(*v));
     } else {
