@@ -7,6 +7,11 @@
 #   the BullMQ peer (when redis-server and npm are usable);
 #   the micro-benchmarks.
 # Prints one table and draws bench/out/latency.png (p50/p99 vs load).
+# Latency runs from a case's due time (open loop) or send (closed loop) to
+# its terminal change on the watch stream; late_p99 is how late the driver
+# itself sent its submits (open loop) and rply_p99 how long a submit took
+# to its handled reply, both at the 99th percentile: the part of the tail
+# spent before the engine ran the case.
 # Stops everything it started. Bounded: about 5-8 minutes on 2 cores once
 # built.
 #
@@ -270,9 +275,9 @@ fi
 # ---- report ----
 echo
 echo "OneWindow food-licence (3 departments + licence = 4 tasks/case; log level $log_level; sims latency 0)"
-printf '%-24s %7s %6s %8s %8s %8s %8s %8s %9s %6s %7s %8s %8s\n' run cases failed cases/s tasks/s p50_ms p90_ms p99_ms p99.9_ms res_ms polls/c srv_us/c sims_us/c
-jq -r '[.label, .completed, .failed + .unfinished, .completed_cases_per_s, .tasks_per_s, .p50_ms, .p90_ms, .p99_ms, .p999_ms, .latency_resolution_ms, .polls_per_case, .server_cpu_us_per_case, .sims_cpu_us_per_case] | @tsv' "$results" |
-  awk -F'\t' '{ printf "%-24s %7d %6d %8.0f %8.0f %8.2f %8.2f %8.2f %9.2f %6.2f %7.2f %8.0f %8.0f\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }'
+printf '%-24s %7s %6s %8s %8s %8s %8s %8s %9s %8s %8s %8s %8s\n' run cases failed cases/s tasks/s p50_ms p90_ms p99_ms p99.9_ms late_p99 rply_p99 srv_us/c sims_us/c
+jq -r '[.label, .completed, .failed + .unfinished, .completed_cases_per_s, .tasks_per_s, .p50_ms, .p90_ms, .p99_ms, .p999_ms, .send_delay_p99_ms, .submit_reply_p99_ms, .server_cpu_us_per_case, .sims_cpu_us_per_case] | @tsv' "$results" |
+  awk -F'\t' '{ printf "%-24s %7d %6d %8.0f %8.0f %8.2f %8.2f %8.2f %9.2f %8.2f %8.2f %8.0f %8.0f\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }'
 echo
 peak_c="$(jq -s '[.[] | select(.label | test("^closed C=[0-9]+$")) | .completed_cases_per_s] | max' "$results")"
 echo "$ceil" | jq -r --argjson peak "$peak_c" --slurpfile runs "$results" '
