@@ -223,6 +223,25 @@ TEST_F(HostileTest, YamlAliasBombIsRefusedQuickly) {
       << s.error_message();
 }
 
+// Each of these passed the validator once and then threw while the
+// definition was compiled, which ended the server on the deploy call.
+TEST_F(HostileTest, StatesMissingRequiredFieldsAreRefusedInEitherLanguage) {
+  const char* definitions[] = {
+      R"({"StartAt": "S", "States": {"S": {"QueryLanguage": "JSONata",
+          "Type": "Task", "Output": "{% 1 %}", "End": true}}})",
+      R"({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": {
+          "Type": "Task", "End": true}}})",
+      R"({"StartAt": "S", "States": {"S": {"Type": "Task", "End": true}}})",
+  };
+  for (const char* def : definitions) {
+    grpc::Status s = Deploy("no-resource", def);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << s.error_code() << " " << s.error_message();
+    EXPECT_NE(s.error_message().find("\"Resource\""), std::string::npos)
+        << s.error_message();
+  }
+}
+
 TEST_F(HostileTest, HugeWaitFailsTheCaseInsteadOfSucceedingAtOnce) {
   ASSERT_TRUE(Deploy("wait", R"({"StartAt": "W", "States": {
     "W": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}})")

@@ -98,10 +98,10 @@ class DefinitionIndexer {
         compiled->processor = processor.get();
         def_->nested_.emplace(std::make_pair(&state, 0), std::move(processor));
       } else if (type == "Task") {
-        const Json& resource = state.at("Resource");
+        auto resource = state.find("Resource");
         std::string department;
-        if (resource.is_string() &&
-            ParseDeptResource(resource.get_ref<const std::string&>(),
+        if (resource != state.end() && resource->is_string() &&
+            ParseDeptResource(resource->get_ref<const std::string&>(),
                               &department, nullptr)) {
           departments_->insert(std::move(department));
         }

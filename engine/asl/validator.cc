@@ -976,8 +976,10 @@ class Validator {
     } else if (type == "Succeed" || type == "Fail") {
       machine->terminal.insert(name);
     }
-    if (type == "Wait" && state.contains("Seconds") ==
-                              state.contains("Timestamp")) {
+    if (type == "Task" && !state.contains("Resource")) {
+      Error(path, "missing required field \"Resource\"");
+    } else if (type == "Wait" && state.contains("Seconds") ==
+                                     state.contains("Timestamp")) {
       Error(path, "a JSONata Wait state needs exactly one of Seconds or "
                   "Timestamp");
     } else if (type == "Choice") {

@@ -120,6 +120,22 @@ TEST(ValidatorTest, JsonataSyntaxErrorsHaveTheirPosition) {
                "$.States.W.Seconds", "JSONata expression");
 }
 
+// A Task needs its Resource in either query language: a JSONata Task
+// without one was accepted and then failed to compile (an exception out of
+// the definition indexer).
+TEST(ValidatorTest, AJsonataTaskNeedsItsResource) {
+  const char* text = R"({"StartAt": "S", "States": {"S": {
+      "QueryLanguage": "JSONata", "Type": "Task",
+      "Output": "{% $states.input %}", "End": true}}})";
+  EXPECT_ERROR(ValidateText(text), "$.States.S", "\"Resource\"");
+  absl::StatusOr<std::shared_ptr<const Definition>> def =
+      Definition::Compile(text);
+  ASSERT_FALSE(def.ok());
+  EXPECT_EQ(def.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(def.status().message()),
+              ::testing::HasSubstr("Resource"));
+}
+
 TEST(ValidatorTest, UnknownStateTypeAndFields) {
   EXPECT_ERROR(ValidateText(OneState(R"({"Type": "Sleep", "End": true})")),
                "$.States.S.Type", "unknown state type");
