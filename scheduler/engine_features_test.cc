@@ -244,6 +244,16 @@ TEST_F(FeaturesTest, ForgedTokensAreUnknownWhateverTheyName) {
   TokenParts p;
   ASSERT_TRUE(ParseToken(t[0].token(), &p));
   EXPECT_EQ(p.nonce.size(), 32u) << "128-bit nonces";
+  // An issued token's tail reads the same without parsing its case number.
+  int attempt = -1;
+  std::string_view nonce;
+  ASSERT_TRUE(IssuedTail(t[0].token(), &attempt, &nonce));
+  EXPECT_EQ(attempt, p.attempt);
+  EXPECT_EQ(nonce, p.nonce);
+  EXPECT_FALSE(IssuedTail("OW-2026-000001-1/t1/1/ABCDEF", &attempt, &nonce))
+      << "upper-case hex is not the issued form";
+  EXPECT_FALSE(IssuedTail("t1/x/abcdef", &attempt, &nonce));
+  EXPECT_FALSE(IssuedTail("abcdef", &attempt, &nonce));
   // A right case and task with attempt 0 and a made-up nonce: NOT_FOUND,
   // revealing nothing.
   TokenParts forged = p;

@@ -80,6 +80,26 @@ bool ParseToken(std::string_view token, TokenParts* p) {
   return true;
 }
 
+bool IssuedTail(std::string_view token, int* attempt, std::string_view* nonce) {
+  const size_t c = token.rfind('/');
+  if (c == std::string_view::npos || c == 0) return false;
+  const size_t b = token.rfind('/', c - 1);
+  if (b == std::string_view::npos) return false;
+  const std::string_view digits = token.substr(b + 1, c - b - 1);
+  *nonce = token.substr(c + 1);
+  if (digits.empty() || digits.size() > 9 || nonce->empty()) return false;
+  int n = 0;
+  for (char ch : digits) {
+    if (ch < '0' || ch > '9') return false;
+    n = n * 10 + (ch - '0');
+  }
+  for (char ch : *nonce) {
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return false;
+  }
+  *attempt = n;
+  return true;
+}
+
 std::string NewNonce() {
   // The generator's bytes are drawn 4 KiB at a time per thread: one call
   // per nonce cost more than the rest of a task's hand-out. Each nonce still

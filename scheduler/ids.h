@@ -40,6 +40,10 @@ struct TokenParts {
 };
 std::string FormatToken(const TokenParts& parts);
 bool ParseToken(std::string_view token, TokenParts* parts);
+// The attempt and nonce of a token the engine issued (its last two parts),
+// read without parsing its case number. False when that tail is not in the
+// issued form (up to 9 digits; lower-case hex): then use ParseToken.
+bool IssuedTail(std::string_view token, int* attempt, std::string_view* nonce);
 // 128 bits from the system's cryptographic generator, as 32 hex digits.
 std::string NewNonce();
 // Constant-time comparison of two nonces.

@@ -77,29 +77,6 @@ bool IsOpen(sv1::TaskState s) {
   return s == sv1::TASK_STATE_READY || s == sv1::TASK_STATE_LEASED;
 }
 
-// The attempt and nonce of a token the engine issued (the last two of its
-// four parts), read without parsing its case number again. False when the
-// tail is not in the issued form (digits; lower-case hex).
-bool IssuedTail(std::string_view token, int* attempt, std::string_view* nonce) {
-  const size_t c = token.rfind('/');
-  if (c == std::string_view::npos || c == 0) return false;
-  const size_t b = token.rfind('/', c - 1);
-  if (b == std::string_view::npos) return false;
-  const std::string_view digits = token.substr(b + 1, c - b - 1);
-  *nonce = token.substr(c + 1);
-  if (digits.empty() || digits.size() > 9 || nonce->empty()) return false;
-  int n = 0;
-  for (char ch : digits) {
-    if (ch < '0' || ch > '9') return false;
-    n = n * 10 + (ch - '0');
-  }
-  for (char ch : *nonce) {
-    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return false;
-  }
-  *attempt = n;
-  return true;
-}
-
 // Which delivery of a task a token's nonce names: 0 = none, 1 = the
 // current one, 2 = an earlier one.
 int MatchDelivery(const TokenParts& token, const TaskRecord& t) {

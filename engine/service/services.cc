@@ -150,6 +150,19 @@ bool IsTerminalEvent(const std::string& type) {
          type == "ExecutionCancelled";
 }
 
+// On a thread that corks its writes (a shard sending what it committed),
+// puts off a stream's next write to the cork's end and returns true: what
+// the commit queued for the stream then leaves together. `holder` is the
+// stream's shared {mu, reactor} record, which outlives the reactor, so a
+// stream that ends meanwhile is skipped.
+template <typename Holder>
+bool DeferToCork(const std::shared_ptr<Holder>& holder) {
+  return scheduler::WriteCork::Defer(holder.get(), [holder] {
+    std::lock_guard holder_lock(holder->mu);
+    if (holder->reactor != nullptr) holder->reactor->WriteQueued();
+  });
+}
+
 // One WatchCase stream: a case's history (stored, then live), or the
 // status changes a filter selects.
 class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse>,
@@ -214,6 +227,12 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
     *r.mutable_change() = change;
     QueueLocked(std::move(r));
     WriteSoonLocked();
+  }
+
+  // What a cork's flush calls (DeferToCork).
+  void WriteQueued() {
+    std::lock_guard lock(mu_);
+    WriteLocked();
   }
 
   void OnWriteDone(bool ok) override {
@@ -312,20 +331,11 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
     queue_.push_back(std::move(r));
   }
 
-  // Starts a write now, or when the cork of the thread ends (a shard
-  // publishing what it committed): what one commit publishes to this
-  // watcher then leaves together. REQUIRES: mu_ held.
+  // Starts a write now, or when the thread's cork ends (DeferToCork).
+  // REQUIRES: mu_ held.
   void WriteSoonLocked() {
     if (done_ || writing_) return;
-    if (batch_frames_ &&
-        scheduler::WriteCork::Defer(alive_.get(), [alive = alive_] {
-          std::lock_guard alive_lock(alive->mu);
-          if (alive->reactor == nullptr) return;
-          std::lock_guard lock(alive->reactor->mu_);
-          alive->reactor->WriteLocked();
-        })) {
-      return;
-    }
+    if (batch_frames_ && DeferToCork(alive_)) return;
     WriteLocked();
   }
 
@@ -499,6 +509,12 @@ class TaskStreamReactor final
     StartRead(&in_);
   }
 
+  // What a cork's flush calls (DeferToCork).
+  void WriteQueued() {
+    std::lock_guard lock(mu_);
+    WriteLocked();
+  }
+
   void OnWriteDone(bool ok) override {
     std::lock_guard lock(mu_);
     writing_ = false;
@@ -525,19 +541,11 @@ class TaskStreamReactor final
   void OnCancel() override { Detach(); }
 
  private:
-  // Starts a write now, or, on a thread that corks its writes (a shard
-  // sending what it committed), when the cork ends: everything queued by
-  // then leaves together. REQUIRES: mu_ held.
+  // Starts a write now, or when the thread's cork ends (DeferToCork).
+  // REQUIRES: mu_ held.
   void WriteSoonLocked() {
     if (writing_ || finished_) return;
-    if (scheduler::WriteCork::Defer(outbox_.get(), [outbox = outbox_] {
-          std::lock_guard outbox_lock(outbox->mu);
-          if (outbox->reactor == nullptr) return;
-          std::lock_guard lock(outbox->reactor->mu_);
-          outbox->reactor->WriteLocked();
-        })) {
-      return;
-    }
+    if (DeferToCork(outbox_)) return;
     WriteLocked();
   }
 
