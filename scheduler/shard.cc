@@ -276,8 +276,8 @@ void Shard::RunBatch(std::deque<Command>* cmds) {
 
 void Shard::Commit(Txn* txn) {
   for (OpenCase* c : txn->dirty) WriteCase(c, txn);
-  for (const auto& [id, events] : txn->history) {
-    store::PutHistory(txn->batch.get(), id, events);
+  for (const auto& [id, ce] : txn->history) {
+    store::PutSealedHistory(txn->batch.get(), id, ce.events, ce.wire);
   }
   for (const std::string& k : txn->counters) {
     store::PutBe64(txn->batch.get(), store::kCfCounters, k, counters_[k]);
@@ -345,11 +345,11 @@ void Shard::Commit(Txn* txn) {
 
 void Shard::Publish(Txn* txn) {
   WatchHub* hub = deps_.watch;
-  for (const auto& [id, events] : txn->history) {
+  for (const auto& [id, ce] : txn->history) {
     if (!hub->WantsEvents(id)) continue;
     std::vector<onewindow::v1::HistoryEvent> api;
-    api.reserve(events.size());
-    for (const StoredEvent& e : events) api.push_back(store::ToApiEvent(e));
+    api.reserve(ce.events.size());
+    for (const StoredEvent& e : ce.events) api.push_back(store::ToApiEvent(e));
     hub->PublishEvents(id, api);
   }
 }
@@ -1146,9 +1146,10 @@ void Shard::AppendEvent(OpenCase* c, StoredEvent* e, Txn* txn) {
   e->set_seq(c->rec.history_seq() + 1);
   c->rec.set_history_seq(e->seq());
   if (e->at_ms() == 0) e->set_at_ms(now_);
-  e->set_hash(store::ChainHash(c->rec.last_hash(), *e));
+  Txn::CaseEvents& ce = txn->history[c->rec.id()];
+  ce.wire.push_back(store::SealEvent(c->rec.last_hash(), e));
   c->rec.set_last_hash(e->hash());
-  txn->history[c->rec.id()].push_back(std::move(*e));
+  ce.events.push_back(std::move(*e));
 }
 
 void Shard::AddNote(OpenCase* c, StoredEvent e, const Actor* actor,

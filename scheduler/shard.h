@@ -187,8 +187,12 @@ class Shard {
     std::vector<TokenParts> redeliveries;
     std::vector<OpenCase*> dirty;  // cases to write, in first-touch order
     std::set<OpenCase*> dirty_set;
-    // History events of this batch, per case.
-    std::map<std::string, std::vector<store::StoredEvent>> history;
+    // History events of this batch, per case, and their stored bytes.
+    struct CaseEvents {
+      std::vector<store::StoredEvent> events;
+      std::vector<std::string> wire;
+    };
+    std::map<std::string, CaseEvents> history;
     std::map<std::string, store::RequestRecord> new_requests;
     std::set<std::string> counters;                    // counter keys to write
     size_t commands = 0;

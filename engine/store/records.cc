@@ -90,27 +90,32 @@ void PutTask(Store::Batch* b, const TaskRecord& t) {
 
 void PutHistory(Store::Batch* b, std::string_view case_id,
                 const std::vector<StoredEvent>& events) {
+  std::vector<std::string> wire;
+  wire.reserve(events.size());
+  for (const StoredEvent& e : events) wire.push_back(e.SerializeAsString());
+  PutSealedHistory(b, case_id, events, wire);
+}
+
+void PutSealedHistory(Store::Batch* b, std::string_view case_id,
+                      const std::vector<StoredEvent>& events,
+                      const std::vector<std::string>& wire) {
   // Each row is written as HistoryChunk's wire form (field `stored`, one
-  // length-delimited entry per event) straight from the events, without
-  // copying them into a chunk first: the same bytes.
+  // length-delimited entry per event) straight from the events' bytes,
+  // without copying them into a chunk first: the same bytes.
   constexpr uint8_t kStoredTag = (2 << 3) | 2;
   std::string row;
   for (size_t i = 0; i < events.size(); i += kEventsPerRow) {
     row.clear();
     const size_t end = std::min(events.size(), i + kEventsPerRow);
     for (size_t j = i; j < end; ++j) {
-      const size_t n = events[j].ByteSizeLong();
       uint8_t head[1 + 10];
       head[0] = kStoredTag;
       uint8_t* p =
           google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
-              static_cast<uint32_t>(n), head + 1);
+              static_cast<uint32_t>(wire[j].size()), head + 1);
       row.append(reinterpret_cast<const char*>(head),
                  static_cast<size_t>(p - head));
-      const size_t at = row.size();
-      row.resize(at + n);
-      events[j].SerializeWithCachedSizesToArray(
-          reinterpret_cast<uint8_t*>(row.data() + at));
+      row += wire[j];
     }
     b->Put(kCfHistory, HistoryKey(case_id, events[i].seq()), row);
   }
@@ -511,18 +516,12 @@ class Sha256 {
 
 }  // namespace
 
-std::string ChainHash(std::string_view prev, const StoredEvent& e) {
+namespace {
+
+// SHA-256(prev || body), prev being 32 zero bytes when empty.
+std::string DigestAfter(std::string_view prev, std::string_view body) {
   static const std::string kZero(kHashBytes, '\0');
   thread_local Sha256 sha;
-  thread_local std::string body;
-  body.clear();
-  if (e.hash().empty()) {
-    e.AppendToString(&body);
-  } else {
-    StoredEvent copy = e;
-    copy.clear_hash();
-    copy.AppendToString(&body);
-  }
   unsigned char md[kHashBytes];
   const std::string_view head =
       prev.size() == kHashBytes ? prev : std::string_view(kZero);
@@ -532,87 +531,134 @@ std::string ChainHash(std::string_view prev, const StoredEvent& e) {
     buf += body;
     SHA256(reinterpret_cast<const unsigned char*>(buf.data()), buf.size(), md);
   }
-  if (body.capacity() > (1 << 20)) std::string().swap(body);
   return std::string(reinterpret_cast<const char*>(md), sizeof(md));
+}
+
+}  // namespace
+
+std::string ChainHash(std::string_view prev, const StoredEvent& e) {
+  thread_local std::string body;
+  body.clear();
+  if (e.hash().empty()) {
+    e.AppendToString(&body);
+  } else {
+    StoredEvent copy = e;
+    copy.clear_hash();
+    copy.AppendToString(&body);
+  }
+  std::string hash = DigestAfter(prev, body);
+  if (body.capacity() > (1 << 20)) std::string().swap(body);
+  return hash;
+}
+
+std::string SealEvent(std::string_view prev, StoredEvent* e) {
+  e->clear_hash();
+  constexpr size_t kHashFieldBytes = 3 + kHashBytes;
+  const size_t n = e->ByteSizeLong();
+  std::string wire;
+  wire.reserve(n + kHashFieldBytes);
+  wire.resize(n);
+  e->SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(wire.data()));
+  e->set_hash(DigestAfter(prev, wire));
+  // `hash` has the highest field number, so protobuf writes it last: the
+  // event's bytes are the bytes hashed followed by that one field.
+  static_assert(StoredEvent::kHashFieldNumber == 23);
+  constexpr uint8_t kHashField[] = {(23 << 3 | 2) | 0x80, (23 << 3 | 2) >> 7,
+                                    kHashBytes};
+  wire.append(reinterpret_cast<const char*>(kHashField), sizeof(kHashField));
+  wire += e->hash();
+  return wire;
 }
 
 // ---- indexes ----
 
-std::vector<std::string> IndexKeys(const CaseRecord& c) {
-  std::vector<std::string> keys;
+namespace {
+
+// The keys that depend on the case's status, service, applicant and
+// creation time: they change only when its status does.
+void StatusIndexKeys(const CaseRecord& c, std::vector<std::string>* keys) {
   const char status = static_cast<char>(c.status());
   const int64_t created = c.created_at_ms();
-  auto key = [&](char idx) {
-    std::string k(1, idx);
-    return k;
-  };
   {
-    std::string k = key(kIdxCreated);
+    std::string k(1, kIdxCreated);
     AppendNewest(&k, created);
     k += c.id();
-    keys.push_back(std::move(k));
+    keys->push_back(std::move(k));
   }
   {
-    std::string k = key(kIdxStatus);
+    std::string k(1, kIdxStatus);
     k.push_back(status);
     AppendNewest(&k, created);
     k += c.id();
-    keys.push_back(std::move(k));
+    keys->push_back(std::move(k));
   }
   {
-    std::string k = key(kIdxService);
+    std::string k(1, kIdxService);
     k += c.service();
     k.push_back(kSep);
     AppendNewest(&k, created);
     k += c.id();
-    keys.push_back(std::move(k));
+    keys->push_back(std::move(k));
   }
   {
-    std::string k = key(kIdxStatusService);
+    std::string k(1, kIdxStatusService);
     k.push_back(status);
     k += c.service();
     k.push_back(kSep);
     AppendNewest(&k, created);
     k += c.id();
-    keys.push_back(std::move(k));
-  }
-  const bool running = c.status() == onewindow::v1::CASE_STATUS_RUNNING;
-  if (running) {
-    for (const std::string& d : c.open_departments()) {
-      std::string k = key(kIdxDepartment);
-      k += d;
-      k.push_back(kSep);
-      AppendNewest(&k, created);
-      k += c.id();
-      keys.push_back(std::move(k));
-    }
-    if (c.due_at_ms() > 0) {
-      std::string k = key(kIdxDue);
-      AppendBe64(&k, static_cast<uint64_t>(c.due_at_ms()));
-      k += c.id();
-      keys.push_back(std::move(k));
-    }
+    keys->push_back(std::move(k));
   }
   if (!c.applicant().empty()) {
-    std::string k = key(kIdxApplicant);
+    std::string k(1, kIdxApplicant);
     k += c.applicant();
     k.push_back(kSep);
     k.push_back(status);
     AppendNewest(&k, created);
     k += c.id();
-    keys.push_back(std::move(k));
+    keys->push_back(std::move(k));
   }
-  return keys;
 }
 
-void UpdateIndexes(Store::Batch* b, const CaseRecord* before,
-                   const CaseRecord& after) {
-  std::vector<std::string> now = IndexKeys(after);
-  if (before == nullptr) {
-    for (const std::string& k : now) b->Put(kCfIndexes, k, "");
-    return;
+// The keys of a running case's open departments and deadline: they change
+// as its tasks open and close.
+void RunningIndexKeys(const CaseRecord& c, std::vector<std::string>* keys) {
+  if (c.status() != onewindow::v1::CASE_STATUS_RUNNING) return;
+  const int64_t created = c.created_at_ms();
+  for (const std::string& d : c.open_departments()) {
+    std::string k(1, kIdxDepartment);
+    k += d;
+    k.push_back(kSep);
+    AppendNewest(&k, created);
+    k += c.id();
+    keys->push_back(std::move(k));
   }
-  std::vector<std::string> was = IndexKeys(*before);
+  if (c.due_at_ms() > 0) {
+    std::string k(1, kIdxDue);
+    AppendBe64(&k, static_cast<uint64_t>(c.due_at_ms()));
+    k += c.id();
+    keys->push_back(std::move(k));
+  }
+}
+
+bool SameStatusKeys(const CaseRecord& a, const CaseRecord& b) {
+  return a.status() == b.status() && a.created_at_ms() == b.created_at_ms() &&
+         a.id() == b.id() && a.service() == b.service() &&
+         a.applicant() == b.applicant();
+}
+
+bool SameRunningKeys(const CaseRecord& a, const CaseRecord& b) {
+  const bool ra = a.status() == onewindow::v1::CASE_STATUS_RUNNING;
+  const bool rb = b.status() == onewindow::v1::CASE_STATUS_RUNNING;
+  if (!ra && !rb) return true;
+  return ra == rb && a.created_at_ms() == b.created_at_ms() &&
+         a.id() == b.id() && a.due_at_ms() == b.due_at_ms() &&
+         std::equal(a.open_departments().begin(), a.open_departments().end(),
+                    b.open_departments().begin(), b.open_departments().end());
+}
+
+void WriteKeyChanges(Store::Batch* b, std::vector<std::string> was,
+                     std::vector<std::string> now) {
   std::sort(now.begin(), now.end());
   std::sort(was.begin(), was.end());
   std::vector<std::string> gone, added;
@@ -622,6 +668,37 @@ void UpdateIndexes(Store::Batch* b, const CaseRecord* before,
                       std::back_inserter(added));
   for (const std::string& k : gone) b->Delete(kCfIndexes, k);
   for (const std::string& k : added) b->Put(kCfIndexes, k, "");
+}
+
+}  // namespace
+
+std::vector<std::string> IndexKeys(const CaseRecord& c) {
+  std::vector<std::string> keys;
+  StatusIndexKeys(c, &keys);
+  RunningIndexKeys(c, &keys);
+  return keys;
+}
+
+void UpdateIndexes(Store::Batch* b, const CaseRecord* before,
+                   const CaseRecord& after) {
+  if (before == nullptr) {
+    for (const std::string& k : IndexKeys(after)) b->Put(kCfIndexes, k, "");
+    return;
+  }
+  // Most writes of a running case change only its open departments, or
+  // nothing an index holds: only the keys that can differ are built.
+  if (!SameStatusKeys(*before, after)) {
+    std::vector<std::string> was, now;
+    StatusIndexKeys(*before, &was);
+    StatusIndexKeys(after, &now);
+    WriteKeyChanges(b, std::move(was), std::move(now));
+  }
+  if (!SameRunningKeys(*before, after)) {
+    std::vector<std::string> was, now;
+    RunningIndexKeys(*before, &was);
+    RunningIndexKeys(after, &now);
+    WriteKeyChanges(b, std::move(was), std::move(now));
+  }
 }
 
 std::string CaseIdOfIndexKey(std::string_view key) {

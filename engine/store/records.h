@@ -47,6 +47,10 @@ void PutTask(Store::Batch* b, const TaskRecord& t);
 // kEventsPerRow events.
 void PutHistory(Store::Batch* b, std::string_view case_id,
                 const std::vector<StoredEvent>& events);
+// The same rows, from each event's bytes as SealEvent returned them.
+void PutSealedHistory(Store::Batch* b, std::string_view case_id,
+                      const std::vector<StoredEvent>& events,
+                      const std::vector<std::string>& wire);
 void PutTimer(Store::Batch* b, int64_t due_ms, std::string_view case_id,
               std::string_view timer_id);
 void DeleteTimer(Store::Batch* b, int64_t due_ms, std::string_view case_id,
@@ -115,6 +119,9 @@ HistoryEvent ToApiEvent(const StoredEvent& e);
 // SHA-256(prev || e serialized without its hash). `prev` is empty (32 zero
 // bytes) for the first event.
 std::string ChainHash(std::string_view prev, const StoredEvent& e);
+// Sets e's hash, chained on `prev`, and returns e's serialized bytes (hash
+// included), serializing it once for both.
+std::string SealEvent(std::string_view prev, StoredEvent* e);
 inline constexpr size_t kHashBytes = 32;
 
 // ---- indexes ----

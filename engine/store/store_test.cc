@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "engine/store/fault_store.h"
 #include "engine/store/format.h"
@@ -271,6 +272,97 @@ TEST_P(StoreTest, IndexEntriesFollowTheCase) {
   // Departments and due are for running cases only.
   EXPECT_EQ(entries(),
             (std::vector<std::string>{"A", "C", "S", "V", "W"}));
+}
+
+// Whatever a write changes (status, departments, deadline, applicant),
+// the index holds exactly the entries of the case as written, and a write
+// that changes none of them writes no index row.
+TEST_P(StoreTest, IndexUpdatesLeaveExactlyTheEntriesOfTheNewRecord) {
+  std::vector<CaseRecord> states;
+  for (v1::CaseStatus status :
+       {v1::CASE_STATUS_RUNNING, v1::CASE_STATUS_SUCCEEDED,
+        v1::CASE_STATUS_FAILED}) {
+    for (int depts = 0; depts < 3; ++depts) {
+      for (int64_t due : {0, 5000, 6000}) {
+        for (const char* applicant : {"", "chan tai man", "wong"}) {
+          CaseRecord c = Case("FL-2026-000004-3", status, "fl", 100);
+          if (depts >= 1) c.add_open_departments("CB");
+          if (depts >= 2) c.add_open_departments("DSF");
+          c.set_due_at_ms(due);
+          c.set_applicant(applicant);
+          states.push_back(std::move(c));
+        }
+      }
+    }
+  }
+  auto st = OpenStore();
+  auto entries = [&]() {
+    std::set<std::string> keys;
+    EXPECT_TRUE(st->Scan(kCfIndexes, "", "", false,
+                         [&](std::string_view k, std::string_view) {
+                           keys.insert(std::string(k));
+                           return true;
+                         })
+                    .ok());
+    return keys;
+  };
+  auto b = st->NewBatch();
+  UpdateIndexes(b.get(), nullptr, states[0]);
+  ASSERT_TRUE(st->Commit(b.get()).ok());
+  const CaseRecord* at = &states[0];
+  // Every state to every other, in a walk that visits all pairs.
+  for (size_t i = 0; i < states.size(); ++i) {
+    for (size_t j = 0; j < states.size(); ++j) {
+      for (const CaseRecord* next : {&states[i], &states[j]}) {
+        b->Clear();
+        UpdateIndexes(b.get(), at, *next);
+        if (at == next) EXPECT_TRUE(b->empty());
+        if (!b->empty()) ASSERT_TRUE(st->Commit(b.get()).ok());
+        std::vector<std::string> want = IndexKeys(*next);
+        ASSERT_EQ(entries(), std::set<std::string>(want.begin(), want.end()))
+            << i << " -> " << j;
+        at = next;
+      }
+    }
+  }
+}
+
+// Sealing serializes an event once for its hash and its row: the same
+// hash as ChainHash, the same bytes as serializing it, the same rows as
+// PutHistory, whatever fields it carries.
+TEST_P(StoreTest, SealedEventsAreTheBytesAndHashOfTheEvent) {
+  std::vector<StoredEvent> events;
+  std::vector<std::string> wire;
+  std::string prev;
+  for (int i = 1; i <= 300; ++i) {
+    StoredEvent e = Event(i);
+    if (i % 3 == 0) e.set_value_json(std::string(static_cast<size_t>(i), 'v'));
+    if (i % 5 == 0) {
+      e.set_actor("clerk");
+      e.add_documents()->set_name("plan.pdf");
+      e.mutable_limits()->set_max_map_items(7);
+    }
+    if (i % 7 == 0) e.set_version(3);
+    if (i % 2 == 0) e.set_hash("stale");  // replaced
+    wire.push_back(SealEvent(prev, &e));
+    StoredEvent unhashed = e;
+    unhashed.clear_hash();
+    EXPECT_EQ(e.hash(), ChainHash(prev, unhashed)) << i;
+    EXPECT_EQ(wire.back(), e.SerializeAsString()) << i;
+    prev = e.hash();
+    events.push_back(std::move(e));
+  }
+  auto st = OpenStore();
+  auto b = st->NewBatch();
+  PutSealedHistory(b.get(), "FL-2026-000001-1", events, wire);
+  PutHistory(b.get(), "FL-2026-000002-9", events);
+  ASSERT_TRUE(st->Commit(b.get()).ok());
+  for (int64_t first : {1, 257}) {
+    auto sealed = st->Get(kCfHistory, HistoryKey("FL-2026-000001-1", first));
+    auto plain = st->Get(kCfHistory, HistoryKey("FL-2026-000002-9", first));
+    ASSERT_TRUE(sealed.ok() && plain.ok()) << first;
+    EXPECT_EQ(*sealed, *plain) << first;
+  }
 }
 
 TEST_P(StoreTest, ChecksumChainNamesChanges) {
