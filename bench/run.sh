@@ -4,6 +4,7 @@
 # department, then measures:
 #   closed loop C=1, 8, 64; open loop at 50% and 90% of the closed-loop peak;
 #   the ceilings (synced RocksDB batches, gRPC unary echo);
+#   the engine alone, in process (ow-engine-bench: no gRPC, same store);
 #   the BullMQ peer (when redis-server and npm are usable);
 #   the micro-benchmarks.
 # Prints one table and draws bench/out/latency.png (p50/p99 vs load).
@@ -43,7 +44,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 say "building Release targets in $build"
 cmake --build "$build" -j2 --target onewindowd ow-adapter-sim ow-bench \
-  ow-ceilings ow-micro-bench >&2
+  ow-ceilings ow-engine-bench ow-micro-bench >&2
 
 # ---- tools ----
 if ! command -v gnuplot >/dev/null; then
@@ -238,6 +239,17 @@ say "ceilings (RocksDB synced batches, gRPC echo)"
 ceil="$("$build/ow-ceilings" --seconds 2 --threads 1,8,64 --json --dir "$tmp/ceil")"
 echo "$ceil" >"$out/ceilings.json"
 
+# ---- the engine alone ----
+# The same cases with no network: what the shards, the dispatcher and the
+# store cost, and so how much of srv_us/c the gRPC layer adds.
+say "engine in process (ow-engine-bench, C=64, 3 runs)"
+engine_alone=""
+for run in 1 2 3; do
+  line="$("$build/ow-engine-bench" --workflows "$repo/workflows" \
+    --service food-licence --cases 20000 --concurrency 64 2>>"$out/engine-bench.log" || true)"
+  engine_alone="$engine_alone  $line"$'\n'
+done
+
 # ---- BullMQ peer ----
 peer=""
 if [ "${OW_BENCH_PEER:-1}" != 0 ]; then
@@ -290,6 +302,10 @@ echo "$ceil" | jq -r --argjson peak "$peak_c" --slurpfile runs "$results" '
     ($runs | map(select(.label == "closed C=\($k)")) | first) as $r |
     "  gRPC unary echo, \($k) threads: \($v | f0) calls/s" +
     (if $r then " -> engine closed C=\($k): \($r.completed_cases_per_s | f0) cases/s = \($r.completed_cases_per_s / $v | pct) of the echo call rate" else "" end))'
+if [ -n "$engine_alone" ]; then
+  echo "Engine in process, no gRPC (ow-engine-bench, synced store):"
+  printf '%s' "$engine_alone"
+fi
 if [ -n "$peer" ]; then
   echo "$peer" | jq -r --argjson peak "$peak_c" '"BullMQ peer (n \(.n), c \(.c), appendfsync everysec): \(.cases_per_s) cases/s, p50 \(.p50_ms) ms, p99 \(.p99_ms) ms -> OneWindow peak (synced) = \($peak / .cases_per_s * 100 | round / 100)x"'
 else
