@@ -186,11 +186,29 @@ struct Execution::Impl {
   // ---- run loop, data flow, simple states (states.cc) ----
   absl::StatusOr<Json> ApplyPathField(const Json& sj, const char* field,
                                       const Json& value, const Json& ctx);
-  absl::StatusOr<Json> EffectiveInput(const Thread& t, const Json& ctx);
+  // The same for a value the caller gives up: the whole of it (path "$" or
+  // none) is moved, not copied.
+  absl::StatusOr<Json> ApplyPathField(const Json& sj, const char* field,
+                                      Json&& value, const Json& ctx);
+  template <typename V>
+  absl::StatusOr<Json> ApplyPathFieldTo(const Json& sj, const char* field,
+                                        V&& value, const Json& ctx);
+  // The state's input after InputPath: *eff is the thread's own input when
+  // InputPath selects all of it (no copy), else `storage` holding the
+  // selection. Valid while t.input and `storage` are unchanged.
+  absl::Status EffectiveInput(const Thread& t, const Json& ctx, Json* storage,
+                              const Json** eff);
   absl::StatusOr<Json> Template(const Json& sj, const char* field,
                                 const Json& value, const Json& ctx);
   absl::StatusOr<Json> PlaceResult(const Json& sj, const Json& raw,
                                    const Json& result);
+  // The same for a result the caller gives up: moved when it is the whole
+  // output (ResultPath "$" or none).
+  absl::StatusOr<Json> PlaceResult(const Json& sj, const Json& raw,
+                                   Json&& result);
+  template <typename R>
+  absl::StatusOr<Json> PlaceResultTo(const Json& sj, const Json& raw,
+                                     R&& result);
   absl::Status NumberOrPath(const Thread& t, const char* field,
                             const char* path_field, const Json& input,
                             const Json& ctx, int64_t min_value, int64_t* value,

@@ -29,11 +29,15 @@ void Execution::Impl::Complete(Thread& t, Json result, bool select) {
     if (!sel.ok()) return StateFailed(t, Failure::FromStatus(sel.status()));
     result = std::move(*sel);
   }
-  auto placed = PlaceResult(*t.sj, t.input, result);
+  // Assign reads the result itself (not what ResultPath made of it) once
+  // the output is known: only a state with Assign needs it kept.
+  const bool assigns = t.sj->contains("Assign");
+  auto placed = assigns ? PlaceResult(*t.sj, t.input, result)
+                        : PlaceResult(*t.sj, t.input, std::move(result));
   if (!placed.ok()) {
     return StateFailed(t, Failure::FromStatus(placed.status()));
   }
-  auto outv = ApplyPathField(*t.sj, "OutputPath", *placed, ctx);
+  auto outv = ApplyPathField(*t.sj, "OutputPath", std::move(*placed), ctx);
   if (!outv.ok()) return StateFailed(t, Failure::FromStatus(outv.status()));
   absl::Status assigned = AssignJsonPath(t, *t.sj, result, ctx);
   if (!assigned.ok()) return StateFailed(t, Failure::FromStatus(assigned));

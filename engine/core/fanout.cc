@@ -12,8 +12,11 @@ namespace sv1 = onewindow::store::v1;
 
 void Execution::Impl::RunParallel(Thread& t) {
   Json ctx = Context(t, nullptr);
-  auto eff = EffectiveInput(t, ctx);
-  if (!eff.ok()) return StateFailed(t, Failure::FromStatus(eff.status()));
+  Json eff_storage;
+  const Json* eff = nullptr;
+  if (absl::Status s = EffectiveInput(t, ctx, &eff_storage, &eff); !s.ok()) {
+    return StateFailed(t, Failure::FromStatus(s));
+  }
   auto params = Template(*t.sj, "Parameters", *eff, ctx);
   if (!params.ok()) {
     return StateFailed(t, Failure::FromStatus(params.status()));
@@ -39,8 +42,11 @@ void Execution::Impl::RunParallel(Thread& t) {
 
 void Execution::Impl::RunMap(Thread& t) {
   Json ctx = Context(t, nullptr);
-  auto eff = EffectiveInput(t, ctx);
-  if (!eff.ok()) return StateFailed(t, Failure::FromStatus(eff.status()));
+  Json eff_storage;
+  const Json* eff = nullptr;
+  if (absl::Status s = EffectiveInput(t, ctx, &eff_storage, &eff); !s.ok()) {
+    return StateFailed(t, Failure::FromStatus(s));
+  }
   const Json& sj = *t.sj;
   Json items;
   if (const std::string* ip = StrField(sj, "ItemsPath")) {

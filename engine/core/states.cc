@@ -18,10 +18,11 @@ namespace sv1 = onewindow::store::v1;
 // compiled form holds as absent is read from the JSON as before, which
 // also gives the same error for a field of the wrong type.
 
-absl::StatusOr<Json> Execution::Impl::ApplyPathField(const Json& sj,
-                                                     const char* field,
-                                                     const Json& value,
-                                                     const Json& ctx) {
+template <typename V>
+absl::StatusOr<Json> Execution::Impl::ApplyPathFieldTo(const Json& sj,
+                                                       const char* field,
+                                                       V&& value,
+                                                       const Json& ctx) {
   if (const asl::StateSpec* spec = def->Spec(&sj)) {
     const std::string_view name(field);
     const asl::PathField* f = name == "InputPath"    ? &spec->input_path
@@ -31,13 +32,13 @@ absl::StatusOr<Json> Execution::Impl::ApplyPathField(const Json& sj,
       return Json::object();
     }
     if (f != nullptr && f->kind == asl::PathField::Kind::kPath) {
-      if (f->path.is_root()) return value;
+      if (f->path.is_root()) return Json(std::forward<V>(value));
       asl::EvalEnv env = Env(&ctx);
       return f->path.Eval(value, env);
     }
   }
   auto it = sj.find(field);
-  if (it == sj.end()) return value;
+  if (it == sj.end()) return Json(std::forward<V>(value));
   if (it->is_null()) return Json::object();
   if (!it->is_string()) {
     return Runtime(std::string(field) + " is not a string");
@@ -46,9 +47,40 @@ absl::StatusOr<Json> Execution::Impl::ApplyPathField(const Json& sj,
   return asl::EvalPath(it->get_ref<const std::string&>(), value, env);
 }
 
-absl::StatusOr<Json> Execution::Impl::EffectiveInput(const Thread& t,
+absl::StatusOr<Json> Execution::Impl::ApplyPathField(const Json& sj,
+                                                     const char* field,
+                                                     const Json& value,
                                                      const Json& ctx) {
-  return ApplyPathField(*t.sj, "InputPath", t.input, ctx);
+  return ApplyPathFieldTo(sj, field, value, ctx);
+}
+
+absl::StatusOr<Json> Execution::Impl::ApplyPathField(const Json& sj,
+                                                     const char* field,
+                                                     Json&& value,
+                                                     const Json& ctx) {
+  return ApplyPathFieldTo(sj, field, std::move(value), ctx);
+}
+
+absl::Status Execution::Impl::EffectiveInput(const Thread& t,
+                                             const Json& ctx, Json* storage,
+                                             const Json** eff) {
+  // The cases where ApplyPathField gives the input itself: a compiled "$",
+  // or no InputPath at all.
+  const asl::StateSpec* spec = def->Spec(t.sj);
+  using Kind = asl::PathField::Kind;
+  const Kind kind = spec != nullptr ? spec->input_path.kind : Kind::kAbsent;
+  const bool whole =
+      (kind == Kind::kPath && spec->input_path.path.is_root()) ||
+      (kind == Kind::kAbsent && !t.sj->contains("InputPath"));
+  if (whole) {
+    *eff = &t.input;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<Json> v = ApplyPathField(*t.sj, "InputPath", t.input, ctx);
+  if (!v.ok()) return v.status();
+  *storage = std::move(*v);
+  *eff = storage;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Json> Execution::Impl::Template(const Json& sj,
@@ -74,24 +106,37 @@ absl::StatusOr<Json> Execution::Impl::Template(const Json& sj,
   return asl::EvalPayloadTemplate(*it, value, env);
 }
 
-absl::StatusOr<Json> Execution::Impl::PlaceResult(const Json& sj,
-                                                  const Json& raw,
-                                                  const Json& result) {
+template <typename R>
+absl::StatusOr<Json> Execution::Impl::PlaceResultTo(const Json& sj,
+                                                    const Json& raw,
+                                                    R&& result) {
   if (const asl::StateSpec* spec = def->Spec(&sj)) {
     const asl::PathField& f = spec->result_path;
     if (f.kind == asl::PathField::Kind::kNull) return raw;
     if (f.kind == asl::PathField::Kind::kPath) {
-      if (f.path.is_root()) return result;
+      if (f.path.is_root()) return Json(std::forward<R>(result));
       return f.path.ApplyResult(raw, result);
     }
   }
   auto it = sj.find("ResultPath");
-  if (it == sj.end()) return result;
+  if (it == sj.end()) return Json(std::forward<R>(result));
   if (it->is_null()) return raw;
   if (!it->is_string()) return Runtime("ResultPath is not a string");
   const std::string& path = it->get_ref<const std::string&>();
-  if (path == "$") return result;
+  if (path == "$") return Json(std::forward<R>(result));
   return asl::ApplyResultPath(path, raw, result);
+}
+
+absl::StatusOr<Json> Execution::Impl::PlaceResult(const Json& sj,
+                                                  const Json& raw,
+                                                  const Json& result) {
+  return PlaceResultTo(sj, raw, result);
+}
+
+absl::StatusOr<Json> Execution::Impl::PlaceResult(const Json& sj,
+                                                  const Json& raw,
+                                                  Json&& result) {
+  return PlaceResultTo(sj, raw, std::move(result));
 }
 
 // Reads a whole number from a literal field or its *Path twin (evaluated
@@ -221,8 +266,11 @@ void Execution::Impl::Attempt(Thread& t) {
 
 void Execution::Impl::RunPass(Thread& t) {
   Json ctx = Context(t, nullptr);
-  auto eff = EffectiveInput(t, ctx);
-  if (!eff.ok()) return StateFailed(t, Failure::FromStatus(eff.status()));
+  Json eff_storage;
+  const Json* eff = nullptr;
+  if (absl::Status s = EffectiveInput(t, ctx, &eff_storage, &eff); !s.ok()) {
+    return StateFailed(t, Failure::FromStatus(s));
+  }
   auto params = Template(*t.sj, "Parameters", *eff, ctx);
   if (!params.ok()) {
     return StateFailed(t, Failure::FromStatus(params.status()));
@@ -234,8 +282,11 @@ void Execution::Impl::RunPass(Thread& t) {
 
 void Execution::Impl::RunSucceed(Thread& t) {
   Json ctx = Context(t, nullptr);
-  auto eff = EffectiveInput(t, ctx);
-  if (!eff.ok()) return StateFailed(t, Failure::FromStatus(eff.status()));
+  Json eff_storage;
+  const Json* eff = nullptr;
+  if (absl::Status s = EffectiveInput(t, ctx, &eff_storage, &eff); !s.ok()) {
+    return StateFailed(t, Failure::FromStatus(s));
+  }
   auto outv = ApplyPathField(*t.sj, "OutputPath", *eff, ctx);
   if (!outv.ok()) return StateFailed(t, Failure::FromStatus(outv.status()));
   Exit(t, std::move(*outv));
@@ -281,8 +332,11 @@ void Execution::Impl::RunFail(Thread& t) {
 
 void Execution::Impl::RunChoice(Thread& t) {
   Json ctx = Context(t, nullptr);
-  auto eff = EffectiveInput(t, ctx);
-  if (!eff.ok()) return StateFailed(t, Failure::FromStatus(eff.status()));
+  Json eff_storage;
+  const Json* eff = nullptr;
+  if (absl::Status s = EffectiveInput(t, ctx, &eff_storage, &eff); !s.ok()) {
+    return StateFailed(t, Failure::FromStatus(s));
+  }
   const std::string* next = nullptr;
   const Json* assign_holder = t.sj;
   auto cit = t.sj->find("Choices");
@@ -333,8 +387,11 @@ void Execution::Impl::RunChoice(Thread& t) {
 
 void Execution::Impl::RunWait(Thread& t) {
   Json ctx = Context(t, nullptr);
-  auto eff = EffectiveInput(t, ctx);
-  if (!eff.ok()) return StateFailed(t, Failure::FromStatus(eff.status()));
+  Json eff_storage;
+  const Json* eff = nullptr;
+  if (absl::Status s = EffectiveInput(t, ctx, &eff_storage, &eff); !s.ok()) {
+    return StateFailed(t, Failure::FromStatus(s));
+  }
   const Json& sj = *t.sj;
   int64_t due = now;
   int64_t secs;
@@ -417,8 +474,11 @@ void Execution::Impl::RunTask(Thread& t) {
   std::string task_id = "t";  // (operator+ here trips GCC 12 -Wrestrict)
   task_id += std::to_string(next_task++);
   Json ctx = Context(t, &task_id);
-  auto eff = EffectiveInput(t, ctx);
-  if (!eff.ok()) return StateFailed(t, Failure::FromStatus(eff.status()));
+  Json eff_storage;
+  const Json* eff = nullptr;
+  if (absl::Status s = EffectiveInput(t, ctx, &eff_storage, &eff); !s.ok()) {
+    return StateFailed(t, Failure::FromStatus(s));
+  }
   auto params = Template(*t.sj, "Parameters", *eff, ctx);
   if (!params.ok()) {
     return StateFailed(t, Failure::FromStatus(params.status()));
