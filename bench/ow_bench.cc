@@ -127,6 +127,10 @@ struct PhaseResult {
   std::vector<double> send_delay_ms;
   std::vector<double> submit_reply_ms;
   std::vector<std::string> sample_ids;
+  // Cases submitted whose end the watch never showed (first few), and
+  // submits never answered, when the phase ended by its timeout.
+  std::vector<std::string> unfinished_ids;
+  int64_t unanswered_submits = 0;
   std::string first_error;
 };
 
@@ -158,6 +162,16 @@ class Driver {
     pending_.clear();
     ended_early_.clear();
     completion_times_.clear();
+    if (!opts_.submit_only) {
+      // The watch must be in place before the first case is submitted: a
+      // case that ends before it would never be seen to end.
+      StartWatch();
+      const auto until = Clock::now() + std::chrono::seconds(10);
+      while (!watch_started_ && watch_ != nullptr && Clock::now() < until) {
+        PumpEvents(std::chrono::milliseconds(50));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     const bool open = opts_.rate > 0;
     const auto t0 = Clock::now();
     const auto end_by =
@@ -171,15 +185,6 @@ class Driver {
       for (int i = 0; i < opts_.concurrency && next_index_ < n_; ++i) {
         SubmitNext(Clock::now());
       }
-    }
-    if (!opts_.submit_only) {
-      // The watch must be in place before the first case is submitted.
-      StartWatch();
-      const auto until = Clock::now() + std::chrono::seconds(10);
-      while (!watch_started_ && watch_ != nullptr && Clock::now() < until) {
-        PumpEvents(std::chrono::milliseconds(50));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     while (true) {
       auto now = Clock::now();
@@ -226,6 +231,11 @@ class Driver {
     }
     res_.unfinished = static_cast<int64_t>(pending_.size()) +
                       submits_in_flight_ + (n_ - next_index_);
+    res_.unanswered_submits = submits_in_flight_;
+    for (const auto& [id, p] : pending_) {
+      if (res_.unfinished_ids.size() >= 20) break;
+      res_.unfinished_ids.push_back(id);
+    }
     // Outstanding RPCs must finish before the next phase reuses the state.
     StopWatch();
     while (submits_in_flight_ > 0 || watch_ != nullptr) {
@@ -773,6 +783,8 @@ int main(int argc, char** argv) {
        ended ? r.bracket_ms_sum / static_cast<double>(ended) : 0},
       {"in_process_departments", o.departments},
       {"first_error", r.first_error},
+      {"unfinished_ids", r.unfinished_ids},
+      {"unanswered_submits", r.unanswered_submits},
   };
   if (o.json) {
     std::printf("%s\n", out.dump().c_str());
@@ -793,6 +805,15 @@ int main(int argc, char** argv) {
         Percentile(submit_reply, 0.99),
         r.first_error.empty() ? "" : "\n  first error: ",
         r.first_error.c_str());
+  }
+  if (r.unfinished > 0) {
+    std::string ids;
+    for (const auto& id : r.unfinished_ids) ids += " " + id;
+    std::fprintf(stderr,
+                 "ow-bench: %lld unfinished: %lld submits unanswered; no end "
+                 "seen for:%s\n",
+                 static_cast<long long>(r.unfinished),
+                 static_cast<long long>(r.unanswered_submits), ids.c_str());
   }
   return r.failed > 0 || r.unfinished > 0 ? 3 : 0;
 }
