@@ -123,6 +123,14 @@ class Ends : public onewindow::scheduler::WatchSink {
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [&] { return submitted - ended_ < in_flight; });
   }
+  // A submit the engine refused: no change will come for it.
+  void Refused() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ++ended_;
+    }
+    cv_.notify_all();
+  }
   int64_t ended() {
     std::lock_guard<std::mutex> l(mu_);
     return ended_;
@@ -265,7 +273,10 @@ int main(int argc, char** argv) {
       engine->SubmitCase(
           req, Actor{"bench", "counter"},
           [&](absl::StatusOr<onewindow::scheduler::SubmitResult> r) {
-            if (!r.ok()) ++submit_errors;
+            if (!r.ok()) {
+              ++submit_errors;
+              ends.Refused();
+            }
           });
       ++submitted;
     }

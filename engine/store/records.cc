@@ -514,10 +514,6 @@ class Sha256 {
   EVP_MD_CTX* ctx_;
 };
 
-}  // namespace
-
-namespace {
-
 // SHA-256(prev || body), prev being 32 zero bytes when empty.
 std::string DigestAfter(std::string_view prev, std::string_view body) {
   static const std::string kZero(kHashBytes, '\0');
@@ -562,8 +558,10 @@ std::string SealEvent(std::string_view prev, StoredEvent* e) {
   e->set_hash(DigestAfter(prev, wire));
   // `hash` has the highest field number, so protobuf writes it last: the
   // event's bytes are the bytes hashed followed by that one field.
-  static_assert(StoredEvent::kHashFieldNumber == 23);
-  constexpr uint8_t kHashField[] = {(23 << 3 | 2) | 0x80, (23 << 3 | 2) >> 7,
+  // (StoreTest.SealedEventsAreTheBytesAndHashOfTheEvent holds it to that.)
+  constexpr uint32_t kTag = (StoredEvent::kHashFieldNumber << 3) | 2;
+  static_assert(kTag >= 0x80 && kTag < 0x4000, "a two-byte tag");
+  constexpr uint8_t kHashField[] = {(kTag & 0x7f) | 0x80, kTag >> 7,
                                     kHashBytes};
   wire.append(reinterpret_cast<const char*>(kHashField), sizeof(kHashField));
   wire += e->hash();
