@@ -89,6 +89,7 @@ struct Options {
   double wait_ready_s = 0;
   int64_t since_ns = 0;
   std::string label;
+  std::string latency_log;
   int64_t list_pages = 0;  // --list: measure ListCases pages instead
   std::string list_filter = "none";
   onewindow::adapter::CredentialFlags cred_flags;
@@ -121,6 +122,9 @@ struct PhaseResult {
   double window_s = 0;  // open loop: t0 .. last case due
   int64_t window_completed = 0;
   std::vector<double> latencies_ms;
+  // Each succeeded case's start, in ms since the phase began, beside its
+  // latency (latencies_ms in the same order): when the slow ones started.
+  std::vector<double> start_offsets_ms;
   // Where the time before the engine runs a case goes, as the driver sees
   // it: open loop, how late each submit left after its due time (the
   // driver itself behind); every case, submit sent to its reply handled.
@@ -174,6 +178,7 @@ class Driver {
     }
     const bool open = opts_.rate > 0;
     const auto t0 = Clock::now();
+    t0_ = t0;
     const auto end_by =
         t0 + std::chrono::duration_cast<Clock::duration>(
                  std::chrono::duration<double>(opts_.timeout_s));
@@ -450,6 +455,7 @@ class Driver {
     if (status == onewindow::v1::CASE_STATUS_SUCCEEDED) {
       ++res_.completed;
       res_.latencies_ms.push_back(lat);
+      res_.start_offsets_ms.push_back(Ms(p.start - t0_));
       if (res_.sample_ids.size() < 20) res_.sample_ids.push_back(id);
     } else {
       ++res_.failed;
@@ -464,6 +470,7 @@ class Driver {
   }
 
   std::unique_ptr<CaseService::Stub> stub_;
+  Clock::time_point t0_;
   const Options& opts_;
   const std::string input_;
   const std::string run_nonce_;
@@ -622,6 +629,9 @@ int main(int argc, char** argv) {
   app.add_option("--since-ns", o.since_ns,
                  "with --wait-ready: report ms since this wall-clock time");
   app.add_option("--label", o.label, "label copied into the JSON");
+  app.add_option("--latency-log", o.latency_log,
+                 "write each measured case's start (ms into the phase) and "
+                 "latency (ms) to this file, one case per line");
   app.add_option("--list", o.list_pages,
                  "only time this many ListCases pages (50 cases each)");
   app.add_option("--list-filter", o.list_filter,
@@ -730,6 +740,19 @@ int main(int argc, char** argv) {
   }
   for (auto& w : workers) w->Stop();
 
+  if (!o.latency_log.empty()) {
+    std::FILE* f = std::fopen(o.latency_log.c_str(), "w");
+    if (f == nullptr) {
+      std::fprintf(stderr, "ow-bench: cannot write %s\n",
+                   o.latency_log.c_str());
+      return 2;
+    }
+    std::fprintf(f, "start_ms latency_ms\n");
+    for (size_t i = 0; i < r.latencies_ms.size(); ++i) {
+      std::fprintf(f, "%.3f %.3f\n", r.start_offsets_ms[i], r.latencies_ms[i]);
+    }
+    std::fclose(f);
+  }
   std::vector<double> lat = r.latencies_ms;
   std::sort(lat.begin(), lat.end());
   std::vector<double> send_delay = r.send_delay_ms;

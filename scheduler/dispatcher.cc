@@ -1,4 +1,5 @@
 #include "scheduler/dispatcher.h"
+#include "scheduler/thread_name.h"
 
 #include <spdlog/spdlog.h>
 
@@ -23,8 +24,14 @@ Dispatcher::Dispatcher(const Clock* clock, ExpiredFn on_expired, LoadFn load,
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Start() {
-  expiry_thread_ = std::thread([this] { ExpiryLoop(); });
-  loader_thread_ = std::thread([this] { LoaderLoop(); });
+  expiry_thread_ = std::thread([this] {
+    NameThisThread("ow-task-expiry");
+    ExpiryLoop();
+  });
+  loader_thread_ = std::thread([this] {
+    NameThisThread("ow-task-loader");
+    LoaderLoop();
+  });
 }
 
 void Dispatcher::Stop() {

@@ -11,6 +11,7 @@
 #include "engine/store/records.h"
 #include "scheduler/payload.h"
 #include "scheduler/shard.h"
+#include "scheduler/thread_name.h"
 
 namespace onewindow::scheduler {
 
@@ -159,7 +160,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   e->dispatcher_->Start();
   for (auto& s : e->shards_) s->Start();
   for (int i = 0; i < std::max(1, e->options_.reader_threads); ++i) {
-    e->readers_.emplace_back([raw] { raw->ReaderLoop(); });
+    e->readers_.emplace_back([raw] {
+      NameThisThread("ow-reader");
+      raw->ReaderLoop();
+    });
   }
   e->recovery_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - t0)

@@ -9,6 +9,7 @@
 #include "engine/asl/definition.h"
 #include "engine/core/replay.h"
 #include "scheduler/cork.h"
+#include "scheduler/thread_name.h"
 
 namespace onewindow::scheduler {
 
@@ -165,7 +166,10 @@ void Shard::AddTimer(int64_t due_ms, const std::string& case_id,
 }
 
 void Shard::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("ow-shard-" + std::to_string(index_));
+    Loop();
+  });
 }
 
 void Shard::Stop() {

@@ -1,4 +1,5 @@
 #include "engine/service/backup_scheduler.h"
+#include "scheduler/thread_name.h"
 
 #include <spdlog/spdlog.h>
 #include <time.h>
@@ -46,7 +47,10 @@ absl::Status BackupScheduler::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return absl::OkStatus();
   stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    scheduler::NameThisThread("ow-backup");
+    Loop();
+  });
   spdlog::info("scheduled backups: every {} min into {}, keeping {}; next in "
                "{} s",
                options_.every_ms / 60000, options_.dir, options_.keep,

@@ -18,6 +18,7 @@
 #include "engine/render/svg.h"
 #include "engine/service/http/http_util.h"
 #include "engine/service/http/static_files.h"
+#include "scheduler/thread_name.h"
 
 namespace onewindow::service::http {
 
@@ -116,7 +117,10 @@ class DrawingPool {
 
   void Start(int threads) {
     for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] { Loop(); });
+      threads_.emplace_back([this] {
+        scheduler::NameThisThread("ow-http-draw");
+        Loop();
+      });
     }
   }
   // False when max_jobs are queued or running.
@@ -1753,7 +1757,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   impl->drawings.Start(1);
   impl->Accept();
   for (int i = 0; i < options.threads; ++i) {
-    impl->threads.emplace_back([raw = impl.get()] { raw->ioc.run(); });
+    impl->threads.emplace_back([raw = impl.get()] {
+      scheduler::NameThisThread("ow-http");
+      raw->ioc.run();
+    });
   }
   spdlog::info("http: serving on {} (console {})", options.listen,
                ConsoleEmbedded() ? "embedded" : "not built");
