@@ -206,8 +206,10 @@ void Dispatcher::LeaseLocked(Entry* e, Session* holder, int64_t lease_ms) {
   e->lease = leases_.emplace(e->expires_ms, e->task.token());
   e->leased = true;
   // The expiry thread sleeps until the earliest lease ends (200 ms at
-  // most): wake it only when this lease is now the earliest.
-  if (e->lease == leases_.begin()) cv_.notify_all();
+  // most): wake it only when this lease ends before it would wake anyway.
+  if (expiry_wake_ms_ != 0 && e->expires_ms < expiry_wake_ms_) {
+    cv_.notify_all();
+  }
 }
 
 void Dispatcher::PumpLocked(const std::string& name, Department& d) {
@@ -440,7 +442,9 @@ void Dispatcher::ExpiryLoop() {
     if (!leases_.empty()) {
       wait_ms = std::clamp<int64_t>(leases_.begin()->first - now, 1, 200);
     }
+    expiry_wake_ms_ = now + wait_ms;
     cv_.wait_for(lock, std::chrono::milliseconds(wait_ms));
+    expiry_wake_ms_ = 0;
   }
 }
 

@@ -183,6 +183,8 @@ class Dispatcher {
   std::map<std::string, Department> departments_;
   std::unordered_map<WorkerSession*, std::string> session_dept_;
   std::multimap<int64_t, std::string> leases_;  // expiry -> token
+  // When the expiry thread next wakes by itself (clock ms); 0 while it runs.
+  int64_t expiry_wake_ms_ = 0;
   std::thread expiry_thread_;
   std::thread loader_thread_;
 };
