@@ -1,9 +1,10 @@
 #include "scheduler/dispatcher.h"
-#include "scheduler/thread_name.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+
+#include "scheduler/thread_name.h"
 
 namespace onewindow::scheduler {
 

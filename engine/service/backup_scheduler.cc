@@ -1,5 +1,4 @@
 #include "engine/service/backup_scheduler.h"
-#include "scheduler/thread_name.h"
 
 #include <spdlog/spdlog.h>
 #include <time.h>
@@ -8,6 +7,8 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+
+#include "scheduler/thread_name.h"
 
 namespace onewindow::service {
 namespace {
