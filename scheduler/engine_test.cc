@@ -1,9 +1,15 @@
 // Engine tests: real RocksDB in a temp directory, a manual clock, no gRPC.
 #include "scheduler/engine.h"
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <random>
+#include <set>
+#include <string>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -180,6 +186,33 @@ TEST_F(EngineTest, CaseFansOutToThreeDepartmentsAndSucceeds) {
   ASSERT_TRUE(history.ok());
   EXPECT_EQ(history->front().seq(), 1);
   EXPECT_EQ(history->back().type(), "ExecutionSucceeded");
+}
+
+// Operators tell the engine's threads apart in top -H, perf and /proc by
+// name.
+TEST_F(EngineTest, ItsThreadsCarryTheirNames) {
+  const std::set<std::string> want = {"ow-shard-0", "ow-task-expiry",
+                                      "ow-task-loader", "ow-reader"};
+  std::set<std::string> seen;
+  // A thread names itself as it starts: look until all have (5 s at most).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (true) {
+    seen.clear();
+    for (const auto& t :
+         std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream comm(t.path() / "comm");
+      std::string name;
+      if (std::getline(comm, name)) seen.insert(name);
+    }
+    if (std::includes(seen.begin(), seen.end(), want.begin(), want.end()) ||
+        std::chrono::steady_clock::now() > until) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (const std::string& name : want) {
+    EXPECT_TRUE(seen.count(name) > 0) << name << " is not among the threads";
+  }
 }
 
 TEST_F(EngineTest, SameRequestIdGivesTheSameCase) {
