@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/harness.h"
@@ -543,6 +544,72 @@ TEST_F(E2eTest, SigtermDrainsAndExitsZero) {
   EXPECT_EQ(server_->Terminate(), 0);
   ASSERT_TRUE(server_->Start());
   EXPECT_EQ(GetCase(resp.case_id()).status(), v1::CASE_STATUS_RUNNING);
+}
+
+using grpc::health::v1::Health;
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+TEST_F(E2eTest, HealthAnswersForTheServerAndEachServiceOnly) {
+  auto health = Health::NewStub(server_->channel());
+  for (const char* name :
+       {"", "onewindow.v1.CaseService", "onewindow.v1.WorkflowService",
+        "onewindow.v1.AdapterService", "onewindow.v1.AdminService"}) {
+    HealthCheckRequest req;
+    req.set_service(name);
+    HealthCheckResponse resp;
+    grpc::Status s = health->Check(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << "'" << name << "': " << s.error_message();
+    EXPECT_EQ(resp.status(), HealthCheckResponse::SERVING) << name;
+  }
+  HealthCheckRequest req;
+  req.set_service("no.such.Service");
+  HealthCheckResponse resp;
+  grpc::Status s = health->Check(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(s.error_message().find("'no.such.Service'"), std::string::npos)
+      << s.error_message();
+  // A name of a megabyte is refused with a message short enough to travel.
+  req.set_service(std::string(1 << 20, 'x'));
+  s = health->Check(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_LT(s.error_message().size(), 1000u);
+  // And the server still serves.
+  req.set_service("");
+  ASSERT_TRUE(health->Check(Ctx().get(), req, &resp).ok());
+  EXPECT_EQ(resp.status(), HealthCheckResponse::SERVING);
+}
+
+TEST_F(E2eTest, HealthWatchersSeeTheServerDrain) {
+  auto health = Health::NewStub(server_->channel());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  HealthCheckRequest req;
+  auto watch = health->Watch(&ctx, req);
+  HealthCheckResponse r;
+  ASSERT_TRUE(watch->Read(&r));
+  EXPECT_EQ(r.status(), HealthCheckResponse::SERVING);
+
+  // A service the server does not know: said once, on a stream that stays.
+  grpc::ClientContext unknown_ctx;
+  HealthCheckRequest unknown;
+  unknown.set_service("no.such.Service");
+  auto unknown_watch = health->Watch(&unknown_ctx, unknown);
+  ASSERT_TRUE(unknown_watch->Read(&r));
+  EXPECT_EQ(r.status(), HealthCheckResponse::SERVICE_UNKNOWN);
+  unknown_ctx.TryCancel();
+  EXPECT_FALSE(unknown_watch->Read(&r));
+  EXPECT_EQ(unknown_watch->Finish().error_code(), grpc::StatusCode::CANCELLED);
+
+  int code = -1;
+  std::thread term([&] { code = server_->Terminate(); });
+  ASSERT_TRUE(watch->Read(&r));
+  EXPECT_EQ(r.status(), HealthCheckResponse::NOT_SERVING);
+  while (watch->Read(&r)) {
+  }
+  watch->Finish();
+  term.join();
+  EXPECT_EQ(code, 0);
 }
 
 TEST_F(E2eTest, WorkflowsFlagDeploysOnceAndKeepsVersions) {

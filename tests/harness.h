@@ -82,6 +82,7 @@ class Server {
   onewindow::v1::CaseService::Stub& cases() { return *cases_; }
   onewindow::v1::WorkflowService::Stub& workflows() { return *workflows_; }
   onewindow::v1::AdapterService::Stub& adapters() { return *adapters_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
 
  private:
   void Connect();

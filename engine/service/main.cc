@@ -21,7 +21,6 @@
 #include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -289,11 +288,6 @@ int main(int argc, char** argv) {
   sctx.count = [&metrics](std::string_view method, int code) {
     metrics.CountRequest(method, code);
   };
-  onewindow::service::CaseServiceImpl cases(&sctx);
-  onewindow::service::WorkflowServiceImpl workflows(&sctx);
-  onewindow::service::AdapterServiceImpl adapters(&sctx);
-  onewindow::service::AdminServiceImpl admin(&sctx);
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
@@ -301,15 +295,14 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(cfg.listen, creds, &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(std::max<int64_t>(
       {4 << 20, cfg.max_payload_bytes * 2, cfg.max_definition_bytes * 2})));
-  builder.RegisterService(&cases);
-  builder.RegisterService(&workflows);
-  builder.RegisterService(&adapters);
-  builder.RegisterService(&admin);
+  // Declared before the server: its queue outlives the server.
+  onewindow::service::GrpcServices services(&sctx, &builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     spdlog::critical("cannot listen on {}", cfg.listen);
     return kExitFailed;
   }
+  services.Start();
   spdlog::info("onewindowd serving on {} (data {}{}{})", cfg.listen,
                cfg.data_dir, cfg.tls_cert.empty() ? ", plaintext" : ", TLS",
                cfg.auth_file.empty() ? ", no auth" : ", auth on");
@@ -329,6 +322,7 @@ int main(int argc, char** argv) {
       spdlog::critical("cannot serve HTTP on {}: {}", cfg.http_listen,
                        std::string(started.status().message()));
       server->Shutdown(std::chrono::system_clock::now());
+      services.Stop();
       (*engine)->Shutdown();
       return started.status().code() == absl::StatusCode::kInvalidArgument
                  ? kExitConfig
@@ -349,6 +343,7 @@ int main(int argc, char** argv) {
       spdlog::critical("{}", std::string(s.message()));
       if (http) http->Stop();
       server->Shutdown(std::chrono::system_clock::now());
+      services.Stop();
       (*engine)->Shutdown();
       return kExitConfig;
     }
@@ -381,9 +376,11 @@ int main(int argc, char** argv) {
   }
   spdlog::info("signal {}: draining", sig);
   draining = true;
+  services.SetServing(false);
   if (backups) backups->Stop();
   if (http) http->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  services.Stop();
   (*engine)->Shutdown();
   spdlog::info("stopped");
   return 0;

@@ -5,14 +5,23 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/asl/limits.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "onewindow/v1/adapters.grpc.pb.h"
+#include "onewindow/v1/admin.grpc.pb.h"
+#include "onewindow/v1/cases.grpc.pb.h"
+#include "onewindow/v1/workflows.grpc.pb.h"
 #include "scheduler/cork.h"
+#include "scheduler/thread_name.h"
 
 namespace onewindow::service {
 
-using grpc::CallbackServerContext;
-using grpc::ServerUnaryReactor;
 namespace v1 = onewindow::v1;
 
 grpc::Status ToGrpc(const absl::Status& s) {
@@ -29,7 +38,7 @@ grpc::Status ToGrpc(const absl::Status& s) {
 namespace {
 
 absl::StatusOr<Caller> Authenticate(ServiceContext* sc,
-                                    CallbackServerContext* ctx,
+                                    grpc::ServerContextBase* ctx,
                                     std::string_view method) {
   std::string_view authorization;
   const auto& md = ctx->client_metadata();
@@ -40,7 +49,8 @@ absl::StatusOr<Caller> Authenticate(ServiceContext* sc,
   std::string cn;
   std::shared_ptr<const grpc::AuthContext> ac = ctx->auth_context();
   if (ac != nullptr && ac->IsPeerAuthenticated()) {
-    std::vector<grpc::string_ref> v = ac->FindPropertyValues("x509_common_name");
+    std::vector<grpc::string_ref> v =
+        ac->FindPropertyValues("x509_common_name");
     if (!v.empty()) cn.assign(v.front().data(), v.front().size());
   }
   return sc->auth->Authenticate(authorization, cn, ctx->peer(), method);
@@ -55,93 +65,300 @@ void Count(ServiceContext* sc, std::string_view method, const absl::Status& s,
   if (sc->count) sc->count(method, static_cast<int>(s.code()));
 }
 
-// Authenticates, bounds the principal's calls in flight, runs the Api
-// method and finishes the call with its reply.
+// ---- Calls on the completion queue ----
+
+// A completion the queue's thread runs: each operation a call starts
+// carries one of its tags.
+class CqTag {
+ public:
+  virtual void Run(bool ok) = 0;
+
+ protected:
+  ~CqTag() = default;
+};
+
+// What gRPC is given as the tag: the CqTag itself, as the queue's thread
+// reads it back.
+inline void* AsTag(CqTag* tag) { return tag; }
+
+template <typename T, void (T::*F)(bool)>
+class Tag final : public CqTag {
+ public:
+  explicit Tag(T* owner) : owner_(owner) {}
+  void Run(bool ok) override { (owner_->*F)(ok); }
+
+ private:
+  T* const owner_;
+};
+
+// A streaming call on the queue, with the callback API's reactor contract
+// (grpc::ServerBidiReactor), so a call reads like one:
+// - StartRead, StartWrite and Finish may be called from any thread, with at
+//   most one read and one write outstanding;
+// - OnReadDone, OnWriteDone and OnCancel run on the queue's thread;
+// - OnDone runs once, after Finish and every operation have completed, and
+//   is where the call deletes itself.
+// A Finish asked for while a write is outstanding starts when that write
+// completes (gRPC allows one at a time); writes asked for after Finish are
+// dropped.
+//
+// `Stream` is grpc::ServerAsyncReaderWriter<W, R> or grpc::ServerAsyncWriter<W>
+// (then R is unused).
+template <typename Stream, typename W, typename R>
+class StreamCall {
+ public:
+  StreamCall() : stream_(&ctx_) { ctx_.AsyncNotifyWhenDone(AsTag(&done_tag_)); }
+  virtual ~StreamCall() = default;
+  StreamCall(const StreamCall&) = delete;
+  StreamCall& operator=(const StreamCall&) = delete;
+
+ protected:
+  // Once the call has arrived (and another object waits for the next).
+  virtual void OnStart() = 0;
+  virtual void OnReadDone(bool /*ok*/) {}
+  virtual void OnWriteDone(bool /*ok*/) {}
+  virtual void OnCancel() {}
+  virtual void OnDone() = 0;
+
+  void StartRead(R* msg) {
+    {
+      std::lock_guard lock(ops_mu_);
+      ++pending_;
+    }
+    stream_.Read(msg, AsTag(&read_tag_));
+  }
+
+  // `msg` is serialized before this returns.
+  void StartWrite(const W* msg) {
+    {
+      std::lock_guard lock(ops_mu_);
+      if (finish_asked_ || writing_) return;
+      writing_ = true;
+      ++pending_;
+    }
+    stream_.Write(*msg, AsTag(&write_tag_));
+  }
+
+  void Finish(grpc::Status status) {
+    {
+      std::lock_guard lock(ops_mu_);
+      if (finish_asked_) return;
+      finish_asked_ = true;
+      if (writing_) {
+        deferred_finish_ = std::move(status);
+        return;
+      }
+      ++pending_;
+    }
+    stream_.Finish(status, AsTag(&finish_tag_));
+  }
+
+  grpc::ServerContext ctx_;
+  Stream stream_;
+  // What the object waiting for a call gives gRPC's Request method.
+  CqTag* request_tag() { return &request_tag_; }
+
+ private:
+  using Self = StreamCall<Stream, W, R>;
+
+  // The call arrived (ok), or the server is shutting down (!ok: the done tag
+  // never comes then).
+  void Arrived(bool ok) {
+    if (!ok) {
+      delete this;
+      return;
+    }
+    OnStart();
+    Release();  // the arrival's own count (the done tag's is separate)
+  }
+
+  void ReadDone(bool ok) {
+    OnReadDone(ok);
+    Release();
+  }
+
+  void WriteDone(bool ok) {
+    std::optional<grpc::Status> finish;
+    {
+      std::lock_guard lock(ops_mu_);
+      writing_ = false;
+      if (deferred_finish_) {
+        finish = std::move(deferred_finish_);
+        deferred_finish_.reset();
+        ++pending_;
+      }
+    }
+    if (finish) stream_.Finish(*finish, AsTag(&finish_tag_));
+    OnWriteDone(ok);
+    Release();
+  }
+
+  void FinishDone(bool /*ok*/) {
+    {
+      std::lock_guard lock(ops_mu_);
+      finished_ = true;
+    }
+    Release();
+  }
+
+  void CallDone(bool /*ok*/) {
+    if (ctx_.IsCancelled()) OnCancel();
+    Release();
+  }
+
+  void Release() {
+    bool last;
+    {
+      std::lock_guard lock(ops_mu_);
+      last = --pending_ == 0 && finished_;
+    }
+    if (last) OnDone();
+  }
+
+  std::mutex ops_mu_;
+  // Completions still to come: the arrival, the done tag, and each read,
+  // write and finish started.
+  int pending_ = 2;                              // GUARDED_BY(ops_mu_)
+  bool writing_ = false;                         // GUARDED_BY(ops_mu_)
+  bool finish_asked_ = false;                    // GUARDED_BY(ops_mu_)
+  bool finished_ = false;                        // GUARDED_BY(ops_mu_)
+  std::optional<grpc::Status> deferred_finish_;  // GUARDED_BY(ops_mu_)
+
+  Tag<Self, &Self::Arrived> request_tag_{this};
+  Tag<Self, &Self::ReadDone> read_tag_{this};
+  Tag<Self, &Self::WriteDone> write_tag_{this};
+  Tag<Self, &Self::FinishDone> finish_tag_{this};
+  Tag<Self, &Self::CallDone> done_tag_{this};
+};
+
+// One unary method: its name (as metrics and refusals give it), how many
+// objects wait for its calls, how to ask gRPC for the next call, and what
+// serves a call: an Api method (after authentication and the principal's
+// bound on calls in flight), or `plain` (gRPC health: no caller).
 template <typename Req, typename Resp>
-ServerUnaryReactor* Unary(ServiceContext* sc, CallbackServerContext* ctx,
-                          const char* method, const Req* req, Resp* resp,
-                          void (Api::*fn)(const Caller&, const Req&,
-                                          Done<Resp>)) {
-  ServerUnaryReactor* r = ctx->DefaultReactor();
-  absl::StatusOr<Caller> caller = Authenticate(sc, ctx, method);
-  if (!caller.ok()) {
-    Count(sc, method, caller.status(), "");
-    r->Finish(ToGrpc(caller.status()));
-    return r;
+struct UnaryMethod {
+  using Writer = grpc::ServerAsyncResponseWriter<Resp>;
+  ServiceContext* sc = nullptr;
+  const char* name = "";
+  int listeners = 1;
+  std::function<void(grpc::ServerContext*, Req*, Writer*, void* tag)> request;
+  void (Api::*fn)(const Caller&, const Req&, Done<Resp>) = nullptr;
+  std::function<absl::StatusOr<Resp>(const Req&)> plain;
+};
+
+// One unary call, from its arrival to its reply, which the thread that has
+// it sends (a shard's after its commit, a reader's after its read).
+template <typename Req, typename Resp>
+class UnaryCall {
+ public:
+  using Method = UnaryMethod<Req, Resp>;
+
+  // Leaves an object waiting for the method's next call.
+  static void Listen(const Method* m) {
+    auto* call = new UnaryCall(m);
+    m->request(&call->ctx_, &call->req_, &call->writer_,
+               AsTag(&call->arrived_));
   }
-  if (absl::Status s = sc->auth->AdmitCall(caller->principal); !s.ok()) {
-    Count(sc, method, s, caller->principal);
-    r->Finish(ToGrpc(s));
-    return r;
+
+ private:
+  explicit UnaryCall(const Method* m) : m_(m), writer_(&ctx_) {}
+
+  void Arrived(bool ok) {
+    if (!ok) {  // the server is shutting down
+      delete this;
+      return;
+    }
+    Listen(m_);
+    if (m_->plain) {
+      absl::StatusOr<Resp> res = m_->plain(req_);
+      if (res.ok()) {
+        Reply(*res, absl::OkStatus());
+      } else {
+        Reply(Resp(), res.status());
+      }
+      return;
+    }
+    ServiceContext* sc = m_->sc;
+    absl::StatusOr<Caller> caller = Authenticate(sc, &ctx_, m_->name);
+    if (!caller.ok()) {
+      Count(sc, m_->name, caller.status(), "");
+      Reply(Resp(), caller.status());
+      return;
+    }
+    if (absl::Status s = sc->auth->AdmitCall(caller->principal); !s.ok()) {
+      Count(sc, m_->name, s, caller->principal);
+      Reply(Resp(), s);
+      return;
+    }
+    principal_ = caller->principal;
+    (sc->api->*(m_->fn))(*caller, req_, [this](absl::StatusOr<Resp> res) {
+      ServiceContext* sc = m_->sc;
+      sc->auth->ReleaseCall(principal_);
+      Count(sc, m_->name, res.status(), principal_);
+      if (res.ok()) {
+        Reply(*res, absl::OkStatus());
+      } else {
+        Reply(Resp(), res.status());
+      }
+    });
   }
-  const std::string principal = caller->principal;
-  (sc->api->*fn)(*caller, *req,
-                 [sc, r, resp, method, principal](absl::StatusOr<Resp> res) {
-                   if (res.ok()) *resp = std::move(*res);
-                   sc->auth->ReleaseCall(principal);
-                   Count(sc, method, res.status(), principal);
-                   r->Finish(ToGrpc(res.status()));
-                 });
-  return r;
-}
+
+  void Reply(const Resp& resp, const absl::Status& s) {
+    writer_.Finish(resp, ToGrpc(s), AsTag(&finished_));
+  }
+
+  void Finished(bool /*ok*/) { delete this; }
+
+  const Method* const m_;
+  grpc::ServerContext ctx_;
+  Req req_;
+  typename Method::Writer writer_;
+  std::string principal_;
+  Tag<UnaryCall, &UnaryCall::Arrived> arrived_{this};
+  Tag<UnaryCall, &UnaryCall::Finished> finished_{this};
+};
+
+// What starts a method's listeners, whatever its types.
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  virtual void Listen() const = 0;
+};
+
+template <typename Req, typename Resp>
+class UnaryListener final : public Listener {
+ public:
+  explicit UnaryListener(UnaryMethod<Req, Resp> m) : m_(std::move(m)) {}
+  void Listen() const override {
+    for (int i = 0; i < m_.listeners; ++i) UnaryCall<Req, Resp>::Listen(&m_);
+  }
+
+ private:
+  const UnaryMethod<Req, Resp> m_;
+};
+
+class HealthWatch;
 
 }  // namespace
 
-// ---- CaseService ----
+struct GrpcServices::Shared {
+  ServiceContext* sc = nullptr;
+  grpc::ServerCompletionQueue* cq = nullptr;
+  v1::CaseService::AsyncService cases;
+  v1::WorkflowService::AsyncService workflows;
+  v1::AdapterService::AsyncService adapters;
+  v1::AdminService::AsyncService admin;
+  grpc::health::v1::Health::AsyncService health;
+  std::vector<std::unique_ptr<Listener>> unary;
+  // gRPC health: whether the server serves, and who watches that.
+  std::mutex health_mu;
+  bool serving = true;                     // GUARDED_BY(health_mu)
+  std::set<HealthWatch*> health_watchers;  // GUARDED_BY(health_mu)
+};
 
-ServerUnaryReactor* CaseServiceImpl::SubmitCase(
-    CallbackServerContext* ctx, const v1::SubmitCaseRequest* req,
-    v1::SubmitCaseResponse* resp) {
-  return Unary(ctx_, ctx, "SubmitCase", req, resp, &Api::SubmitCase);
-}
-
-ServerUnaryReactor* CaseServiceImpl::GetCase(CallbackServerContext* ctx,
-                                             const v1::GetCaseRequest* req,
-                                             v1::GetCaseResponse* resp) {
-  return Unary(ctx_, ctx, "GetCase", req, resp, &Api::GetCase);
-}
-
-ServerUnaryReactor* CaseServiceImpl::ListCases(
-    CallbackServerContext* ctx, const v1::ListCasesRequest* req,
-    v1::ListCasesResponse* resp) {
-  return Unary(ctx_, ctx, "ListCases", req, resp, &Api::ListCases);
-}
-
-ServerUnaryReactor* CaseServiceImpl::CancelCase(
-    CallbackServerContext* ctx, const v1::CancelCaseRequest* req,
-    v1::CancelCaseResponse* resp) {
-  return Unary(ctx_, ctx, "CancelCase", req, resp, &Api::CancelCase);
-}
-
-ServerUnaryReactor* CaseServiceImpl::GetCaseHistory(
-    CallbackServerContext* ctx, const v1::GetCaseHistoryRequest* req,
-    v1::GetCaseHistoryResponse* resp) {
-  return Unary(ctx_, ctx, "GetCaseHistory", req, resp, &Api::GetCaseHistory);
-}
-
-ServerUnaryReactor* CaseServiceImpl::VerifyCase(
-    CallbackServerContext* ctx, const v1::VerifyCaseRequest* req,
-    v1::VerifyCaseResponse* resp) {
-  return Unary(ctx_, ctx, "VerifyCase", req, resp, &Api::VerifyCase);
-}
-
-ServerUnaryReactor* CaseServiceImpl::AddDocuments(
-    CallbackServerContext* ctx, const v1::AddDocumentsRequest* req,
-    v1::AddDocumentsResponse* resp) {
-  return Unary(ctx_, ctx, "AddDocuments", req, resp, &Api::AddDocuments);
-}
-
-ServerUnaryReactor* CaseServiceImpl::MigrateCase(
-    CallbackServerContext* ctx, const v1::MigrateCaseRequest* req,
-    v1::MigrateCaseResponse* resp) {
-  return Unary(ctx_, ctx, "MigrateCase", req, resp, &Api::MigrateCase);
-}
-
-ServerUnaryReactor* CaseServiceImpl::GetBoard(CallbackServerContext* ctx,
-                                              const v1::GetBoardRequest* req,
-                                              v1::GetBoardResponse* resp) {
-  return Unary(ctx_, ctx, "GetBoard", req, resp, &Api::GetBoard);
-}
+namespace {
+using Shared = GrpcServices::Shared;
+}  // namespace
 
 namespace {
 
@@ -165,23 +382,33 @@ bool DeferToCork(const std::shared_ptr<Holder>& holder) {
 
 // One WatchCase stream: a case's history (stored, then live), or the
 // status changes a filter selects.
-class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse>,
-                           public scheduler::WatchSink {
+class WatchReactor final
+    : public StreamCall<grpc::ServerAsyncWriter<v1::WatchCaseResponse>,
+                        v1::WatchCaseResponse, v1::WatchCaseResponse>,
+      public scheduler::WatchSink {
  public:
   // Most responses waiting to be written before the watcher is cut off.
   static constexpr size_t kMaxQueued = 20000;
   // Responses per frame when several are waiting (batch_frames).
   static constexpr int kMaxPerFrame = 256;
 
-  WatchReactor(ServiceContext* sc, CallbackServerContext* ctx,
-               const v1::WatchCaseRequest& req)
-      : sc_(sc), alive_(std::make_shared<Alive>()) {
-    alive_->reactor = this;
-    absl::StatusOr<Caller> caller = Authenticate(sc, ctx, "WatchCase");
+  // Leaves an object waiting for the next WatchCase call.
+  static void Listen(Shared* shared) {
+    auto* call = new WatchReactor(shared);
+    shared->cases.RequestWatchCase(&call->ctx_, &call->req_, &call->stream_,
+                                   shared->cq, shared->cq,
+                                   AsTag(call->request_tag()));
+  }
+
+  void OnStart() override {
+    Listen(shared_);
+    ServiceContext* sc = sc_;
+    const v1::WatchCaseRequest& req = req_;
+    absl::StatusOr<Caller> caller = Authenticate(sc, &ctx_, "WatchCase");
     absl::Status s = caller.status();
     if (s.ok()) s = sc->api->CanWatch(*caller, req);
     if (s.ok()) {
-      auto id = sc->auth->OpenStream(*caller, [ctx] { ctx->TryCancel(); });
+      auto id = sc->auth->OpenStream(*caller, [this] { ctx_.TryCancel(); });
       s = id.status();
       if (id.ok()) stream_id_ = *id;
     }
@@ -271,6 +498,11 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
     WatchReactor* reactor = nullptr;
   };
 
+  explicit WatchReactor(Shared* shared)
+      : shared_(shared), sc_(shared->sc), alive_(std::make_shared<Alive>()) {
+    alive_->reactor = this;
+  }
+
   static void ReadStored(std::shared_ptr<Alive> alive, int64_t after) {
     WatchReactor* self;
     {
@@ -323,9 +555,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
           grpc::StatusCode::RESOURCE_EXHAUSTED,
           "the watcher fell behind by " + std::to_string(kMaxQueued) +
               " responses; watch again" +
-              (case_id_.empty() ? std::string()
-                                : " with after_seq=" +
-                                      std::to_string(sent_seq_))));
+              (case_id_.empty()
+                   ? std::string()
+                   : " with after_seq=" + std::to_string(sent_seq_))));
       return;
     }
     queue_.push_back(std::move(r));
@@ -353,8 +585,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
       sent_seq_ = queue_.front().event().seq() - 1;
     }
     const auto kind = queue_.front().kind_case();
-    const bool several = batch_frames_ && queue_.size() > 1 &&
-                         queue_[1].kind_case() == kind;
+    const bool several =
+        batch_frames_ && queue_.size() > 1 && queue_[1].kind_case() == kind;
     frame_.Clear();
     if (several && kind == v1::WatchCaseResponse::kEvent) {
       auto* batch = frame_.mutable_events();
@@ -385,7 +617,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
     Finish(std::move(s));
   }
 
+  Shared* const shared_;
   ServiceContext* const sc_;
+  v1::WatchCaseRequest req_;
   std::shared_ptr<Alive> alive_;
   std::string case_id_;
   uint64_t watch_id_ = 0;
@@ -405,46 +639,16 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchCaseResponse
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::WatchCaseResponse>* CaseServiceImpl::WatchCase(
-    CallbackServerContext* ctx, const v1::WatchCaseRequest* req) {
-  return new WatchReactor(ctx_, ctx, *req);
-}
-
-// ---- WorkflowService ----
-
-ServerUnaryReactor* WorkflowServiceImpl::ValidateWorkflow(
-    CallbackServerContext* ctx, const v1::ValidateWorkflowRequest* req,
-    v1::ValidateWorkflowResponse* resp) {
-  return Unary(ctx_, ctx, "ValidateWorkflow", req, resp,
-               &Api::ValidateWorkflow);
-}
-
-ServerUnaryReactor* WorkflowServiceImpl::DeployWorkflow(
-    CallbackServerContext* ctx, const v1::DeployWorkflowRequest* req,
-    v1::DeployWorkflowResponse* resp) {
-  return Unary(ctx_, ctx, "DeployWorkflow", req, resp, &Api::DeployWorkflow);
-}
-
-ServerUnaryReactor* WorkflowServiceImpl::ListWorkflows(
-    CallbackServerContext* ctx, const v1::ListWorkflowsRequest* req,
-    v1::ListWorkflowsResponse* resp) {
-  return Unary(ctx_, ctx, "ListWorkflows", req, resp, &Api::ListWorkflows);
-}
-
-ServerUnaryReactor* WorkflowServiceImpl::GetWorkflow(
-    CallbackServerContext* ctx, const v1::GetWorkflowRequest* req,
-    v1::GetWorkflowResponse* resp) {
-  return Unary(ctx_, ctx, "GetWorkflow", req, resp, &Api::GetWorkflow);
-}
-
 // ---- AdapterService ----
 
 namespace {
 
-// One worker's task stream. The reactor object lives until OnDone; the
+// One worker's task stream. The call object lives until OnDone; the
 // Outbox outlives it for engine callbacks that answer late.
 class TaskStreamReactor final
-    : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::EngineMessage>,
+    : public StreamCall<
+          grpc::ServerAsyncReaderWriter<v1::EngineMessage, v1::WorkerMessage>,
+          v1::EngineMessage, v1::WorkerMessage>,
       public scheduler::WorkerSession {
  public:
   struct Outbox {
@@ -454,14 +658,21 @@ class TaskStreamReactor final
   // Items per frame when several are waiting.
   static constexpr int kMaxPerFrame = 256;
 
-  TaskStreamReactor(ServiceContext* sc, CallbackServerContext* ctx)
-      : sc_(sc), outbox_(std::make_shared<Outbox>()) {
-    outbox_->reactor = this;
-    absl::StatusOr<Caller> caller = Authenticate(sc, ctx, "TaskStream");
+  // Leaves an object waiting for the next TaskStream call.
+  static void Listen(Shared* shared) {
+    auto* call = new TaskStreamReactor(shared);
+    shared->adapters.RequestTaskStream(&call->ctx_, &call->stream_, shared->cq,
+                                       shared->cq, AsTag(call->request_tag()));
+  }
+
+  void OnStart() override {
+    Listen(shared_);
+    ServiceContext* sc = sc_;
+    absl::StatusOr<Caller> caller = Authenticate(sc, &ctx_, "TaskStream");
     absl::Status s = caller.status();
     if (s.ok()) {
       caller_ = *caller;
-      auto id = sc->auth->OpenStream(caller_, [ctx] { ctx->TryCancel(); });
+      auto id = sc->auth->OpenStream(caller_, [this] { ctx_.TryCancel(); });
       s = id.status();
       if (id.ok()) stream_id_ = *id;
     }
@@ -567,7 +778,7 @@ class TaskStreamReactor final
       frame_ = std::move(out_.front());
       out_.pop_front();
     } else if (kind == v1::EngineMessage::kTask && out_.size() > 1 &&
-        out_[1].kind_case() == v1::EngineMessage::kTask) {
+               out_[1].kind_case() == v1::EngineMessage::kTask) {
       while (!out_.empty() && n < kMaxPerFrame &&
              out_.front().kind_case() == v1::EngineMessage::kTask) {
         *frame_.mutable_tasks()->add_tasks() =
@@ -639,9 +850,8 @@ class TaskStreamReactor final
         scheduler::SessionOptions o;
         o.department = sub.department();
         o.worker = sub.worker().empty() ? caller_.principal : sub.worker();
-        o.max_in_flight = sub.max_in_flight() <= 0
-                              ? 32
-                              : std::min(sub.max_in_flight(), 1024);
+        o.max_in_flight =
+            sub.max_in_flight() <= 0 ? 32 : std::min(sub.max_in_flight(), 1024);
         o.lease_ms = sub.lease_ms() <= 0 ? 30000 : sub.lease_ms();
         for (const auto& t : sub.task_types()) o.task_types.insert(t);
         subscribed_ = true;
@@ -675,12 +885,11 @@ class TaskStreamReactor final
                       });
         return;
       case v1::WorkerMessage::kHeartbeat:
-        api->Heartbeat(
-            caller_, msg.heartbeat(),
-            [outbox, ref](absl::StatusOr<v1::HeartbeatResponse> r) {
-              AckLater(outbox, ref, r.status(),
-                       r.ok() ? r->lease_expires_at_ms() : 0);
-            });
+        api->Heartbeat(caller_, msg.heartbeat(),
+                       [outbox, ref](absl::StatusOr<v1::HeartbeatResponse> r) {
+                         AckLater(outbox, ref, r.status(),
+                                  r.ok() ? r->lease_expires_at_ms() : 0);
+                       });
         return;
       case v1::WorkerMessage::kCredit:
         AckLater(outbox, ref, absl::OkStatus());
@@ -733,6 +942,12 @@ class TaskStreamReactor final
     }
   }
 
+  explicit TaskStreamReactor(Shared* shared)
+      : shared_(shared), sc_(shared->sc), outbox_(std::make_shared<Outbox>()) {
+    outbox_->reactor = this;
+  }
+
+  Shared* const shared_;
   ServiceContext* const sc_;
   std::shared_ptr<Outbox> outbox_;
   Caller caller_;
@@ -754,53 +969,246 @@ class TaskStreamReactor final
 
 }  // namespace
 
-grpc::ServerBidiReactor<v1::WorkerMessage, v1::EngineMessage>*
-AdapterServiceImpl::TaskStream(CallbackServerContext* ctx) {
-  return new TaskStreamReactor(ctx_, ctx);
+// ---- gRPC health ----
+
+namespace {
+
+// The services gRPC health answers for, besides the server ("").
+bool KnownService(const std::string& name) {
+  return name.empty() || name == "onewindow.v1.CaseService" ||
+         name == "onewindow.v1.WorkflowService" ||
+         name == "onewindow.v1.AdapterService" ||
+         name == "onewindow.v1.AdminService" || name == "grpc.health.v1.Health";
 }
 
-ServerUnaryReactor* AdapterServiceImpl::ActivateTasks(
-    CallbackServerContext* ctx, const v1::ActivateTasksRequest* req,
-    v1::ActivateTasksResponse* resp) {
-  return Unary(ctx_, ctx, "ActivateTasks", req, resp, &Api::ActivateTasks);
+using HealthStatus = grpc::health::v1::HealthCheckResponse;
+
+absl::StatusOr<HealthStatus> HealthCheck(
+    Shared* shared, const grpc::health::v1::HealthCheckRequest& req) {
+  if (!KnownService(req.service())) {
+    return absl::NotFoundError("health: unknown service '" +
+                               asl::ElideMiddle(req.service(), 200) + "'");
+  }
+  HealthStatus r;
+  std::lock_guard lock(shared->health_mu);
+  r.set_status(shared->serving ? HealthStatus::SERVING
+                               : HealthStatus::NOT_SERVING);
+  return r;
 }
 
-ServerUnaryReactor* AdapterServiceImpl::CompleteTask(
-    CallbackServerContext* ctx, const v1::CompleteTaskRequest* req,
-    v1::CompleteTaskResponse* resp) {
-  return Unary(ctx_, ctx, "CompleteTask", req, resp, &Api::CompleteTask);
+// One Health.Watch stream: the status now, then each change.
+class HealthWatch final
+    : public StreamCall<grpc::ServerAsyncWriter<HealthStatus>, HealthStatus,
+                        HealthStatus> {
+ public:
+  static void Listen(Shared* shared) {
+    auto* call = new HealthWatch(shared);
+    shared->health.RequestWatch(&call->ctx_, &call->req_, &call->stream_,
+                                shared->cq, shared->cq,
+                                AsTag(call->request_tag()));
+  }
+
+  // Under the shared health lock.
+  void Changed(bool serving) {
+    std::lock_guard lock(mu_);
+    Send(serving ? HealthStatus::SERVING : HealthStatus::NOT_SERVING);
+  }
+
+  void OnStart() override {
+    Listen(shared_);
+    std::lock_guard health_lock(shared_->health_mu);
+    std::lock_guard lock(mu_);
+    if (!KnownService(req_.service())) {
+      Send(HealthStatus::SERVICE_UNKNOWN);
+      return;  // no change will come; the caller ends the stream
+    }
+    shared_->health_watchers.insert(this);
+    watching_ = true;
+    Send(shared_->serving ? HealthStatus::SERVING : HealthStatus::NOT_SERVING);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!ok) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    if (next_) {
+      const auto s = *next_;
+      next_.reset();
+      Send(s);
+    }
+  }
+
+  void OnCancel() override {
+    Unwatch();
+    Finish(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    Unwatch();
+    delete this;
+  }
+
+ private:
+  explicit HealthWatch(Shared* shared) : shared_(shared) {}
+
+  void Unwatch() {
+    std::lock_guard health_lock(shared_->health_mu);
+    if (watching_) shared_->health_watchers.erase(this);
+    watching_ = false;
+  }
+
+  // Writes `s` now, or after the write in flight (only the latest waits).
+  // REQUIRES: mu_ held.
+  void Send(HealthStatus::ServingStatus s) {
+    if (writing_) {
+      next_ = s;
+      return;
+    }
+    writing_ = true;
+    frame_.set_status(s);
+    StartWrite(&frame_);
+  }
+
+  Shared* const shared_;
+  grpc::health::v1::HealthCheckRequest req_;
+  bool watching_ = false;  // GUARDED_BY(shared_->health_mu)
+  std::mutex mu_;
+  HealthStatus frame_;                               // being written
+  bool writing_ = false;                             // GUARDED_BY(mu_)
+  std::optional<HealthStatus::ServingStatus> next_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace
+
+// ---- GrpcServices ----
+
+namespace {
+
+// Adds a unary method of `svc` served by Api::`name`.
+#define OW_UNARY(svc, name, n)                                               \
+  AddUnary<v1::name##Request, v1::name##Response>(                           \
+      shared, #name, n, &Api::name,                                          \
+      [shared](grpc::ServerContext* ctx, v1::name##Request* req,             \
+               grpc::ServerAsyncResponseWriter<v1::name##Response>* w,       \
+               void* tag) {                                                  \
+        shared->svc.Request##name(ctx, req, w, shared->cq, shared->cq, tag); \
+      })
+
+template <typename Req, typename Resp>
+void AddUnary(Shared* shared, const char* name, int listeners,
+              void (Api::*fn)(const Caller&, const Req&, Done<Resp>),
+              std::function<void(grpc::ServerContext*, Req*,
+                                 grpc::ServerAsyncResponseWriter<Resp>*, void*)>
+                  request) {
+  UnaryMethod<Req, Resp> m;
+  m.sc = shared->sc;
+  m.name = name;
+  m.listeners = listeners;
+  m.request = std::move(request);
+  m.fn = fn;
+  shared->unary.push_back(
+      std::make_unique<UnaryListener<Req, Resp>>(std::move(m)));
 }
 
-ServerUnaryReactor* AdapterServiceImpl::FailTask(
-    CallbackServerContext* ctx, const v1::FailTaskRequest* req,
-    v1::FailTaskResponse* resp) {
-  return Unary(ctx_, ctx, "FailTask", req, resp, &Api::FailTask);
+// Objects waiting for the calls of a method every case makes, so a burst
+// of arrivals is matched without waiting for the queue's thread.
+constexpr int kHot = 4;
+
+}  // namespace
+
+GrpcServices::GrpcServices(ServiceContext* sc, grpc::ServerBuilder* builder)
+    : shared_(std::make_unique<Shared>()) {
+  Shared* shared = shared_.get();
+  shared->sc = sc;
+  builder->RegisterService(&shared->cases);
+  builder->RegisterService(&shared->workflows);
+  builder->RegisterService(&shared->adapters);
+  builder->RegisterService(&shared->admin);
+  builder->RegisterService(&shared->health);
+  cq_ = builder->AddCompletionQueue();
+  shared->cq = cq_.get();
+
+  OW_UNARY(cases, SubmitCase, kHot);
+  OW_UNARY(cases, GetCase, kHot);
+  OW_UNARY(cases, ListCases, 1);
+  OW_UNARY(cases, CancelCase, 1);
+  OW_UNARY(cases, GetCaseHistory, 1);
+  OW_UNARY(cases, VerifyCase, 1);
+  OW_UNARY(cases, AddDocuments, 1);
+  OW_UNARY(cases, MigrateCase, 1);
+  OW_UNARY(cases, GetBoard, 1);
+  OW_UNARY(workflows, ValidateWorkflow, 1);
+  OW_UNARY(workflows, DeployWorkflow, 1);
+  OW_UNARY(workflows, ListWorkflows, 1);
+  OW_UNARY(workflows, GetWorkflow, 1);
+  OW_UNARY(adapters, ActivateTasks, kHot);
+  OW_UNARY(adapters, CompleteTask, kHot);
+  OW_UNARY(adapters, FailTask, kHot);
+  OW_UNARY(adapters, Heartbeat, kHot);
+  OW_UNARY(adapters, ListTasks, 1);
+  OW_UNARY(admin, WhoAmI, 1);
+  OW_UNARY(admin, Backup, 1);
+
+  using HealthReq = grpc::health::v1::HealthCheckRequest;
+  UnaryMethod<HealthReq, HealthStatus> check;
+  check.name = "Health.Check";
+  check.request = [shared](grpc::ServerContext* ctx, HealthReq* req,
+                           grpc::ServerAsyncResponseWriter<HealthStatus>* w,
+                           void* tag) {
+    shared->health.RequestCheck(ctx, req, w, shared->cq, shared->cq, tag);
+  };
+  check.plain = [shared](const HealthReq& req) {
+    return HealthCheck(shared, req);
+  };
+  shared->unary.push_back(
+      std::make_unique<UnaryListener<HealthReq, HealthStatus>>(
+          std::move(check)));
 }
 
-ServerUnaryReactor* AdapterServiceImpl::Heartbeat(
-    CallbackServerContext* ctx, const v1::HeartbeatRequest* req,
-    v1::HeartbeatResponse* resp) {
-  return Unary(ctx_, ctx, "Heartbeat", req, resp, &Api::Heartbeat);
+#undef OW_UNARY
+
+GrpcServices::~GrpcServices() { Stop(); }
+
+void GrpcServices::Start() {
+  if (started_) return;
+  started_ = true;
+  Shared* shared = shared_.get();
+  for (const auto& m : shared->unary) m->Listen();
+  for (int i = 0; i < kHot; ++i) {
+    WatchReactor::Listen(shared);
+    TaskStreamReactor::Listen(shared);
+  }
+  HealthWatch::Listen(shared);
+  poller_ = std::thread([cq = cq_.get()] {
+    scheduler::NameThisThread("ow-grpc");
+    void* tag;
+    bool ok;
+    while (cq->Next(&tag, &ok)) static_cast<CqTag*>(tag)->Run(ok);
+  });
 }
 
-ServerUnaryReactor* AdapterServiceImpl::ListTasks(
-    CallbackServerContext* ctx, const v1::ListTasksRequest* req,
-    v1::ListTasksResponse* resp) {
-  return Unary(ctx_, ctx, "ListTasks", req, resp, &Api::ListTasks);
+void GrpcServices::SetServing(bool serving) {
+  Shared* shared = shared_.get();
+  std::lock_guard lock(shared->health_mu);
+  if (shared->serving == serving) return;
+  shared->serving = serving;
+  for (HealthWatch* w : shared->health_watchers) w->Changed(serving);
 }
 
-// ---- AdminService ----
-
-ServerUnaryReactor* AdminServiceImpl::WhoAmI(CallbackServerContext* ctx,
-                                             const v1::WhoAmIRequest* req,
-                                             v1::WhoAmIResponse* resp) {
-  return Unary(ctx_, ctx, "WhoAmI", req, resp, &Api::WhoAmI);
-}
-
-ServerUnaryReactor* AdminServiceImpl::Backup(CallbackServerContext* ctx,
-                                             const v1::BackupRequest* req,
-                                             v1::BackupResponse* resp) {
-  return Unary(ctx_, ctx, "Backup", req, resp, &Api::Backup);
+void GrpcServices::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  cq_->Shutdown();
+  if (poller_.joinable()) {
+    poller_.join();
+  } else {  // never started: what is queued is the listeners' refusals
+    void* tag;
+    bool ok;
+    while (cq_->Next(&tag, &ok)) static_cast<CqTag*>(tag)->Run(ok);
+  }
 }
 
 }  // namespace onewindow::service
