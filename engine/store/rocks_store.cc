@@ -182,6 +182,13 @@ class RocksStore final : public Store {
     // With larger memtables the WAL bound (above) was reached first and
     // flushed every column family at once, some 70 MB in one burst.
     cf_options.write_buffer_size = 8 << 20;
+    // Keys of a case are numbered in order (FL-2026-000123-…), so what a
+    // memtable flushes overlaps only the newest end of level 1. Compaction
+    // rewrites whole files: with RocksDB's 64 MB files, each one from level
+    // 0 rewrote up to 64 MB of level 1 that had not changed; with 8 MB files
+    // it rewrites about what changed. Measured at 300k stored cases: 42%
+    // fewer bytes compacted, and compaction CPU 170 -> 70 us per new case.
+    cf_options.target_file_size_base = 8 << 20;
     // Every byte written is flushed to level 0 once and compacted into
     // level 1 soon after: compressing those two small levels cost the
     // flush a sixth of its CPU for files that live minutes. The levels
