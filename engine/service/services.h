@@ -8,9 +8,9 @@
 // Every method uses gRPC's asynchronous API on one completion queue that
 // one thread (ow-grpc) polls. gRPC's callback API serves its reactors from a
 // shared queue polled by two threads of its own, which wake each other for
-// each message: at moderate load that cost more CPU than the engine's own
-// work. And any callback service on the server (gRPC's built-in health
-// service is one) brings those threads back, as they poll every connection.
+// each message: at moderate load those threads took a third of the server's
+// CPU per case. And any callback service on the server (gRPC's built-in
+// health service is one) brings them back, as they poll every connection.
 // The Api never blocks that thread: reads and compilation run on the
 // engine's reader threads, commands on its shards.
 #ifndef ONEWINDOW_ENGINE_SERVICE_SERVICES_H_
