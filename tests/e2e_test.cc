@@ -612,6 +612,57 @@ TEST_F(E2eTest, HealthWatchersSeeTheServerDrain) {
   EXPECT_EQ(code, 0);
 }
 
+TEST_F(E2eTest, HealthWatchStreamsAreBounded) {
+  // The health service needs no token: what one caller may hold open is
+  // bounded (64 Watch streams), and the bound is named in the refusal.
+  auto health = Health::NewStub(server_->channel());
+  constexpr int kBound = 64;
+  std::vector<std::unique_ptr<grpc::ClientContext>> ctxs;
+  std::vector<std::unique_ptr<grpc::ClientReader<HealthCheckResponse>>> open;
+  HealthCheckRequest req;
+  HealthCheckResponse r;
+  for (int i = 0; i < kBound; ++i) {
+    ctxs.push_back(Ctx(30000));
+    open.push_back(health->Watch(ctxs.back().get(), req));
+    ASSERT_TRUE(open.back()->Read(&r)) << "watcher " << i;
+    EXPECT_EQ(r.status(), HealthCheckResponse::SERVING);
+  }
+  auto extra_ctx = Ctx();
+  auto extra = health->Watch(extra_ctx.get(), req);
+  EXPECT_FALSE(extra->Read(&r));
+  grpc::Status s = extra->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(s.error_message().find("64 Watch streams"), std::string::npos)
+      << s.error_message();
+  // Check still answers, and a watcher that leaves makes room.
+  ASSERT_TRUE(health->Check(Ctx().get(), req, &r).ok());
+  ctxs.front()->TryCancel();
+  EXPECT_FALSE(open.front()->Read(&r));
+  open.front()->Finish();
+  bool admitted = WaitFor(
+      [&] {
+        auto ctx = Ctx(2000);
+        auto w = health->Watch(ctx.get(), req);
+        if (!w->Read(&r)) {
+          w->Finish();
+          return false;
+        }
+        ctx->TryCancel();
+        while (w->Read(&r)) {
+        }
+        w->Finish();
+        return true;
+      },
+      std::chrono::seconds(10));
+  EXPECT_TRUE(admitted);
+  for (size_t i = 1; i < ctxs.size(); ++i) ctxs[i]->TryCancel();
+  for (size_t i = 1; i < open.size(); ++i) {
+    while (open[i]->Read(&r)) {
+    }
+    open[i]->Finish();
+  }
+}
+
 TEST_F(E2eTest, WorkflowsFlagDeploysOnceAndKeepsVersions) {
   server_->Kill();
   server_ = std::make_unique<Server>(

@@ -354,6 +354,7 @@ struct GrpcServices::Shared {
   std::mutex health_mu;
   bool serving = true;                     // GUARDED_BY(health_mu)
   std::set<HealthWatch*> health_watchers;  // GUARDED_BY(health_mu)
+  int health_watch_streams = 0;            // GUARDED_BY(health_mu)
 };
 
 namespace {
@@ -983,6 +984,11 @@ bool KnownService(const std::string& name) {
 
 using HealthStatus = grpc::health::v1::HealthCheckResponse;
 
+// Health.Watch streams open at once. The health service answers without
+// authentication (probes carry no token), so this bounds what anyone who
+// can reach the port may hold open; probes use Check.
+constexpr int kMaxHealthWatchStreams = 64;
+
 absl::StatusOr<HealthStatus> HealthCheck(
     Shared* shared, const grpc::health::v1::HealthCheckRequest& req) {
   if (!KnownService(req.service())) {
@@ -1018,6 +1024,15 @@ class HealthWatch final
     Listen(shared_);
     std::lock_guard health_lock(shared_->health_mu);
     std::lock_guard lock(mu_);
+    if (shared_->health_watch_streams >= kMaxHealthWatchStreams) {
+      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "health: " + std::to_string(kMaxHealthWatchStreams) +
+                              " Watch streams are open already, the most at "
+                              "once; use Check, or watch again later"));
+      return;
+    }
+    ++shared_->health_watch_streams;
+    counted_ = true;
     if (!KnownService(req_.service())) {
       Send(HealthStatus::SERVICE_UNKNOWN);
       return;  // no change will come; the caller ends the stream
@@ -1057,7 +1072,8 @@ class HealthWatch final
   void Unwatch() {
     std::lock_guard health_lock(shared_->health_mu);
     if (watching_) shared_->health_watchers.erase(this);
-    watching_ = false;
+    if (counted_) --shared_->health_watch_streams;
+    watching_ = counted_ = false;
   }
 
   // Writes `s` now, or after the write in flight (only the latest waits).
@@ -1075,6 +1091,7 @@ class HealthWatch final
   Shared* const shared_;
   grpc::health::v1::HealthCheckRequest req_;
   bool watching_ = false;  // GUARDED_BY(shared_->health_mu)
+  bool counted_ = false;   // GUARDED_BY(shared_->health_mu)
   std::mutex mu_;
   HealthStatus frame_;                               // being written
   bool writing_ = false;                             // GUARDED_BY(mu_)
