@@ -283,6 +283,7 @@ EngineStats Engine::stats() const {
     st.max_batch_commands =
         std::max(st.max_batch_commands, s->max_batch_commands());
     st.commit_failures += s->commit_failures();
+    st.commit_window_waits += s->window_waits();
     st.open_cases += s->open_cases();
     st.resident_cases += s->resident_cases();
     st.loaded_cases += s->loaded_cases();

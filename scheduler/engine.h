@@ -61,6 +61,11 @@ struct EngineOptions {
   int64_t max_resident_cases = 200'000;
   // Most commands one group commit takes.
   size_t max_batch = 512;
+  // Longest a shard holds a batch of fewer than commit_window_target
+  // commands open for more, in µs, when its measured arrival rate says more
+  // will come meanwhile (scheduler/commit_window.h); 0 commits at once.
+  int64_t commit_window_us = 1000;
+  size_t commit_window_target = 16;
   // A case's checkpoint is rewritten after this many commands, so that
   // rebuilding it replays at most that many.
   int checkpoint_every = 32;
@@ -101,6 +106,7 @@ struct EngineStats {
   int64_t committed_commands = 0;  // commands in them
   int64_t max_batch_commands = 0;  // most commands one commit carried
   int64_t commit_failures = 0;
+  int64_t commit_window_waits = 0;  // batches held open for more commands
   int64_t open_cases = 0;          // running cases (resident or not)
   int64_t resident_cases = 0;      // open cases in memory
   int64_t loaded_cases = 0;        // cases rebuilt from the store

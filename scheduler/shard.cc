@@ -133,7 +133,9 @@ Shard::Shard(int index, int count, Deps deps)
       count_(count),
       deps_(std::move(deps)),
       rng_(std::random_device{}() ^
-           (static_cast<uint64_t>(index) << 32 | deps_.clock->NowMs())) {}
+           (static_cast<uint64_t>(index) << 32 | deps_.clock->NowMs())),
+      window_(deps_.options->commit_window_us,
+              deps_.options->commit_window_target) {}
 
 Shard::~Shard() { Stop(); }
 
@@ -188,6 +190,7 @@ int64_t Shard::queued() const {
 }
 
 bool Shard::Enqueue(Command cmd, bool bounded) {
+  bool wake;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return false;
@@ -195,15 +198,23 @@ bool Shard::Enqueue(Command cmd, bool bounded) {
       return false;
     }
     queue_.push_back(std::move(cmd));
+    arrived_.fetch_add(1, std::memory_order_relaxed);
+    wake = queue_.size() >= wake_at_;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return true;
 }
 
 void Shard::Loop() {
+  using SteadyClock = std::chrono::steady_clock;
+  const bool windowed = deps_.options->commit_window_us > 0;
   std::deque<Command> batch;
   for (;;) {
     bool stop = false;
+    // When the batch began (its first command taken, before any wait) and
+    // the arrivals counted then: the window's observation of this batch.
+    SteadyClock::time_point began;
+    int64_t arrived_before = 0;
     {
       std::unique_lock lock(mu_);
       for (;;) {
@@ -220,6 +231,42 @@ void Shard::Loop() {
         }
         cv_.wait_for(lock, std::chrono::milliseconds(wait_ms));
       }
+      if (windowed && !stop) {
+        began = SteadyClock::now();
+        arrived_before = arrived_.load(std::memory_order_relaxed);
+        // A small batch under load waits for more to share its commit:
+        // gap by gap while commands keep coming, up to the longest wait.
+        const int64_t gap_us =
+            queue_.empty() ? 0 : window_.WaitUs(queue_.size());
+        if (gap_us > 0) {
+          window_waits_.fetch_add(1, std::memory_order_relaxed);
+          const size_t target = deps_.options->commit_window_target;
+          const auto gap = std::chrono::microseconds(gap_us);
+          const auto cap =
+              began + std::chrono::microseconds(deps_.options->commit_window_us);
+          const size_t had = queue_.size();
+          size_t seen = had;
+          auto deadline = std::min(cap, began + gap);
+          wake_at_ = target;
+          for (;;) {
+            if (cv_.wait_until(lock, deadline, [&] {
+                  return queue_.size() >= target || stopping_;
+                })) {
+              break;
+            }
+            const auto now = SteadyClock::now();
+            if (now >= cap || queue_.size() == seen) break;
+            seen = queue_.size();
+            deadline = std::min(cap, now + gap);
+          }
+          wake_at_ = 1;
+          window_.ObserveWait(
+              std::chrono::duration_cast<std::chrono::microseconds>(
+                  SteadyClock::now() - began)
+                  .count(),
+              static_cast<int64_t>(queue_.size() - had));
+        }
+      }
       const size_t n = std::min(queue_.size(), deps_.options->max_batch);
       for (size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(queue_.front()));
@@ -227,8 +274,16 @@ void Shard::Loop() {
       }
     }
     if (stop) break;
+    committed_at_ = SteadyClock::time_point{};
     RunBatch(&batch);
     batch.clear();
+    if (windowed && committed_at_ != SteadyClock::time_point{}) {
+      window_.Observe(
+          std::chrono::duration_cast<std::chrono::microseconds>(committed_at_ -
+                                                                began)
+              .count(),
+          arrived_at_commit_ - arrived_before);
+    }
   }
   // Cases in memory that replayed commands since their checkpoint get a new
   // one, so that the next start (maybe a new build) replays nothing.
@@ -289,6 +344,9 @@ void Shard::Commit(Txn* txn) {
   if (!txn->batch->empty()) {
     const auto t0 = std::chrono::steady_clock::now();
     absl::Status s = deps_.store->Commit(txn->batch.get());
+    // Commands queued up to here cannot be answers to this batch.
+    committed_at_ = std::chrono::steady_clock::now();
+    arrived_at_commit_ = arrived_.load(std::memory_order_relaxed);
     if (deps_.commit_seconds != nullptr) {
       deps_.commit_seconds->Record(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)

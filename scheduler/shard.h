@@ -17,6 +17,7 @@
 #define ONEWINDOW_SCHEDULER_SHARD_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -38,6 +39,7 @@
 #include "engine/core/lifecycle.h"
 #include "engine/store/records.h"
 #include "engine/store/store.h"
+#include "scheduler/commit_window.h"
 #include "scheduler/dispatcher.h"
 #include "scheduler/engine.h"
 #include "scheduler/histogram.h"
@@ -152,6 +154,8 @@ class Shard {
   int64_t replayed_commands() const { return replayed_commands_.load(); }
   int64_t queued() const;
   int64_t timers() const { return timer_count_.load(); }
+  // Batches held open for more commands (the commit window).
+  int64_t window_waits() const { return window_waits_.load(); }
 
  private:
   struct OpenTask {
@@ -292,11 +296,24 @@ class Shard {
   std::atomic<int64_t> loaded_cases_{0};
   std::atomic<int64_t> replayed_commands_{0};
   std::atomic<int64_t> timer_count_{0};
+  std::atomic<int64_t> window_waits_{0};
+
+  // Group-commit window (see commit_window.h): its estimate, and the
+  // arrivals counted when the batch in hand was taken and when its write
+  // ended.
+  CommitWindow window_;
+  int64_t arrived_at_commit_ = 0;
+  std::chrono::steady_clock::time_point committed_at_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Command> queue_;  // GUARDED_BY(mu_)
   bool stopping_ = false;      // GUARDED_BY(mu_)
+  // Commands ever queued; read outside the lock to count arrivals.
+  std::atomic<int64_t> arrived_{0};
+  // Enqueue wakes the shard once the queue holds this many commands: 1,
+  // or the window's target while the shard holds a batch open.
+  size_t wake_at_ = 1;  // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

@@ -291,6 +291,12 @@ const std::vector<FieldDef>& Defs() {
         "commands waiting per shard before submissions get "
         "RESOURCE_EXHAUSTED",
         Kind::kNumber, Number(&Config::max_queued_per_shard, 1, 10'000'000));
+    add("commit_window_us", "N",
+        "longest a shard holds a small batch open for more commands to "
+        "share its synced write, microseconds; it waits only while its "
+        "measured arrival rate says more will come (0 commits at once, "
+        "0-100000)",
+        Kind::kNumber, Number(&Config::commit_window_us, 0, 100'000));
     add("max_calls_per_principal", "N",
         "calls one principal may have in flight at once", Kind::kNumber,
         Number(&Config::max_calls_per_principal, 1, 1'000'000));
@@ -608,6 +614,7 @@ std::string ConfigToYaml(const Config& c) {
   num("max-open-cases", c.max_open_cases);
   num("max-resident-cases", c.max_resident_cases);
   num("max-queued-per-shard", c.max_queued_per_shard);
+  num("commit-window-us", c.commit_window_us);
   num("max-calls-per-principal", c.max_calls_per_principal);
   num("max-streams-per-principal", c.max_streams_per_principal);
   num("max-map-items", c.max_map_items);

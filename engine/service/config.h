@@ -61,6 +61,8 @@ struct Config {
   int64_t max_open_cases = 2'000'000;
   int64_t max_resident_cases = 200'000;
   int64_t max_queued_per_shard = 20'000;
+  // Longest a shard holds a small batch open for more commands, µs (0: off).
+  int64_t commit_window_us = 1000;
   int max_calls_per_principal = 512;
   int max_streams_per_principal = 64;
   // Limits of each new case's execution (a running case keeps those it

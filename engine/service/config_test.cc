@@ -44,6 +44,7 @@ TEST(ConfigTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_TRUE(c.backup.dir.empty());
   EXPECT_EQ(c.backup.every_ms, 6 * 3600 * 1000);
   EXPECT_EQ(c.backup.keep, 8);
+  EXPECT_EQ(c.commit_window_us, 1000);
   EXPECT_TRUE(CheckConfig(c).ok());
 }
 
@@ -71,6 +72,7 @@ backup:
 max-open-cases: 1000
 max-resident-cases: 500
 max-queued-per-shard: 77
+commit-window-us: 250
 max-calls-per-principal: 9
 max-streams-per-principal: 5
 max-map-items: 200
@@ -100,6 +102,7 @@ max-history-events: 5000
   EXPECT_EQ(c.max_open_cases, 1000);
   EXPECT_EQ(c.max_resident_cases, 500);
   EXPECT_EQ(c.max_queued_per_shard, 77);
+  EXPECT_EQ(c.commit_window_us, 250);
   EXPECT_EQ(c.max_calls_per_principal, 9);
   EXPECT_EQ(c.max_streams_per_principal, 5);
   EXPECT_EQ(c.max_map_items, 200);

@@ -7,7 +7,8 @@
 //              [--tls-cert F --tls-key F [--tls-client-ca F]]
 //              [--http-listen ADDR] [--backup-dir DIR --backup-every 6h
 //              --backup-keep N] [--max-open-cases N] [--max-resident-cases N]
-//              [--max-queued-per-shard N] [--max-calls-per-principal N]
+//              [--max-queued-per-shard N] [--commit-window-us N]
+//              [--max-calls-per-principal N]
 //              [--max-streams-per-principal N] [--max-map-items N]
 //              [--max-open-tasks-per-case N] [--max-states-per-call N]
 //              [--max-history-events N] [--max-json-depth N]
@@ -217,6 +218,7 @@ EngineOptions EngineOptionsFrom(const Config& cfg) {
   eo.max_open_cases = cfg.max_open_cases;
   eo.max_resident_cases = cfg.max_resident_cases;
   eo.max_queued_per_shard = static_cast<size_t>(cfg.max_queued_per_shard);
+  eo.commit_window_us = cfg.commit_window_us;
   eo.limits.set_max_map_items(cfg.max_map_items);
   eo.limits.set_max_open_tasks(cfg.max_open_tasks_per_case);
   eo.limits.set_max_states_per_call(cfg.max_states_per_call);

@@ -143,6 +143,11 @@ std::string Metrics::Render(scheduler::Engine& engine,
            "UNAVAILABLE).");
   out.Line("onewindow_commit_failures_total",
            static_cast<double>(st.commit_failures));
+  out.Help("onewindow_commit_window_waits_total", "counter",
+           "Group commits held open for more commands because the shard's "
+           "arrival rate said more would come.");
+  out.Line("onewindow_commit_window_waits_total",
+           static_cast<double>(st.commit_window_waits));
   out.Help("onewindow_commands_queued", "gauge",
            "Commands waiting for the shard loops.");
   out.Line("onewindow_commands_queued",
