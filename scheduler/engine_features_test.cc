@@ -743,5 +743,86 @@ TEST_F(FeaturesTest, AFailedCommitChangesNothingAndTheEngineGoesOn) {
   EXPECT_EQ(f->failed(), 2);
 }
 
+// Every timer a case arms (its statutory deadline, each task's working-day
+// deadline, each state's TimeoutSeconds) leaves memory with the commit that
+// deletes its row: whether the case succeeds, is cancelled or its task
+// answers first. What the engine holds is what a restart would read.
+TEST_F(FeaturesTest, EndedCasesTakeTheirTimersAlong) {
+  constexpr char kTimed[] = R"({"StartAt": "Both", "TimeoutSeconds": 86400,
+    "States": {"Both": {"Type": "Parallel", "End": true, "Branches": [
+      {"StartAt": "A", "States": {"A": {"Type": "Task",
+         "Resource": "dept:DSF/a", "TimeoutSeconds": 3600, "End": true}}},
+      {"StartAt": "B", "States": {"B": {"Type": "Task",
+         "Resource": "dept:CB/b", "TimeoutSeconds": 3600, "End": true}}}]}}})";
+  constexpr char kDeadlines[] = R"(
+title: {en: Timed}
+case_prefix: TM
+deadline: {working_days: 30}
+tasks:
+  DSF/a: {deadline: {working_days: 5}}
+  CB/b: {deadline: {working_days: 10}}
+)";
+  Open(/*memory=*/false);
+  Deploy("timed", kTimed, kDeadlines);
+  auto held = Submit("timed", "{}");
+  ASSERT_TRUE(held.ok()) << held.status();
+  ASSERT_EQ(Take("DSF", 1).size(), 1u);
+  ASSERT_EQ(Take("CB", 1).size(), 1u);
+  // One open case: its deadline, its execution's timeout, and per task a
+  // working-day deadline and a TimeoutSeconds.
+  const int64_t per_case = engine_->stats().timers;
+  ASSERT_GE(per_case, 4);
+
+  std::vector<std::string> ended;
+  for (int i = 0; i < 12; ++i) {
+    auto r = Submit("timed", "{}");
+    ASSERT_TRUE(r.ok()) << r.status();
+    ended.push_back(r->case_id);
+    auto a = Take("DSF", 1);
+    ASSERT_EQ(a.size(), 1u);
+    if (i % 3 == 0) {
+      // Cancelled with both tasks open.
+      auto c = Wait<v1::Case>([&](Engine::Done<v1::Case> d) {
+        engine_->CancelCase(r->case_id, "withdrawn", Actor{"clerk-9", "counter"},
+                            d);
+      });
+      ASSERT_TRUE(c.ok()) << c.status();
+      continue;
+    }
+    ASSERT_TRUE(Complete(a[0].token(), "{}").ok());
+    auto b = Take("CB", 1);
+    ASSERT_EQ(b.size(), 1u);
+    if (i % 3 == 1) {
+      ASSERT_TRUE(Complete(b[0].token(), "{}").ok());
+    } else {
+      auto f = Wait<bool>([&](Engine::Done<bool> d) {
+        engine_->FailTask(b[0].token(), "Refused", "no", "",
+                          Actor{"officer-1", "department"}, d);
+      });
+      ASSERT_TRUE(f.ok()) << f.status();
+    }
+  }
+  for (const std::string& id : ended) {
+    auto c = Get(id);
+    ASSERT_TRUE(c.ok());
+    for (int i = 0; i < 400 && c->status() == v1::CASE_STATUS_RUNNING; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      c = Get(id);
+    }
+    ASSERT_NE(c->status(), v1::CASE_STATUS_RUNNING) << id;
+  }
+  int64_t timers = engine_->stats().timers;
+  for (int i = 0; i < 400 && timers != per_case; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    timers = engine_->stats().timers;
+  }
+  EXPECT_EQ(timers, per_case);
+  // A restart reads the timer rows: the same count.
+  engine_.reset();
+  Open(/*memory=*/false);
+  EXPECT_EQ(engine_->stats().timers, per_case);
+  EXPECT_EQ(Get(held->case_id)->status(), v1::CASE_STATUS_RUNNING);
+}
+
 }  // namespace
 }  // namespace onewindow::scheduler

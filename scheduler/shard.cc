@@ -163,8 +163,8 @@ absl::Status Shard::LoadCounters() {
 
 void Shard::AddTimer(int64_t due_ms, const std::string& case_id,
                      const std::string& timer_id) {
-  timer_heap_.push(TimerEntry{due_ms, case_id, timer_id});
-  timer_count_ = static_cast<int64_t>(timer_heap_.size());
+  timers_.insert(TimerEntry{due_ms, case_id, timer_id});
+  timer_count_ = static_cast<int64_t>(timers_.size());
 }
 
 void Shard::Start() {
@@ -220,14 +220,14 @@ void Shard::Loop() {
       for (;;) {
         if (!queue_.empty()) break;
         const int64_t now = deps_.clock->NowMs();
-        if (!timer_heap_.empty() && timer_heap_.top().due_ms <= now) break;
+        if (!timers_.empty() && timers_.begin()->due_ms <= now) break;
         if (stopping_) {
           stop = true;
           break;
         }
         int64_t wait_ms = 100;
-        if (!timer_heap_.empty()) {
-          wait_ms = std::clamp<int64_t>(timer_heap_.top().due_ms - now, 1, 100);
+        if (!timers_.empty()) {
+          wait_ms = std::clamp<int64_t>(timers_.begin()->due_ms - now, 1, 100);
         }
         cv_.wait_for(lock, std::chrono::milliseconds(wait_ms));
       }
@@ -321,15 +321,13 @@ void Shard::RunBatch(std::deque<Command>* cmds) {
   // per turn so that commands keep flowing.
   const int64_t now = now_;
   size_t fired = 0;
-  while (!timer_heap_.empty() && timer_heap_.top().due_ms <= now &&
+  while (!timers_.empty() && timers_.begin()->due_ms <= now &&
          fired < deps_.options->max_batch) {
-    TimerEntry t = timer_heap_.top();
-    timer_heap_.pop();
+    TimerEntry t = std::move(timers_.extract(timers_.begin()).value());
     txn.fired.push_back(t);
     ProcessTimer(t, &txn);
     ++fired;
   }
-  timer_count_ = static_cast<int64_t>(timer_heap_.size());
   Commit(&txn);
 }
 
@@ -372,7 +370,8 @@ void Shard::Commit(Txn* txn) {
           "the engine could not store the change (" +
           std::string(s.message()) + "); nothing was changed, try again");
       for (auto& f : txn->on_failure) f(reply);
-      for (const TimerEntry& t : txn->fired) timer_heap_.push(t);
+      for (const TimerEntry& t : txn->fired) timers_.insert(t);
+      timer_count_ = static_cast<int64_t>(timers_.size());
       for (const TokenParts& tp : txn->redeliveries) {
         std::lock_guard lock(mu_);
         queue_.push_back(RedeliverCmd{tp});
@@ -400,8 +399,11 @@ void Shard::Commit(Txn* txn) {
   Evict();
   resident_count_ = static_cast<int64_t>(cases_.size());
   // What this commit sends to one stream leaves in one frame.
-  WriteCork cork;
-  for (auto& action : txn->after_commit) action();
+  {
+    WriteCork cork;
+    for (auto& action : txn->after_commit) action();
+  }
+  timer_count_ = static_cast<int64_t>(timers_.size());
   Publish(txn);
 }
 
@@ -638,8 +640,8 @@ void Shard::CloseTask(OpenCase* c, OpenTask* t, TaskLifecycle::Event event,
   store::PutTask(txn->batch.get(), r);
   store::DeleteQueued(txn->batch.get(), r.department(), r.queue_seq());
   if (r.due_at_ms() > 0 && r.due_at_ms() > now) {
-    store::DeleteTimer(txn->batch.get(), r.due_at_ms(), c->rec.id(),
-                       kTaskDuePrefix + r.task_id());
+    DisarmTimer(r.due_at_ms(), c->rec.id(), kTaskDuePrefix + r.task_id(),
+                txn);
   }
   AddCounter(store::OpenTasksCounterKey(r.department(), index_), -1, txn);
   txn->after_commit.push_back([d = deps_.dispatcher, tok = r.token(),
@@ -1115,7 +1117,15 @@ void Shard::ArmShardTimer(OpenCase* c, int64_t due_ms, const std::string& id,
                           Txn* txn) {
   store::PutTimer(txn->batch.get(), due_ms, c->rec.id(), id);
   txn->after_commit.push_back([this, due_ms, case_id = c->rec.id(), id] {
-    timer_heap_.push(TimerEntry{due_ms, case_id, id});
+    timers_.insert(TimerEntry{due_ms, case_id, id});
+  });
+}
+
+void Shard::DisarmTimer(int64_t due_ms, const std::string& case_id,
+                        const std::string& timer_id, Txn* txn) {
+  store::DeleteTimer(txn->batch.get(), due_ms, case_id, timer_id);
+  txn->after_commit.push_back([this, due_ms, case_id, timer_id] {
+    timers_.erase(TimerEntry{due_ms, case_id, timer_id});
   });
 }
 
@@ -1130,7 +1140,7 @@ void Shard::ProcessTimer(const TimerEntry& t, Txn* txn) {
     if (!rc.ok()) {
       if (rc.status().code() == absl::StatusCode::kDataLoss) {
         // Try again later rather than lose the timer.
-        timer_heap_.push(TimerEntry{t.due_ms + 60000, t.case_id, t.timer_id});
+        timers_.insert(TimerEntry{t.due_ms + 60000, t.case_id, t.timer_id});
       }
       return;  // ended or unknown: a stale row is removed by its end
     }
@@ -1372,12 +1382,12 @@ void Shard::ApplyStep(OpenCase* c, core::StepOutput* out, const Actor& actor,
     c->tasks.emplace(spec.task_id, OpenTask{std::move(t), TaskLifecycle()});
   }
   for (const core::TimerSpec& t : out->cancel_timers) {
-    store::DeleteTimer(txn->batch.get(), t.due_ms, case_id, t.timer_id);
+    DisarmTimer(t.due_ms, case_id, t.timer_id, txn);
   }
   for (const core::TimerSpec& t : out->set_timers) {
     store::PutTimer(txn->batch.get(), t.due_ms, case_id, t.timer_id);
     txn->after_commit.push_back([this, t, case_id] {
-      timer_heap_.push(TimerEntry{t.due_ms, case_id, t.timer_id});
+      timers_.insert(TimerEntry{t.due_ms, case_id, t.timer_id});
     });
   }
   // A wide fan-out continues in a later turn (and after a restart).
@@ -1420,8 +1430,7 @@ void Shard::CaseEnded(OpenCase* c, Txn* txn) {
   store::MarkClosed(txn->batch.get(), id);
   if (c->rec.checkpoint_seq() > 0) store::DeleteCheckpoint(txn->batch.get(), id);
   if (c->rec.overdue_timer_ms() > 0) {
-    store::DeleteTimer(txn->batch.get(), c->rec.overdue_timer_ms(), id,
-                       kOverdueTimer);
+    DisarmTimer(c->rec.overdue_timer_ms(), id, kOverdueTimer, txn);
     c->rec.set_overdue_timer_ms(0);
   }
   open_count_.fetch_sub(1);

@@ -31,6 +31,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -177,7 +178,10 @@ class Shard {
     int64_t due_ms;
     std::string case_id;
     std::string timer_id;
-    bool operator>(const TimerEntry& o) const { return due_ms > o.due_ms; }
+    bool operator<(const TimerEntry& o) const {
+      return std::tie(due_ms, case_id, timer_id) <
+             std::tie(o.due_ms, o.case_id, o.timer_id);
+    }
   };
   // Work of one group commit.
   struct Txn {
@@ -217,6 +221,10 @@ class Shard {
   void ProcessMigrate(Command& cmd, Txn* txn);
   void ProcessTimer(const TimerEntry& t, Txn* txn);
   void ProcessShardTimer(OpenCase* c, const TimerEntry& t, Txn* txn);
+  // Deletes a timer's row in this batch; once it commits, the timer is no
+  // longer held. (A fired timer has already left timers_.)
+  void DisarmTimer(int64_t due_ms, const std::string& case_id,
+                   const std::string& timer_id, Txn* txn);
 
   // Queues `done(result)` to run once the batch is committed (or
   // done(UNAVAILABLE) if the commit fails).
@@ -284,9 +292,10 @@ class Shard {
   std::list<std::string> lru_;  // most recently used first
   std::map<std::pair<std::string, int>, int64_t> next_k_;  // prefix, year
   std::map<std::string, int64_t> counters_;  // this shard's counter values
-  std::priority_queue<TimerEntry, std::vector<TimerEntry>,
-                      std::greater<TimerEntry>>
-      timer_heap_;
+  // Armed timers, soonest first. A timer whose row a commit deletes leaves
+  // with that commit, so that what is held matches the timer rows (a case
+  // that ends takes its timers along instead of leaving them until due).
+  std::set<TimerEntry> timers_;
   std::atomic<int64_t> open_count_{0};
   std::atomic<int64_t> resident_count_{0};
   std::atomic<int64_t> commits_{0};
