@@ -1,6 +1,7 @@
 #include "adapters/sdk/worker.h"
 
 #include <grpcpp/grpcpp.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -86,6 +87,16 @@ const std::string& AnswerToken(const v1::WorkerMessage& m) {
 // One task stream: the call, its context, and serialised writes.
 // Read/Finish are used only by the reader thread; Write from the writer
 // thread and the reader (the subscription), serialised here.
+// Names the calling thread as top -H, perf and /proc show it (15 bytes).
+void NameThisThread(const char* name) {
+  pthread_setname_np(pthread_self(), name);
+}
+
+// Set on a worker's reader thread while it hands one engine frame to the
+// handlers: answers they give that worker meanwhile are sent by the reader
+// afterwards.
+thread_local const void* t_reader_dispatching = nullptr;
+
 class Session {
  public:
   Session(uint64_t id, const std::string& bearer_token) : id_(id) {
@@ -237,12 +248,24 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
 
     if (sync_handler_) {
       for (int i = 0; i < opts_.concurrency; ++i) {
-        pool_.emplace_back([this] { PoolLoop(); });
+        pool_.emplace_back([this] {
+          NameThisThread("ow-sdk-pool");
+          PoolLoop();
+        });
       }
     }
-    reader_ = std::thread([this] { ReaderLoop(); });
-    writer_ = std::thread([this] { WriterLoop(); });
-    ticker_ = std::thread([this] { TickerLoop(); });
+    reader_ = std::thread([this] {
+      NameThisThread("ow-sdk-reader");
+      ReaderLoop();
+    });
+    writer_ = std::thread([this] {
+      NameThisThread("ow-sdk-writer");
+      WriterLoop();
+    });
+    ticker_ = std::thread([this] {
+      NameThisThread("ow-sdk-ticker");
+      TickerLoop();
+    });
     return true;
   }
 
@@ -255,6 +278,7 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
       sync_queue_.clear();
     }
     cv_.notify_all();
+    pool_cv_.notify_all();
     // Running synchronous handlers finish and give their answers.
     for (auto& t : pool_) t.join();
     pool_.clear();
@@ -293,7 +317,7 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
       std::lock_guard<std::mutex> lock(mu_);
       ticker_stop_ = true;
     }
-    cv_.notify_all();
+    ticker_cv_.notify_all();
     ticker_.join();
     FlushUnackedByUnary(Clock::now() + opts_.stop_grace);
     connected_ = false;
@@ -383,7 +407,9 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
       }
     }
     if (done == nullptr) {
-      writer_cv_.notify_one();
+      // On the reader, in the middle of a frame: it sends what the frame's
+      // handlers answered itself once the frame is handled.
+      if (t_reader_dispatching != this) writer_cv_.notify_one();
       return true;
     }
     done(refused);
@@ -488,7 +514,10 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
       v1::EngineMessage msg;
       while (ok && s->stream()->Read(&msg)) {
         got_any = true;
+        t_reader_dispatching = this;
         Dispatch(msg);
+        t_reader_dispatching = nullptr;
+        FlushFromReader();
       }
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -642,9 +671,9 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
       held_[task.token()] = Held{st, Clock::now(), HeartbeatInterval(task)};
       if (sync_handler_) {
         sync_queue_.push_back(st);
-        // cv_ has waiters with other predicates too (reconnect, stop):
-        // notify_one could wake one of them instead of an idle pool thread.
-        cv_.notify_all();
+        // The pool has a condition variable of its own: one idle thread
+        // wakes, not every waiter of the worker.
+        pool_cv_.notify_one();
         return;
       }
     }
@@ -709,6 +738,7 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
   void HandleAck(const v1::Ack& ack) {
     AnswerCallback done;
     AnswerOutcome outcome;
+    bool wake_writer = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       auto it = unacked_.find(ack.ref());
@@ -745,11 +775,12 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
             fail.mutable_fail()->set_cause("the engine refused the result: " +
                                            ack.message());
             QueueAnswerLocked(std::move(fail), nullptr);
+            wake_writer = true;
           }
         }
         lock.unlock();
-        cv_.notify_all();
-        writer_cv_.notify_one();
+        cv_.notify_all();  // Stop may wait for the last acknowledgement
+        if (wake_writer) writer_cv_.notify_one();
         if (ack.code() != kCodeOk) {
           // A resent answer the engine had already taken is expected.
           spdlog::log(
@@ -828,7 +859,6 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
   }
 
   void WriteFrames() {
-    std::vector<v1::WorkerMessage> frame;
     for (;;) {
       std::shared_ptr<Session> s;
       v1::WorkerMessage out;
@@ -836,61 +866,106 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
       {
         std::unique_lock<std::mutex> lock(mu_);
         writer_cv_.wait(lock, [this] {
-          return writer_stop_ || (current_ != nullptr && !outq_.empty());
+          return writer_stop_ ||
+                 (current_ != nullptr && !outq_.empty() && !writing_);
         });
         if (writer_stop_) return;
         s = current_;
-        const size_t cap = s->batching ? opts_.max_batch : 1;
-        frame.clear();
-        std::vector<uint64_t> answer_refs;
-        std::vector<v1::WorkerMessage> heartbeats;
-        size_t bytes = 0;
-        while (!outq_.empty() && frame.size() < cap) {
-          Out& o = outq_.front();
-          if (o.answer) {
-            auto it = unacked_.find(o.ref);
-            if (it == unacked_.end() || !it->second.queued) {
-              outq_.pop_front();  // acknowledged or dropped meanwhile
-              continue;
-            }
-            const size_t size = it->second.msg.ByteSizeLong();
-            if (!frame.empty() && bytes + size > kMaxFrameBytes) break;
-            Pending& p = it->second;
-            p.queued = false;
-            p.session_id = s->id();
-            if (++p.sends > 1) ++answers_resent_;
-            frame.push_back(p.msg);
-            answer_refs.push_back(o.ref);
-            bytes += size;
-          } else {
-            const size_t size = o.heartbeat.ByteSizeLong();
-            if (!frame.empty() && bytes + size > kMaxFrameBytes) break;
-            if (cap > 1) heartbeats.push_back(o.heartbeat);
-            frame.push_back(std::move(o.heartbeat));
-            bytes += size;
-          }
-          outq_.pop_front();
-        }
-        count = frame.size();
+        count = TakeFrameLocked(*s, &out);
         if (count == 0) continue;
-        if (count == 1) {
-          out = std::move(frame[0]);
-        } else {
-          const uint64_t ref = next_ref_++;
-          out.set_ref(ref);
-          auto* batch = out.mutable_batch();
-          for (auto& m : frame) *batch->add_messages() = std::move(m);
-          frames_[ref] = Frame{s->id(), std::move(answer_refs),
-                               std::move(heartbeats), Clock::now()};
-        }
+        writing_ = true;
       }
-      // When this fails the stream is broken: the reader notices, and the
-      // answers go out again on the next stream.
-      if (s->Write(out)) {
-        messages_sent_ += count;
-        if (count > 1) ++batches_sent_;
-      }
+      WriteFrame(s.get(), out, count);
     }
+  }
+
+  // On the reader thread, after a frame from the engine is handled: sends
+  // the answers its handlers gave at once, saving the writer thread a
+  // wake-up per frame. Leaves them to the writer when it is busy writing.
+  void FlushFromReader() {
+    std::shared_ptr<Session> s;
+    v1::WorkerMessage out;
+    size_t count = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (outq_.empty()) return;
+      if (writing_ || writer_stop_ || current_ == nullptr) {
+        writer_cv_.notify_one();
+        return;
+      }
+      s = current_;
+      count = TakeFrameLocked(*s, &out);
+      if (count == 0) return;
+      writing_ = true;
+    }
+    WriteFrame(s.get(), out, count);
+  }
+
+  // Writes a frame taken by TakeFrameLocked (with writing_ set), then hands
+  // what was queued meanwhile to the writer.
+  void WriteFrame(Session* s, const v1::WorkerMessage& out, size_t count) {
+    // When this fails the stream is broken: the reader notices, and the
+    // answers go out again on the next stream.
+    if (s->Write(out)) {
+      messages_sent_ += count;
+      if (count > 1) ++batches_sent_;
+    }
+    bool more;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      writing_ = false;
+      more = !outq_.empty();
+    }
+    if (more) writer_cv_.notify_one();
+  }
+
+  // REQUIRES: mu_ held. Moves the next answers and heartbeats of outq_
+  // into one message for `s` (a batch frame when several and the stream
+  // takes them); returns how many (0: nothing left to send).
+  size_t TakeFrameLocked(Session& s, v1::WorkerMessage* out) {
+    const size_t cap = s.batching ? opts_.max_batch : 1;
+    std::vector<v1::WorkerMessage> frame;
+    std::vector<uint64_t> answer_refs;
+    std::vector<v1::WorkerMessage> heartbeats;
+    size_t bytes = 0;
+    while (!outq_.empty() && frame.size() < cap) {
+      Out& o = outq_.front();
+      if (o.answer) {
+        auto it = unacked_.find(o.ref);
+        if (it == unacked_.end() || !it->second.queued) {
+          outq_.pop_front();  // acknowledged or dropped meanwhile
+          continue;
+        }
+        const size_t size = it->second.msg.ByteSizeLong();
+        if (!frame.empty() && bytes + size > kMaxFrameBytes) break;
+        Pending& p = it->second;
+        p.queued = false;
+        p.session_id = s.id();
+        if (++p.sends > 1) ++answers_resent_;
+        frame.push_back(p.msg);
+        answer_refs.push_back(o.ref);
+        bytes += size;
+      } else {
+        const size_t size = o.heartbeat.ByteSizeLong();
+        if (!frame.empty() && bytes + size > kMaxFrameBytes) break;
+        if (cap > 1) heartbeats.push_back(o.heartbeat);
+        frame.push_back(std::move(o.heartbeat));
+        bytes += size;
+      }
+      outq_.pop_front();
+    }
+    const size_t count = frame.size();
+    if (count == 1) {
+      *out = std::move(frame[0]);
+    } else if (count > 1) {
+      const uint64_t ref = next_ref_++;
+      out->set_ref(ref);
+      auto* batch = out->mutable_batch();
+      for (auto& m : frame) *batch->add_messages() = std::move(m);
+      frames_[ref] = Frame{s.id(), std::move(answer_refs),
+                           std::move(heartbeats), Clock::now()};
+    }
+    return count;
   }
 
   void PoolLoop() {
@@ -898,8 +973,8 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
       std::shared_ptr<TaskState> st;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock,
-                 [this] { return stopping_.load() || !sync_queue_.empty(); });
+        pool_cv_.wait(
+            lock, [this] { return stopping_.load() || !sync_queue_.empty(); });
         if (stopping_) return;
         st = std::move(sync_queue_.front());
         sync_queue_.pop_front();
@@ -938,7 +1013,7 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
       bool wake_writer = false;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait_for(lock, kTick, [this] { return ticker_stop_; });
+        ticker_cv_.wait_for(lock, kTick, [this] { return ticker_stop_; });
         if (ticker_stop_) return;
         const auto now = Clock::now();
         if (opts_.auto_heartbeat && current_ != nullptr) {
@@ -1068,7 +1143,11 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
   std::atomic<bool> stopping_{false};  // written under mu_
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;         // pool, stop, reconnect waits
+  // Each kind of waiter has its own: a notification wakes only the threads
+  // that wait for what changed.
+  std::condition_variable cv_;         // stop and reconnect waits
+  std::condition_variable pool_cv_;    // the synchronous handlers' threads
+  std::condition_variable ticker_cv_;  // the ticker's wait
   std::condition_variable writer_cv_;  // the writer's wait
   bool started_ = false;               // GUARDED_BY(mu_)
   bool stop_called_ = false;           // GUARDED_BY(mu_)
@@ -1076,6 +1155,9 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
   bool reader_done_ = false;           // GUARDED_BY(mu_)
   bool writer_stop_ = false;           // GUARDED_BY(mu_)
   bool writer_done_ = false;           // GUARDED_BY(mu_)
+  // A frame is being written (by the writer or the reader): the other
+  // waits, so that frames leave in the order they were taken.
+  bool writing_ = false;               // GUARDED_BY(mu_)
   bool ticker_stop_ = false;           // GUARDED_BY(mu_)
   uint64_t session_seq_ = 0;           // GUARDED_BY(mu_)
   uint64_t next_ref_ = 1;              // GUARDED_BY(mu_)

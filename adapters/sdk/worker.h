@@ -12,7 +12,9 @@
 //
 // Answers, and heartbeats that keep the leases of unanswered tasks alive,
 // go out on the stream; when several are waiting they go as one batch
-// frame. When the stream breaks or the engine is down the worker reconnects
+// frame. Answers an asynchronous handler gives before it returns are sent
+// by the stream thread itself once the engine's frame is handled; others
+// by a writer thread. When the stream breaks or the engine is down the worker reconnects
 // with exponential backoff; answers not yet acknowledged are sent again on
 // the next stream (delivery is at-least-once both ways; the engine refuses a
 // duplicate, which is reported, not fatal). A task the engine offers again

@@ -137,6 +137,70 @@ TEST(WorkerAsyncTest, HoldsManyTasksWithoutThreadsAndBatchesTheAnswers) {
   worker.Stop();
 }
 
+// Answers given inside the handler (on the stream's reader thread) are sent
+// by that thread once the engine's frame is handled, while answers from
+// other threads go by the writer thread: both at once, none lost or sent
+// twice, and the inline ones of one engine frame leave together.
+TEST(WorkerAsyncTest, InlineAndLaterAnswersAllArriveOnce) {
+  EngineServer server;
+  ASSERT_TRUE(server.ok());
+  server.engine().set_ack_mode(ScriptedEngine::AckMode::kGrouped);
+  Holder later;
+  std::atomic<int> accepted{0};
+  auto count = [&](const AnswerOutcome& o) {
+    if (o.ok()) ++accepted;
+  };
+  WorkerOptions opts = Options(server.address());
+  opts.concurrency = 1000;
+  Worker worker(opts, [&](std::shared_ptr<TaskContext> ctx, Responder r) {
+    const std::string token = ctx->task().token();
+    if (token.back() % 2 == 0) {
+      EXPECT_TRUE(r.Complete(nlohmann::json{{"token", token}}.dump(), count));
+    } else {
+      later.Take(std::move(ctx), std::move(r));
+    }
+  });
+  ASSERT_TRUE(worker.Start());
+  std::atomic<bool> pushing{true};
+  std::thread answerer([&] {
+    while (pushing || later.size() > 0) {
+      for (auto& [ctx, r] : later.Take()) {
+        const std::string token = ctx->task().token();
+        EXPECT_TRUE(
+            r.Complete(nlohmann::json{{"token", token}}.dump(), count));
+      }
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+  });
+  constexpr int kFrames = 20, kPerFrame = 50;
+  for (int b = 0; b < kFrames; ++b) {
+    v1::EngineMessage m;
+    for (int i = 0; i < kPerFrame; ++i) {
+      *m.mutable_tasks()->add_tasks() = MakeTask(Tok("t", b * kPerFrame + i));
+    }
+    ASSERT_TRUE(server.engine().Push(m));
+  }
+  ASSERT_TRUE(WaitFor([&] { return accepted.load() == kFrames * kPerFrame; }));
+  pushing = false;
+  answerer.join();
+  std::set<std::string> tokens;
+  for (const auto& a : server.engine().answers()) {
+    ASSERT_TRUE(a.has_complete());
+    EXPECT_EQ(nlohmann::json::parse(a.complete().result_json())["token"],
+              a.complete().token());
+    EXPECT_TRUE(tokens.insert(a.complete().token()).second)
+        << a.complete().token() << " answered twice";
+  }
+  EXPECT_EQ(tokens.size(), static_cast<size_t>(kFrames * kPerFrame));
+  const WorkerStats s = worker.stats();
+  EXPECT_EQ(s.answers_acked, static_cast<uint64_t>(kFrames * kPerFrame));
+  EXPECT_EQ(s.answers_resent, 0u);
+  EXPECT_EQ(s.tasks_held, 0u);
+  // 1,000 answers in far fewer frames.
+  EXPECT_LT(server.engine().frames(), kFrames * kPerFrame / 4);
+  worker.Stop();
+}
+
 TEST(WorkerAsyncTest, AnEngineWithoutBatchesGetsTheAnswersOneByOne) {
   EngineServer server;
   ASSERT_TRUE(server.ok());
