@@ -43,7 +43,9 @@ void CommitWindow::ObserveWait(int64_t waited_us, int64_t gathered) {
 double CommitWindow::rate_per_s() const {
   if (busy_us_ <= 0) return 0;
   double per_us = arrived_ / busy_us_;
-  if (waited_ && waited_us_ > 0) per_us = std::min(per_us, gathered_ / waited_us_);
+  if (waited_ && waited_us_ > 0) {
+    per_us = std::min(per_us, gathered_ / waited_us_);
+  }
   return per_us * 1e6;
 }
 

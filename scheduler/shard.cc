@@ -234,38 +234,7 @@ void Shard::Loop() {
       if (windowed && !stop) {
         began = SteadyClock::now();
         arrived_before = arrived_.load(std::memory_order_relaxed);
-        // A small batch under load waits for more to share its commit:
-        // gap by gap while commands keep coming, up to the longest wait.
-        const int64_t gap_us =
-            queue_.empty() ? 0 : window_.WaitUs(queue_.size());
-        if (gap_us > 0) {
-          window_waits_.fetch_add(1, std::memory_order_relaxed);
-          const size_t target = deps_.options->commit_window_target;
-          const auto gap = std::chrono::microseconds(gap_us);
-          const auto cap =
-              began + std::chrono::microseconds(deps_.options->commit_window_us);
-          const size_t had = queue_.size();
-          size_t seen = had;
-          auto deadline = std::min(cap, began + gap);
-          wake_at_ = target;
-          for (;;) {
-            if (cv_.wait_until(lock, deadline, [&] {
-                  return queue_.size() >= target || stopping_;
-                })) {
-              break;
-            }
-            const auto now = SteadyClock::now();
-            if (now >= cap || queue_.size() == seen) break;
-            seen = queue_.size();
-            deadline = std::min(cap, now + gap);
-          }
-          wake_at_ = 1;
-          window_.ObserveWait(
-              std::chrono::duration_cast<std::chrono::microseconds>(
-                  SteadyClock::now() - began)
-                  .count(),
-              static_cast<int64_t>(queue_.size() - had));
-        }
+        if (!queue_.empty()) HoldOpen(&lock, began);
       }
       const size_t n = std::min(queue_.size(), deps_.options->max_batch);
       for (size_t i = 0; i < n; ++i) {
@@ -278,11 +247,10 @@ void Shard::Loop() {
     RunBatch(&batch);
     batch.clear();
     if (windowed && committed_at_ != SteadyClock::time_point{}) {
-      window_.Observe(
-          std::chrono::duration_cast<std::chrono::microseconds>(committed_at_ -
-                                                                began)
-              .count(),
-          arrived_at_commit_ - arrived_before);
+      window_.Observe(std::chrono::duration_cast<std::chrono::microseconds>(
+                          committed_at_ - began)
+                          .count(),
+                      arrived_at_commit_ - arrived_before);
     }
   }
   // Cases in memory that replayed commands since their checkpoint get a new
@@ -305,6 +273,40 @@ void Shard::Loop() {
                    s.ToString());
     }
   }
+}
+
+// Holds the batch in the queue open while the commit window says more
+// commands will come (see commit_window.h): gap by gap while they keep
+// coming, up to the longest wait, or until the batch reaches its target.
+void Shard::HoldOpen(std::unique_lock<std::mutex>* lock,
+                     std::chrono::steady_clock::time_point began) {
+  using SteadyClock = std::chrono::steady_clock;
+  const int64_t gap_us = window_.WaitUs(queue_.size());
+  if (gap_us <= 0) return;
+  window_waits_.fetch_add(1, std::memory_order_relaxed);
+  const size_t target = deps_.options->commit_window_target;
+  const auto gap = std::chrono::microseconds(gap_us);
+  const auto cap =
+      began + std::chrono::microseconds(deps_.options->commit_window_us);
+  const size_t had = queue_.size();
+  size_t seen = had;
+  auto deadline = std::min(cap, began + gap);
+  wake_at_ = target;  // Enqueue wakes this thread only for a full batch
+  for (;;) {
+    if (cv_.wait_until(*lock, deadline,
+                       [&] { return queue_.size() >= target || stopping_; })) {
+      break;
+    }
+    const auto now = SteadyClock::now();
+    if (now >= cap || queue_.size() == seen) break;  // none came in a gap
+    seen = queue_.size();
+    deadline = std::min(cap, now + gap);
+  }
+  wake_at_ = 1;
+  window_.ObserveWait(std::chrono::duration_cast<std::chrono::microseconds>(
+                          SteadyClock::now() - began)
+                          .count(),
+                      static_cast<int64_t>(queue_.size() - had));
 }
 
 void Shard::RunBatch(std::deque<Command>* cmds) {

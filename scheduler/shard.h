@@ -208,6 +208,9 @@ class Shard {
   using Processor = void (Shard::*)(Command&, Txn*);
 
   void Loop();
+  // REQUIRES: mu_ held (by *lock), queue_ not empty.
+  void HoldOpen(std::unique_lock<std::mutex>* lock,
+                std::chrono::steady_clock::time_point began);
   void RunBatch(std::deque<Command>* cmds);
   void Commit(Txn* txn);
   void Process(Command& cmd, Txn* txn);

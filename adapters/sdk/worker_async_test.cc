@@ -166,8 +166,7 @@ TEST(WorkerAsyncTest, InlineAndLaterAnswersAllArriveOnce) {
     while (pushing || later.size() > 0) {
       for (auto& [ctx, r] : later.Take()) {
         const std::string token = ctx->task().token();
-        EXPECT_TRUE(
-            r.Complete(nlohmann::json{{"token", token}}.dump(), count));
+        EXPECT_TRUE(r.Complete(nlohmann::json{{"token", token}}.dump(), count));
       }
       std::this_thread::sleep_for(milliseconds(1));
     }
