@@ -47,8 +47,8 @@ TEST(CommitWindowTest, WaitsThatGatherKeepTheWindowOpen) {
     w.ObserveWait(800, 2);
   }
   EXPECT_EQ(w.WaitUs(1), 1000);
-  // A lower yield (one per 600 µs) narrows nothing but the rate: the gap
-  // follows it (2 / 1,667/s = 1.2 ms, capped at the window).
+  // A lower yield (one command per 600 µs, 1,667/s) becomes the rate; its
+  // gap, 2 / 1,667/s = 1.2 ms, is capped at the window.
   for (int i = 0; i < 100; ++i) w.ObserveWait(600, 1);
   EXPECT_NEAR(w.rate_per_s(), 1667, 2);
   EXPECT_EQ(w.WaitUs(1), 1000);
