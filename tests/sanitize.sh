@@ -15,11 +15,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 build="${OW_ASAN_BUILD:-$root/build-asan}"
 
-# Unit and engine tests; hostile_test drives a real onewindowd process.
+# Unit and engine tests; hostile_test drives a real onewindowd process, and
+# http_bridge_e2e_test real onewindowd, ow-adapter-http and
+# ow-test-department processes.
 tests=(asl_test jsonata_test core_test store_test manifest_test render_test
        scheduler_test service_test daemon_test owctl_lib_test
        adapter_sdk_test adapter_sdk_async_test http_test identity_test
-       hostile_test)
+       hostile_test http_bridge_e2e_test)
 [ $# -gt 0 ] && tests=("$@")
 
 t0=$SECONDS

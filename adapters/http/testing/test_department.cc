@@ -81,8 +81,11 @@ class Department {
         cv_.wait(lock);
         continue;
       }
-      if (Clock::now() < due_.top().due) {
-        cv_.wait_until(lock, due_.top().due);
+      // A copy: wait_until reads its deadline again after waking, and a
+      // push meanwhile may have moved the queue's storage.
+      const Clock::time_point next = due_.top().due;
+      if (Clock::now() < next) {
+        cv_.wait_until(lock, next);
         continue;
       }
       Callback cb = due_.top();
