@@ -401,12 +401,10 @@ void Shard::Commit(Txn* txn) {
   Evict();
   resident_count_ = static_cast<int64_t>(cases_.size());
   // What this commit sends to one stream leaves in one frame.
-  {
-    WriteCork cork;
-    for (auto& action : txn->after_commit) action();
-  }
+  WriteCork cork;
+  for (auto& action : txn->after_commit) action();
   timer_count_ = static_cast<int64_t>(timers_.size());
-  Publish(txn);
+  Publish(txn);  // watchers' frames leave with the rest, at the cork's end
 }
 
 void Shard::Publish(Txn* txn) {
