@@ -295,10 +295,11 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
     }
     writer_cv_.notify_all();
     {
-      // A write blocked by a stalled engine ends when the call is cancelled.
+      // A write blocked by a stalled engine (the writer's, or the reader's
+      // own) ends when the call is cancelled.
       std::unique_lock<std::mutex> lock(mu_);
       if (!cv_.wait_until(lock, deadline + opts_.stop_grace,
-                          [this] { return writer_done_; })) {
+                          [this] { return writer_done_ && !writing_; })) {
         if (active_) active_->Cancel();
       }
     }
@@ -911,12 +912,15 @@ class WorkerCore : public std::enable_shared_from_this<WorkerCore> {
       if (count > 1) ++batches_sent_;
     }
     bool more;
+    bool stopping;
     {
       std::lock_guard<std::mutex> lock(mu_);
       writing_ = false;
       more = !outq_.empty();
+      stopping = stop_called_;
     }
     if (more) writer_cv_.notify_one();
+    if (stopping) cv_.notify_all();  // Stop waits for the write to end
   }
 
   // REQUIRES: mu_ held. Moves the next answers and heartbeats of outq_
