@@ -84,9 +84,6 @@ const std::string& AnswerToken(const v1::WorkerMessage& m) {
   return m.has_complete() ? m.complete().token() : m.fail().token();
 }
 
-// One task stream: the call, its context, and serialised writes.
-// Read/Finish are used only by the reader thread; Write from the writer
-// thread and the reader (the subscription), serialised here.
 // Names the calling thread as top -H, perf and /proc show it (15 bytes).
 void NameThisThread(const char* name) {
   pthread_setname_np(pthread_self(), name);
@@ -97,6 +94,10 @@ void NameThisThread(const char* name) {
 // afterwards.
 thread_local const void* t_reader_dispatching = nullptr;
 
+// One task stream: the call, its context, and serialised writes.
+// Read/Finish are used only by the reader thread; Write from the writer
+// thread and the reader (the subscription, and answers its handlers gave
+// inline), serialised here.
 class Session {
  public:
   Session(uint64_t id, const std::string& bearer_token) : id_(id) {
