@@ -26,7 +26,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <queue>
 #include <random>
 #include <set>
 #include <string>
@@ -311,8 +310,7 @@ class Shard {
   std::atomic<int64_t> window_waits_{0};
 
   // Group-commit window (see commit_window.h): its estimate, and the
-  // arrivals counted when the batch in hand was taken and when its write
-  // ended.
+  // arrival count and time when the last batch's write ended.
   CommitWindow window_;
   int64_t arrived_at_commit_ = 0;
   std::chrono::steady_clock::time_point committed_at_;
