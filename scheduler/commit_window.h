@@ -59,7 +59,7 @@ class CommitWindow {
   // a command, up to max_wait_us in all.
   int64_t WaitUs(size_t have);
 
-  // Commands per second the window expects now (metrics, tests).
+  // Commands per second the window expects now (for tests).
   double rate_per_s() const;
 
   // Out of this many waits the yield rules out, one is tried anyway.
